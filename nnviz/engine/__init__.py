@@ -1,0 +1,1 @@
+"""The compute-graph engine. Import submodules directly; this package imports nothing heavy."""

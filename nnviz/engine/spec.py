@@ -1,0 +1,22 @@
+"""The vocabulary of a network spec: names a scenario file may use.
+
+Pure Python (no numba), so that loading and validating a scenario stays light.
+"""
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax", "step")
+LOSSES = ("mse", "mae", "bce", "bce_logits", "cross_entropy")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad", "perceptron")
+INITIALIZERS = ("uniform", "glorot", "he", "zeros")
+SCHEDULES = ("constant", "step", "exponential")
+DTYPES = ("float32", "float64")
+
+# Optimizer hyperparameters and their defaults (PyTorch's where it has one).
+OPTIMIZER_DEFAULTS = {
+    "sgd": {"lr": 0.01, "weight_decay": 0.0},
+    "momentum": {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.0},
+    "nesterov": {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.0},
+    "rmsprop": {"lr": 0.001, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0},
+    "adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    "adagrad": {"lr": 0.01, "eps": 1e-10, "weight_decay": 0.0},
+    "perceptron": {"lr": 0.1},
+}
