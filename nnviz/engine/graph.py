@@ -1,0 +1,460 @@
+"""The Graph builder (tensor nodes, shape inference, topological order) and compile() → Program.
+
+A Graph is built node by node; every node's inputs exist before it, so creation order is a
+topological order. compile() lowers it once to plain arrays: an int table (op, inputs, shape,
+offset, needs-grad), a float constant per node, and flat value / gradient buffers in which every
+node is a view at a known offset. Parameters come first in the buffers, so an optimizer can
+update all of them as one flat vector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnviz.engine import interp, ops
+from nnviz.engine import kernels as k
+
+BATCH = None  # a node's row count when it has one row per sample
+
+
+class GraphError(ValueError):
+    """A graph that cannot be built or compiled; the message names the node."""
+
+
+@dataclass
+class Node:
+    name: str
+    op: int
+    inputs: tuple[int, ...]
+    rows: int | None  # None: one row per sample of the batch
+    cols: int
+    const: float = 0.0
+    init: np.ndarray | None = None  # starting value of a parameter or constant
+    role: str = ""  # "x", "y", "output", "loss", "prediction", or "" (see Graph.roles)
+
+    @property
+    def op_name(self) -> str:
+        return ops.BY_CODE[self.op].name
+
+    @property
+    def is_param(self) -> bool:
+        return self.op == ops.PARAM
+
+    def shape(self, batch: int) -> tuple[int, int]:
+        return (batch if self.rows is None else self.rows, self.cols)
+
+
+@dataclass
+class Graph:
+    nodes: list[Node] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    loss: int | None = None  # the node reverse mode starts from
+    wrt: list[int] = field(default_factory=list)  # non-parameter leaves to differentiate by
+
+    # ------------------------------------------------------------ building
+    def _add(self, node: Node) -> int:
+        if not node.name:
+            raise GraphError("a node needs a name")
+        if node.name in self.index:
+            raise GraphError(f"node '{node.name}': the name is already taken")
+        self.nodes.append(node)
+        self.index[node.name] = len(self.nodes) - 1
+        return len(self.nodes) - 1
+
+    def input(self, name: str, cols: int, rows: int | None = BATCH) -> int:
+        """A data leaf: one row per sample unless `rows` is given."""
+        _positive(name, "cols", cols)
+        return self._add(Node(name, ops.INPUT, (), rows, cols))
+
+    def param(self, name: str, value) -> int:
+        """A trainable leaf with its starting value (a matrix, or a vector stored as one row)."""
+        arr = _as_matrix(name, value)
+        return self._add(Node(name, ops.PARAM, (), arr.shape[0], arr.shape[1], init=arr))
+
+    def const(self, name: str, value) -> int:
+        arr = _as_matrix(name, value)
+        return self._add(Node(name, ops.CONST, (), arr.shape[0], arr.shape[1], init=arr))
+
+    def op(self, op_name: str, *inputs: int | str, name: str, const: float = 0.0) -> int:
+        """Add an op node; shapes are inferred and checked."""
+        if op_name not in ops.BY_NAME:
+            raise GraphError(f"node '{name}': unknown op '{op_name}'")
+        spec = ops.BY_NAME[op_name]
+        if spec.kind == "leaf":
+            raise GraphError(f"node '{name}': '{op_name}' is a leaf; use input/param/const")
+        idx = tuple(self._ref(name, x) for x in inputs)
+        if len(idx) != spec.arity:
+            raise GraphError(f"node '{name}': {op_name} takes {spec.arity} inputs, got {len(idx)}")
+        rows, cols = self._infer(name, spec, idx)
+        return self._add(Node(name, spec.code, idx, rows, cols, const=float(const)))
+
+    def _ref(self, name: str, x: int | str) -> int:
+        if isinstance(x, str):
+            if x not in self.index:
+                raise GraphError(f"node '{name}': input '{x}' does not exist")
+            return self.index[x]
+        if not 0 <= x < len(self.nodes):
+            raise GraphError(f"node '{name}': input #{x} does not exist")
+        return int(x)
+
+    def _infer(self, name: str, spec: ops.Op, idx: tuple[int, ...]) -> tuple[int | None, int]:
+        a = self.nodes[idx[0]]
+        if spec.code == ops.MATMUL:
+            b = self.nodes[idx[1]]
+            if b.rows is None:
+                raise GraphError(f"node '{name}': the right side of matmul must not be batched")
+            if a.cols != b.rows:
+                raise GraphError(
+                    f"node '{name}': matmul needs {a.name}'s columns ({a.cols}) "
+                    f"to equal {b.name}'s rows ({b.rows})"
+                )
+            return a.rows, b.cols
+        if spec.kind == "elementwise" and spec.arity == 2:
+            b = self.nodes[idx[1]]
+            if a.cols != b.cols or not _rows_compatible(a.rows, b.rows):
+                raise GraphError(
+                    f"node '{name}': {spec.name} needs matching shapes, got "
+                    f"{_shape_text(a)} and {_shape_text(b)}"
+                )
+            return (a.rows if a.rows != 1 else b.rows), a.cols
+        if spec.kind == "loss":
+            b = self.nodes[idx[1]]
+            if a.cols != b.cols or a.rows != b.rows:
+                raise GraphError(
+                    f"node '{name}': {spec.name} needs prediction and target of one shape, got "
+                    f"{_shape_text(a)} and {_shape_text(b)}"
+                )
+            if spec.code == ops.SOFTMAX_CE and a.cols < 2:
+                raise GraphError(f"node '{name}': softmax_ce needs at least 2 classes")
+            return 1, 1
+        if spec.kind == "reduce":
+            return 1, 1
+        return a.rows, a.cols
+
+    # ------------------------------------------------------------ reading
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def node(self, key: int | str) -> Node:
+        return self.nodes[self._ref("?", key) if isinstance(key, int) else self.find(key)]
+
+    def find(self, name: str) -> int:
+        if name not in self.index:
+            known = ", ".join(self.index)
+            raise GraphError(f"no node named '{name}' (nodes: {known})")
+        return self.index[name]
+
+    def with_role(self, role: str) -> int | None:
+        for i, node in enumerate(self.nodes):
+            if node.role == role:
+                return i
+        return None
+
+    def consumers(self, i: int) -> list[int]:
+        return [j for j, node in enumerate(self.nodes) if i in node.inputs]
+
+    def formula(self, i: int, expand: bool = True) -> str:
+        """How the node reads, e.g. 'z1 = x·W1 + b1' (a single-use matmul input is expanded)."""
+        node = self.nodes[i]
+        return f"{node.name} = {self.expression(i, expand)}"
+
+    def expression(self, i: int, expand: bool = True) -> str:
+        node = self.nodes[i]
+        spec = ops.BY_CODE[node.op]
+        if spec.kind == "leaf":
+            return spec.formula
+        names = []
+        for j in node.inputs:
+            child = self.nodes[j]
+            inline = expand and child.op == ops.MATMUL and len(self.consumers(j)) == 1
+            names.append(self.expression(j, False) if inline else child.name)
+        a = names[0]
+        b = names[1] if len(names) > 1 else ""
+        return spec.formula.format(a=a, b=b, c=_number(node.const))
+
+    def needs_grad(self) -> np.ndarray:
+        """Which nodes' gradients are needed: on a path from a parameter (or a `wrt` leaf) to
+        the loss. Inputs, targets and nodes off the loss path get none."""
+        n = len(self.nodes)
+        from_param = np.zeros(n, bool)
+        for i, node in enumerate(self.nodes):
+            if node.op == ops.PARAM or i in self.wrt:
+                from_param[i] = True
+            elif node.inputs:
+                from_param[i] = any(from_param[j] for j in node.inputs)
+        to_loss = np.zeros(n, bool)
+        if self.loss is not None:
+            to_loss[self.loss] = True
+            for i in range(n - 1, -1, -1):
+                if to_loss[i]:
+                    for j in self.nodes[i].inputs:
+                        to_loss[j] = True
+        return from_param & to_loss
+
+
+def _rows_compatible(ra: int | None, rb: int | None) -> bool:
+    return ra == rb or ra == 1 or rb == 1
+
+
+def _shape_text(node: Node) -> str:
+    rows = "batch" if node.rows is None else str(node.rows)
+    return f"{node.name} ({rows}×{node.cols})"
+
+
+def _number(x: float) -> str:
+    return f"{x:g}"
+
+
+def _positive(name: str, what: str, value: int) -> None:
+    if int(value) < 1:
+        raise GraphError(f"node '{name}': {what} must be at least 1, got {value}")
+
+
+def _as_matrix(name: str, value) -> np.ndarray:
+    arr = np.array(value, dtype=np.float64)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    elif arr.ndim != 2:
+        raise GraphError(f"node '{name}': a value must be a number, a vector or a matrix")
+    if arr.size == 0:
+        raise GraphError(f"node '{name}': a value must not be empty")
+    if not np.all(np.isfinite(arr)):
+        raise GraphError(f"node '{name}': the value holds NaN or infinity")
+    return arr
+
+
+# ================================================================ compile → Program
+def compile(graph: Graph, dtype=np.float32, capacity: int = 1) -> Program:  # noqa: A001
+    """Lower `graph` to a Program whose batch nodes hold up to `capacity` rows."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise GraphError(f"dtype must be float32 or float64, got {dtype}")
+    if capacity < 1:
+        raise GraphError(f"capacity must be at least 1, got {capacity}")
+    n = len(graph.nodes)
+    if n == 0:
+        raise GraphError("the graph has no nodes")
+    needs = graph.needs_grad()
+    for i, node in enumerate(graph.nodes):
+        if node.op == ops.STEP and needs[i]:
+            raise GraphError(
+                f"node '{node.name}': the heaviside step has no useful gradient, so gradient "
+                "training through it is refused; train it with the perceptron rule"
+            )
+    meta = np.zeros((n, k.META_COLUMNS), np.int64)
+    consts = np.zeros(n, np.float64)
+    # Parameters first, so that they form one flat prefix of every buffer.
+    order = [i for i, nd in enumerate(graph.nodes) if nd.is_param]
+    order += [i for i, nd in enumerate(graph.nodes) if not nd.is_param]
+    offset = 0
+    n_param = 0
+    for i in order:
+        node = graph.nodes[i]
+        rows, cols = node.shape(capacity)
+        meta[i, k.OFF] = offset
+        offset += rows * cols
+        if node.is_param:
+            n_param = offset
+    for i, node in enumerate(graph.nodes):
+        meta[i, k.OP] = node.op
+        meta[i, k.IN_A] = node.inputs[0] if len(node.inputs) > 0 else -1
+        meta[i, k.IN_B] = node.inputs[1] if len(node.inputs) > 1 else -1
+        meta[i, k.ROWS] = -1 if node.rows is None else node.rows
+        meta[i, k.COLS] = node.cols
+        meta[i, k.NEEDS_GRAD] = int(needs[i])
+        consts[i] = node.const
+        if node.op == ops.BCE and node.const == 0.0:
+            # Keep ln(p) finite: clamp p to [eps, 1 − eps] at the dtype's resolution.
+            consts[i] = 1e-7 if dtype == np.float32 else 1e-12
+    program = Program(graph, dtype, capacity, meta, consts, offset, n_param)
+    program.reset_values()
+    return program
+
+
+class Program:
+    """A compiled graph: int table, constants and flat value / gradient / tangent buffers.
+
+    Every node's value, gradient and tangent can be read by name as a numpy view.
+    """
+
+    def __init__(self, graph, dtype, capacity, meta, consts, size, n_param):
+        self.graph = graph
+        self.dtype = np.dtype(dtype)
+        self.capacity = capacity
+        self.meta = meta
+        self.consts = consts
+        self.n_param = n_param
+        self.values = np.zeros(size, self.dtype)
+        self.grads = np.zeros(size, self.dtype)
+        self.tangents = np.zeros(size, self.dtype)
+        self.batch = capacity  # rows in use by batch nodes; feed() sets it
+
+    # ------------------------------------------------------------ lookups
+    def __len__(self) -> int:
+        return len(self.graph.nodes)
+
+    def find(self, key: int | str) -> int:
+        if isinstance(key, str):
+            return self.graph.find(key)
+        if not 0 <= key < len(self.graph.nodes):
+            raise GraphError(f"no node #{key}")
+        return int(key)
+
+    def name(self, i: int) -> str:
+        return self.graph.nodes[i].name
+
+    @property
+    def names(self) -> list[str]:
+        return [nd.name for nd in self.graph.nodes]
+
+    @property
+    def param_indices(self) -> list[int]:
+        return [i for i, nd in enumerate(self.graph.nodes) if nd.is_param]
+
+    def shape(self, key: int | str) -> tuple[int, int]:
+        return self.graph.nodes[self.find(key)].shape(self.batch)
+
+    def _view(self, buffer: np.ndarray, key: int | str) -> np.ndarray:
+        i = self.find(key)
+        rows, cols = self.shape(i)
+        off = int(self.meta[i, k.OFF])
+        return buffer[off : off + rows * cols].reshape(rows, cols)
+
+    def value(self, key: int | str) -> np.ndarray:
+        """The node's value (a view: copy it to keep it)."""
+        return self._view(self.values, key)
+
+    def grad(self, key: int | str) -> np.ndarray:
+        """∂loss/∂node (a view)."""
+        return self._view(self.grads, key)
+
+    def tangent(self, key: int | str) -> np.ndarray:
+        """∂node/∂direction after jvp() (a view)."""
+        return self._view(self.tangents, key)
+
+    def needs_grad(self, key: int | str) -> bool:
+        return bool(self.meta[self.find(key), k.NEEDS_GRAD])
+
+    def param_slice(self, key: int | str) -> slice:
+        """Where the parameter sits in the flat parameter vector (and in optimizer state)."""
+        i = self.find(key)
+        if not self.graph.nodes[i].is_param:
+            raise GraphError(f"node '{self.name(i)}' is not a parameter")
+        off = int(self.meta[i, k.OFF])
+        rows, cols = self.shape(i)
+        return slice(off, off + rows * cols)
+
+    # ------------------------------------------------------------ state
+    def reset_values(self) -> None:
+        """Parameters and constants back to their starting values; everything else zero."""
+        self.values[:] = 0
+        self.grads[:] = 0
+        self.tangents[:] = 0
+        for i, node in enumerate(self.graph.nodes):
+            if node.init is not None:
+                self.value(i)[...] = node.init
+
+    def set_params(self, values: dict[str, np.ndarray]) -> None:
+        for name, arr in values.items():
+            view = self.value(name)
+            arr = np.asarray(arr)
+            if arr.ndim == 1:
+                arr = arr.reshape(1, -1)
+            if arr.shape != view.shape:
+                raise GraphError(f"node '{name}': expected shape {view.shape}, got {arr.shape}")
+            view[...] = arr
+
+    def params(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter, by name."""
+        return {self.name(i): self.value(i).copy() for i in self.param_indices}
+
+    def set_batch(self, rows: int) -> None:
+        if not 1 <= rows <= self.capacity:
+            raise GraphError(f"a batch of {rows} rows does not fit (capacity {self.capacity})")
+        self.batch = int(rows)
+
+    def feed(self, key: int | str, data) -> None:
+        """Copy data into an input node; a batched input sets the batch size."""
+        i = self.find(key)
+        node = self.graph.nodes[i]
+        if node.op != ops.INPUT:
+            raise GraphError(f"node '{node.name}' is not an input")
+        arr = np.asarray(data, dtype=self.dtype)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, node.cols) if node.rows is None else arr.reshape(1, -1)
+        if arr.ndim != 2 or arr.shape[1] != node.cols:
+            raise GraphError(f"node '{node.name}': expected {node.cols} columns, got {arr.shape}")
+        if node.rows is None:
+            self.set_batch(arr.shape[0])
+        elif arr.shape[0] != node.rows:
+            raise GraphError(f"node '{node.name}': expected {node.rows} rows, got {arr.shape[0]}")
+        self.value(i)[...] = arr
+
+    # ------------------------------------------------------------ running
+    def forward(self, lo: int = 0, hi: int | None = None) -> None:
+        """Compute nodes lo … hi−1 (all by default)."""
+        lo, hi = self._range(lo, hi)
+        interp.forward(self.meta, self.consts, self.values, lo, hi, self.batch)
+
+    def seed(self) -> None:
+        """Start reverse mode: ∂loss/∂loss = 1."""
+        if self.graph.loss is None:
+            raise GraphError("the graph has no loss node to differentiate")
+        self.grad(self.graph.loss)[...] = 1
+
+    def backward(self, lo: int = 0, hi: int | None = None) -> None:
+        """Run the VJP rules of nodes hi−1 down to lo (all by default); gradients accumulate."""
+        lo, hi = self._range(lo, hi)
+        interp.backward(self.meta, self.consts, self.values, self.grads, lo, hi, self.batch)
+
+    def jvp(self, direction: dict[str, np.ndarray | float], lo: int = 0, hi=None) -> None:
+        """Forward mode: tangents of every node along `direction` (leaf name → tangent)."""
+        lo, hi = self._range(lo, hi)
+        self.tangents[:] = 0
+        for name, d in direction.items():
+            i = self.find(name)
+            if self.graph.nodes[i].op not in ops.LEAF_CODES:
+                raise GraphError(f"node '{name}': a direction is given on leaves only")
+            self.tangent(i)[...] = d
+        interp.tangents(self.meta, self.consts, self.values, self.tangents, lo, hi, self.batch)
+
+    def _range(self, lo: int, hi: int | None) -> tuple[int, int]:
+        n = len(self.graph.nodes)
+        hi = n if hi is None else hi
+        if not 0 <= lo <= hi <= n:
+            raise GraphError(f"node range [{lo}, {hi}) is outside 0 … {n}")
+        return lo, hi
+
+    def first_nonfinite(self) -> int | None:
+        """The first node, in order, whose value holds NaN or infinity."""
+        for i in range(len(self.graph.nodes)):
+            if not np.all(np.isfinite(self.value(i))):
+                return i
+        return None
+
+    def contribution(self, child: int | str, parent: int | str, upstream=None) -> np.ndarray:
+        """What `child`'s VJP rule adds to ∂loss/∂parent: upstream × local derivative.
+
+        `upstream` defaults to the child's current gradient; pass ones to read the local
+        derivative of an elementwise op. Computed by the engine's own rule into scratch space.
+        """
+        c, p = self.find(child), self.find(parent)
+        if p not in self.graph.nodes[c].inputs:
+            raise GraphError(f"node '{self.name(p)}' is not an input of '{self.name(c)}'")
+        scratch = np.zeros_like(self.grads)
+        rows, cols = self.shape(c)
+        off = int(self.meta[c, k.OFF])
+        up = self.grad(c) if upstream is None else np.broadcast_to(upstream, (rows, cols))
+        scratch[off : off + rows * cols] = np.asarray(up, self.dtype).ravel()
+        meta = self.meta.copy()
+        meta[:, k.NEEDS_GRAD] = 0
+        meta[c, k.NEEDS_GRAD] = 1
+        meta[p, k.NEEDS_GRAD] = 1
+        interp.backward(meta, self.consts, self.values, scratch, c, c + 1, self.batch)
+        prow, pcol = self.shape(p)
+        poff = int(self.meta[p, k.OFF])
+        return scratch[poff : poff + prow * pcol].reshape(prow, pcol).copy()

@@ -1,0 +1,110 @@
+"""The JIT policy: the one module in nnviz that imports numba.
+
+Every kernel is compiled with the same settings:
+- cache=True: compile once per machine; later runs load the machine code from the cache.
+- nogil=True: training runs in a thread of the explorer without freezing its interface.
+- error_model="numpy": the default Python error model checks every division, which stops
+  the optimizer loops from vectorising.
+- fastmath off: results must match the textbook formulas and be reproducible.
+
+It also gives the kernels a GEMM that accumulates (C = op(A)·op(B) + beta·C) through scipy's
+BLAS, so reverse mode can add into a gradient buffer without a temporary.
+"""
+
+import os
+from pathlib import Path
+
+
+def _user_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nnviz" / "numba"
+
+
+# numba fails to import when it cannot write its cache: point it at a user folder first.
+if "NUMBA_CACHE_DIR" not in os.environ:
+    _cache = _user_cache_dir()
+    try:
+        _cache.mkdir(parents=True, exist_ok=True)
+        os.environ["NUMBA_CACHE_DIR"] = str(_cache)
+    except OSError:
+        pass
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+JIT_DISABLED = bool(numba.config.DISABLE_JIT)
+
+# Below this many multiply-adds a hand loop beats a BLAS call's fixed cost.
+BLAS_MIN_WORK = 0 if JIT_DISABLED else 16384
+
+
+def njit(fn):
+    """Compile `fn` with nnviz's JIT policy."""
+    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)(fn)
+
+
+def compile_seconds_hint() -> str:
+    return "JIT off" if JIT_DISABLED else f"cache: {os.environ.get('NUMBA_CACHE_DIR', '?')}"
+
+
+if JIT_DISABLED:
+
+    def gemm(trans_a, trans_b, m, n, k, a, a_off, b, b_off, beta, c, c_off):
+        """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets."""
+        A = a[a_off : a_off + m * k]
+        A = A.reshape(k, m).T if trans_a else A.reshape(m, k)
+        B = b[b_off : b_off + k * n]
+        B = B.reshape(n, k).T if trans_b else B.reshape(k, n)
+        C = c[c_off : c_off + m * n].reshape(m, n)
+        if beta == 0.0:
+            C[...] = A @ B
+        else:
+            C += A @ B
+
+else:
+    import llvmlite.binding as _llvm
+    from numba import types as _types
+    from numba.extending import get_cython_function_address as _cython_address
+
+    # The symbols are resolved by name when cached machine code is linked, so this stays
+    # cacheable (a ctypes pointer baked into the code would not be).
+    for _name in ("sgemm", "dgemm"):
+        _llvm.add_symbol(f"nnviz_{_name}", _cython_address("scipy.linalg.cython_blas", _name))
+    _sig = _types.void(*([_types.intp] * 13))
+    _sgemm = _types.ExternalFunction("nnviz_sgemm", _sig)
+    _dgemm = _types.ExternalFunction("nnviz_dgemm", _sig)
+
+    @njit
+    def gemm(trans_a, trans_b, m, n, k, a, a_off, b, b_off, beta, c, c_off):
+        """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets.
+
+        BLAS is column-major, so it computes Cᵀ = op(B)ᵀ·op(A)ᵀ.
+        """
+        ints = np.empty(6, np.int32)
+        ints[0] = n
+        ints[1] = m
+        ints[2] = k
+        ints[3] = k if trans_b else n
+        ints[4] = m if trans_a else k
+        ints[5] = n
+        scalars = np.empty(2, c.dtype)
+        scalars[0] = 1.0
+        scalars[1] = beta
+        flags = np.empty(2, np.uint8)
+        flags[0] = 84 if trans_b else 78  # 'T' / 'N'
+        flags[1] = 84 if trans_a else 78
+        size = c.itemsize
+        fl, it, sc = flags.ctypes.data, ints.ctypes.data, scalars.ctypes.data
+        pa = a.ctypes.data + a_off * size
+        pb = b.ctypes.data + b_off * size
+        pc = c.ctypes.data + c_off * size
+        if size == 4:
+            _sgemm(
+                fl, fl + 1, it, it + 4, it + 8, sc, pb, it + 12, pa, it + 16, sc + size, pc, it + 20
+            )
+        else:
+            _dgemm(
+                fl, fl + 1, it, it + 4, it + 8, sc, pb, it + 12, pa, it + 16, sc + size, pc, it + 20
+            )
+        # Returning the argument arrays keeps them alive until BLAS has read them.
+        return flags, ints, scalars

@@ -1,0 +1,691 @@
+"""Per op: its forward, reverse-mode (VJP) and forward-mode (JVP) rule, side by side.
+
+Every rule works on the Program's flat buffers: `v` values, `g` gradients, `t` tangents, all
+laid out alike, with node i at offset meta[i, OFF] holding rows × cols elements (rows = the
+batch size B for batch nodes). `m` is the Program's int table, `c` its float constants.
+
+Forward rules write their node. VJP rules only accumulate (+=) into the inputs' gradients, and
+only for inputs whose gradient is needed. JVP rules write their node's tangent.
+"""
+
+import math
+
+import numpy as np
+
+from nnviz.engine.jit import BLAS_MIN_WORK, gemm, njit
+
+# Columns of the Program's int table.
+OP, IN_A, IN_B, ROWS, COLS, OFF, NEEDS_GRAD = 0, 1, 2, 3, 4, 5, 6
+META_COLUMNS = 7
+
+
+@njit
+def _shape(m, i, batch):
+    rows = m[i, ROWS]
+    if rows < 0:
+        rows = batch
+    return rows, m[i, COLS], m[i, OFF]
+
+
+# ---------------------------------------------------------------- matmul: out = a·b
+@njit
+def fwd_matmul(m, c, v, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    _, inner, oa = _shape(m, m[i, IN_A], batch)
+    ob = m[m[i, IN_B], OFF]
+    if rows * inner * cols >= BLAS_MIN_WORK:
+        gemm(False, False, rows, cols, inner, v, oa, v, ob, 0.0, v, o)
+        return
+    for r in range(rows):
+        for j in range(cols):
+            v[o + r * cols + j] = 0.0
+        for k in range(inner):
+            x = v[oa + r * inner + k]
+            for j in range(cols):
+                v[o + r * cols + j] += x * v[ob + k * cols + j]
+
+
+@njit
+def vjp_matmul(m, c, v, g, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    a, b = m[i, IN_A], m[i, IN_B]
+    _, inner, oa = _shape(m, a, batch)
+    ob = m[b, OFF]
+    big = rows * inner * cols >= BLAS_MIN_WORK
+    if m[a, NEEDS_GRAD]:  # ∂L/∂a += ∂L/∂out · bᵀ
+        if big:
+            gemm(False, True, rows, inner, cols, g, o, v, ob, 1.0, g, oa)
+        else:
+            for r in range(rows):
+                for k in range(inner):
+                    acc = g[o + r * cols] * v[ob + k * cols]
+                    for j in range(1, cols):
+                        acc += g[o + r * cols + j] * v[ob + k * cols + j]
+                    g[oa + r * inner + k] += acc
+    if m[b, NEEDS_GRAD]:  # ∂L/∂b += aᵀ · ∂L/∂out
+        if big:
+            gemm(True, False, inner, cols, rows, v, oa, g, o, 1.0, g, ob)
+        else:
+            for r in range(rows):
+                for k in range(inner):
+                    x = v[oa + r * inner + k]
+                    for j in range(cols):
+                        g[ob + k * cols + j] += x * g[o + r * cols + j]
+
+
+@njit
+def jvp_matmul(m, c, v, t, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    _, inner, oa = _shape(m, m[i, IN_A], batch)
+    ob = m[m[i, IN_B], OFF]
+    for r in range(rows):
+        for j in range(cols):
+            acc = 0.0
+            for k in range(inner):
+                acc += t[oa + r * inner + k] * v[ob + k * cols + j]
+                acc += v[oa + r * inner + k] * t[ob + k * cols + j]
+            t[o + r * cols + j] = acc
+
+
+# ---------------------------------------------------------------- add / sub: out = a ± b
+# Either operand may have one row; it is then broadcast over the rows of the other.
+@njit
+def _binary_offsets(m, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    ra, _, oa = _shape(m, m[i, IN_A], batch)
+    rb, _, ob = _shape(m, m[i, IN_B], batch)
+    return rows, cols, o, oa, ob, cols if ra == rows else 0, cols if rb == rows else 0
+
+
+@njit
+def fwd_add(m, c, v, i, batch):
+    rows, cols, o, oa, ob, sa, sb = _binary_offsets(m, i, batch)
+    for r in range(rows):
+        for j in range(cols):
+            v[o + r * cols + j] = v[oa + r * sa + j] + v[ob + r * sb + j]
+
+
+@njit
+def vjp_add(m, c, v, g, i, batch):
+    rows, cols, o, oa, ob, sa, sb = _binary_offsets(m, i, batch)
+    if m[m[i, IN_A], NEEDS_GRAD]:
+        for r in range(rows):
+            for j in range(cols):
+                g[oa + r * sa + j] += g[o + r * cols + j]
+    if m[m[i, IN_B], NEEDS_GRAD]:
+        for r in range(rows):
+            for j in range(cols):
+                g[ob + r * sb + j] += g[o + r * cols + j]
+
+
+@njit
+def jvp_add(m, c, v, t, i, batch):
+    rows, cols, o, oa, ob, sa, sb = _binary_offsets(m, i, batch)
+    for r in range(rows):
+        for j in range(cols):
+            t[o + r * cols + j] = t[oa + r * sa + j] + t[ob + r * sb + j]
+
+
+@njit
+def fwd_sub(m, c, v, i, batch):
+    rows, cols, o, oa, ob, sa, sb = _binary_offsets(m, i, batch)
+    for r in range(rows):
+        for j in range(cols):
+            v[o + r * cols + j] = v[oa + r * sa + j] - v[ob + r * sb + j]
+
+
+@njit
+def vjp_sub(m, c, v, g, i, batch):
+    rows, cols, o, oa, ob, sa, sb = _binary_offsets(m, i, batch)
+    if m[m[i, IN_A], NEEDS_GRAD]:
+        for r in range(rows):
+            for j in range(cols):
+                g[oa + r * sa + j] += g[o + r * cols + j]
+    if m[m[i, IN_B], NEEDS_GRAD]:
+        for r in range(rows):
+            for j in range(cols):
+                g[ob + r * sb + j] -= g[o + r * cols + j]
+
+
+@njit
+def jvp_sub(m, c, v, t, i, batch):
+    rows, cols, o, oa, ob, sa, sb = _binary_offsets(m, i, batch)
+    for r in range(rows):
+        for j in range(cols):
+            t[o + r * cols + j] = t[oa + r * sa + j] - t[ob + r * sb + j]
+
+
+# ---------------------------------------------------------------- mul: out = a ⊙ b
+@njit
+def fwd_mul(m, c, v, i, batch):
+    rows, cols, o, oa, ob, sa, sb = _binary_offsets(m, i, batch)
+    for r in range(rows):
+        for j in range(cols):
+            v[o + r * cols + j] = v[oa + r * sa + j] * v[ob + r * sb + j]
+
+
+@njit
+def vjp_mul(m, c, v, g, i, batch):
+    rows, cols, o, oa, ob, sa, sb = _binary_offsets(m, i, batch)
+    if m[m[i, IN_A], NEEDS_GRAD]:
+        for r in range(rows):
+            for j in range(cols):
+                g[oa + r * sa + j] += g[o + r * cols + j] * v[ob + r * sb + j]
+    if m[m[i, IN_B], NEEDS_GRAD]:
+        for r in range(rows):
+            for j in range(cols):
+                g[ob + r * sb + j] += g[o + r * cols + j] * v[oa + r * sa + j]
+
+
+@njit
+def jvp_mul(m, c, v, t, i, batch):
+    rows, cols, o, oa, ob, sa, sb = _binary_offsets(m, i, batch)
+    for r in range(rows):
+        for j in range(cols):
+            ka, kb = oa + r * sa + j, ob + r * sb + j
+            t[o + r * cols + j] = t[ka] * v[kb] + v[ka] * t[kb]
+
+
+# ---------------------------------------------------------------- scale: out = c·a
+@njit
+def fwd_scale(m, c, v, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    oa = m[m[i, IN_A], OFF]
+    k = v.dtype.type(c[i])
+    for e in range(rows * cols):
+        v[o + e] = k * v[oa + e]
+
+
+@njit
+def vjp_scale(m, c, v, g, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    a = m[i, IN_A]
+    if m[a, NEEDS_GRAD]:
+        oa = m[a, OFF]
+        k = v.dtype.type(c[i])
+        for e in range(rows * cols):
+            g[oa + e] += k * g[o + e]
+
+
+@njit
+def jvp_scale(m, c, v, t, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    oa = m[m[i, IN_A], OFF]
+    for e in range(rows * cols):
+        t[o + e] = c[i] * t[oa + e]
+
+
+# ---------------------------------------------------------------- sum, mean: out = Σ a, mean(a)
+@njit
+def _reduce_input(m, i, batch):
+    a = m[i, IN_A]
+    rows, cols, oa = _shape(m, a, batch)
+    return a, rows * cols, oa
+
+
+@njit
+def fwd_sum(m, c, v, i, batch):
+    _, n, oa = _reduce_input(m, i, batch)
+    acc = 0.0
+    for e in range(n):
+        acc += v[oa + e]
+    v[m[i, OFF]] = acc
+
+
+@njit
+def vjp_sum(m, c, v, g, i, batch):
+    a, n, oa = _reduce_input(m, i, batch)
+    if m[a, NEEDS_GRAD]:
+        up = g[m[i, OFF]]
+        for e in range(n):
+            g[oa + e] += up
+
+
+@njit
+def jvp_sum(m, c, v, t, i, batch):
+    _, n, oa = _reduce_input(m, i, batch)
+    acc = 0.0
+    for e in range(n):
+        acc += t[oa + e]
+    t[m[i, OFF]] = acc
+
+
+@njit
+def fwd_mean(m, c, v, i, batch):
+    _, n, oa = _reduce_input(m, i, batch)
+    acc = 0.0
+    for e in range(n):
+        acc += v[oa + e]
+    v[m[i, OFF]] = acc / n
+
+
+@njit
+def vjp_mean(m, c, v, g, i, batch):
+    a, n, oa = _reduce_input(m, i, batch)
+    if m[a, NEEDS_GRAD]:
+        up = v.dtype.type(g[m[i, OFF]] / n)
+        for e in range(n):
+            g[oa + e] += up
+
+
+@njit
+def jvp_mean(m, c, v, t, i, batch):
+    _, n, oa = _reduce_input(m, i, batch)
+    acc = 0.0
+    for e in range(n):
+        acc += t[oa + e]
+    t[m[i, OFF]] = acc / n
+
+
+# ---------------------------------------------------------------- elementwise activations
+@njit
+def _unary(m, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    a = m[i, IN_A]
+    return a, rows * cols, o, m[a, OFF]
+
+
+@njit
+def fwd_sigmoid(m, c, v, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    one = v.dtype.type(1.0)
+    for e in range(n):
+        # exp(−x) overflows to inf for very negative x, giving exactly 0: no NaN.
+        v[o + e] = one / (one + np.exp(-v[oa + e]))
+
+
+@njit
+def vjp_sigmoid(m, c, v, g, i, batch):
+    a, n, o, oa = _unary(m, i, batch)
+    if m[a, NEEDS_GRAD]:
+        for e in range(n):
+            u = v[o + e]
+            g[oa + e] += g[o + e] * (u - u * u)
+
+
+@njit
+def jvp_sigmoid(m, c, v, t, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    for e in range(n):
+        u = v[o + e]
+        t[o + e] = t[oa + e] * (u - u * u)
+
+
+@njit
+def fwd_tanh(m, c, v, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    for e in range(n):
+        v[o + e] = np.tanh(v[oa + e])
+
+
+@njit
+def vjp_tanh(m, c, v, g, i, batch):
+    a, n, o, oa = _unary(m, i, batch)
+    if m[a, NEEDS_GRAD]:
+        one = v.dtype.type(1.0)
+        for e in range(n):
+            u = v[o + e]
+            g[oa + e] += g[o + e] * (one - u * u)
+
+
+@njit
+def jvp_tanh(m, c, v, t, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    for e in range(n):
+        u = v[o + e]
+        t[o + e] = t[oa + e] * (1.0 - u * u)
+
+
+@njit
+def fwd_relu(m, c, v, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    zero = v.dtype.type(0.0)
+    for e in range(n):
+        x = v[oa + e]
+        v[o + e] = x if x > zero else zero
+
+
+@njit
+def vjp_relu(m, c, v, g, i, batch):
+    a, n, o, oa = _unary(m, i, batch)
+    if m[a, NEEDS_GRAD]:
+        zero = v.dtype.type(0.0)
+        for e in range(n):
+            g[oa + e] += g[o + e] if v[oa + e] > zero else zero
+
+
+@njit
+def jvp_relu(m, c, v, t, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    for e in range(n):
+        t[o + e] = t[oa + e] if v[oa + e] > 0.0 else 0.0
+
+
+@njit
+def fwd_identity(m, c, v, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    for e in range(n):
+        v[o + e] = v[oa + e]
+
+
+@njit
+def vjp_identity(m, c, v, g, i, batch):
+    a, n, o, oa = _unary(m, i, batch)
+    if m[a, NEEDS_GRAD]:
+        for e in range(n):
+            g[oa + e] += g[o + e]
+
+
+@njit
+def jvp_identity(m, c, v, t, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    for e in range(n):
+        t[o + e] = t[oa + e]
+
+
+# The heaviside step H(x) = 1 for x > 0, else 0: its derivative is 0 wherever it exists, so
+# gradient training through it is refused when a Program is built (the perceptron rule
+# trains it instead). The VJP adds nothing and the JVP is 0, which is the true derivative.
+@njit
+def fwd_step(m, c, v, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    for e in range(n):
+        v[o + e] = 1.0 if v[oa + e] > 0.0 else 0.0
+
+
+@njit
+def vjp_step(m, c, v, g, i, batch):
+    return
+
+
+@njit
+def jvp_step(m, c, v, t, i, batch):
+    _, n, o, _ = _unary(m, i, batch)
+    for e in range(n):
+        t[o + e] = 0.0
+
+
+# ---------------------------------------------------------------- softmax over each row
+@njit
+def fwd_softmax(m, c, v, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    oa = m[m[i, IN_A], OFF]
+    for r in range(rows):
+        top = v[oa + r * cols]
+        for j in range(1, cols):
+            top = max(top, v[oa + r * cols + j])
+        total = 0.0
+        for j in range(cols):
+            e = np.exp(v[oa + r * cols + j] - top)
+            v[o + r * cols + j] = e
+            total += e
+        for j in range(cols):
+            v[o + r * cols + j] /= total
+
+
+@njit
+def vjp_softmax(m, c, v, g, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    a = m[i, IN_A]
+    if m[a, NEEDS_GRAD]:
+        oa = m[a, OFF]
+        for r in range(rows):
+            dot = 0.0
+            for j in range(cols):
+                dot += g[o + r * cols + j] * v[o + r * cols + j]
+            for j in range(cols):
+                k = r * cols + j
+                g[oa + k] += v[o + k] * (g[o + k] - dot)
+
+
+@njit
+def jvp_softmax(m, c, v, t, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    oa = m[m[i, IN_A], OFF]
+    for r in range(rows):
+        dot = 0.0
+        for j in range(cols):
+            dot += t[oa + r * cols + j] * v[o + r * cols + j]
+        for j in range(cols):
+            k = r * cols + j
+            t[o + k] = v[o + k] * (t[oa + k] - dot)
+
+
+# -------------------------------------------------------- losses: a = prediction, b = target
+@njit
+def _loss_inputs(m, i, batch):
+    a, b = m[i, IN_A], m[i, IN_B]
+    rows, cols, oa = _shape(m, a, batch)
+    return a, b, rows, cols, oa, m[b, OFF]
+
+
+@njit
+def fwd_mse(m, c, v, i, batch):
+    _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    acc = 0.0
+    for e in range(n):
+        d = v[oa + e] - v[ob + e]
+        acc += d * d
+    v[m[i, OFF]] = acc / n
+
+
+@njit
+def vjp_mse(m, c, v, g, i, batch):
+    a, b, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    k = v.dtype.type(2.0 * g[m[i, OFF]] / n)
+    for e in range(n):
+        d = k * (v[oa + e] - v[ob + e])
+        if m[a, NEEDS_GRAD]:
+            g[oa + e] += d
+        if m[b, NEEDS_GRAD]:
+            g[ob + e] -= d
+
+
+@njit
+def jvp_mse(m, c, v, t, i, batch):
+    _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    acc = 0.0
+    for e in range(n):
+        acc += 2.0 * (v[oa + e] - v[ob + e]) * (t[oa + e] - t[ob + e])
+    t[m[i, OFF]] = acc / n
+
+
+@njit
+def fwd_mae(m, c, v, i, batch):
+    _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    acc = 0.0
+    for e in range(n):
+        acc += abs(v[oa + e] - v[ob + e])
+    v[m[i, OFF]] = acc / n
+
+
+@njit
+def vjp_mae(m, c, v, g, i, batch):
+    a, b, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    k = v.dtype.type(g[m[i, OFF]] / n)
+    for e in range(n):
+        d = k * np.sign(v[oa + e] - v[ob + e])
+        if m[a, NEEDS_GRAD]:
+            g[oa + e] += d
+        if m[b, NEEDS_GRAD]:
+            g[ob + e] -= d
+
+
+@njit
+def jvp_mae(m, c, v, t, i, batch):
+    _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    acc = 0.0
+    for e in range(n):
+        acc += np.sign(v[oa + e] - v[ob + e]) * (t[oa + e] - t[ob + e])
+    t[m[i, OFF]] = acc / n
+
+
+# bce clamps the probability to [eps, 1 − eps] (eps = the node's constant) so ln never sees 0.
+@njit
+def _clamp(p, eps):
+    return min(max(p, eps), 1.0 - eps)
+
+
+@njit
+def fwd_bce(m, c, v, i, batch):
+    _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    acc = 0.0
+    for e in range(n):
+        p = _clamp(v[oa + e], c[i])
+        y = v[ob + e]
+        acc -= y * math.log(p) + (1.0 - y) * math.log(1.0 - p)
+    v[m[i, OFF]] = acc / n
+
+
+@njit
+def vjp_bce(m, c, v, g, i, batch):
+    a, b, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    up = g[m[i, OFF]] / n
+    for e in range(n):
+        p = _clamp(v[oa + e], c[i])
+        y = v[ob + e]
+        if m[a, NEEDS_GRAD]:
+            g[oa + e] += up * (p - y) / (p * (1.0 - p))
+        if m[b, NEEDS_GRAD]:
+            g[ob + e] -= up * (math.log(p) - math.log(1.0 - p))
+
+
+@njit
+def jvp_bce(m, c, v, t, i, batch):
+    _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    acc = 0.0
+    for e in range(n):
+        p = _clamp(v[oa + e], c[i])
+        y = v[ob + e]
+        acc += t[oa + e] * (p - y) / (p * (1.0 - p))
+        acc -= t[ob + e] * (math.log(p) - math.log(1.0 - p))
+    t[m[i, OFF]] = acc / n
+
+
+# ln(1 + e^z) − y·z written as max(z, 0) − y·z + ln(1 + e^−|z|): no overflow for large |z|.
+@njit
+def fwd_bce_logits(m, c, v, i, batch):
+    _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    acc = 0.0
+    for e in range(n):
+        z = v[oa + e]
+        acc += max(z, 0.0) - v[ob + e] * z + math.log1p(math.exp(-abs(z)))
+    v[m[i, OFF]] = acc / n
+
+
+@njit
+def vjp_bce_logits(m, c, v, g, i, batch):
+    a, b, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    up = g[m[i, OFF]] / n
+    for e in range(n):
+        z = v[oa + e]
+        if m[a, NEEDS_GRAD]:
+            g[oa + e] += up * (1.0 / (1.0 + math.exp(-z)) - v[ob + e])
+        if m[b, NEEDS_GRAD]:
+            g[ob + e] -= up * z
+
+
+@njit
+def jvp_bce_logits(m, c, v, t, i, batch):
+    _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    n = rows * cols
+    acc = 0.0
+    for e in range(n):
+        z = v[oa + e]
+        acc += t[oa + e] * (1.0 / (1.0 + math.exp(-z)) - v[ob + e]) - t[ob + e] * z
+    t[m[i, OFF]] = acc / n
+
+
+# softmax cross-entropy from logits, per row: Σ_k y_k·(lse − z_k), lse = ln Σ e^z (shifted by max).
+@njit
+def _logsumexp_row(v, o, cols):
+    top = v[o]
+    for j in range(1, cols):
+        top = max(top, v[o + j])
+    total = 0.0
+    for j in range(cols):
+        total += math.exp(v[o + j] - top)
+    return top + math.log(total)
+
+
+@njit
+def fwd_softmax_ce(m, c, v, i, batch):
+    _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    acc = 0.0
+    for r in range(rows):
+        lse = _logsumexp_row(v, oa + r * cols, cols)
+        for j in range(cols):
+            acc += v[ob + r * cols + j] * (lse - v[oa + r * cols + j])
+    v[m[i, OFF]] = acc / rows
+
+
+@njit
+def vjp_softmax_ce(m, c, v, g, i, batch):
+    a, b, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    up = g[m[i, OFF]] / rows
+    for r in range(rows):
+        lse = _logsumexp_row(v, oa + r * cols, cols)
+        ysum = 0.0
+        for j in range(cols):
+            ysum += v[ob + r * cols + j]
+        for j in range(cols):
+            k = r * cols + j
+            if m[a, NEEDS_GRAD]:  # (softmax(z)·Σy − y)/rows: p − y for one-hot targets
+                g[oa + k] += up * (math.exp(v[oa + k] - lse) * ysum - v[ob + k])
+            if m[b, NEEDS_GRAD]:
+                g[ob + k] += up * (lse - v[oa + k])
+
+
+@njit
+def jvp_softmax_ce(m, c, v, t, i, batch):
+    _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    acc = 0.0
+    for r in range(rows):
+        lse = _logsumexp_row(v, oa + r * cols, cols)
+        ysum = 0.0
+        for j in range(cols):
+            ysum += v[ob + r * cols + j]
+        for j in range(cols):
+            k = r * cols + j
+            acc += t[oa + k] * (math.exp(v[oa + k] - lse) * ysum - v[ob + k])
+            acc += t[ob + k] * (lse - v[oa + k])
+    t[m[i, OFF]] = acc / rows
+
+
+# ---------------------------------------------------------------- l2 penalty: out = c·Σ a²
+@njit
+def fwd_l2(m, c, v, i, batch):
+    _, n, oa = _reduce_input(m, i, batch)
+    acc = 0.0
+    for e in range(n):
+        acc += v[oa + e] * v[oa + e]
+    v[m[i, OFF]] = c[i] * acc
+
+
+@njit
+def vjp_l2(m, c, v, g, i, batch):
+    a, n, oa = _reduce_input(m, i, batch)
+    if m[a, NEEDS_GRAD]:
+        k = v.dtype.type(2.0 * c[i] * g[m[i, OFF]])
+        for e in range(n):
+            g[oa + e] += k * v[oa + e]
+
+
+@njit
+def jvp_l2(m, c, v, t, i, batch):
+    _, n, oa = _reduce_input(m, i, batch)
+    acc = 0.0
+    for e in range(n):
+        acc += 2.0 * v[oa + e] * t[oa + e]
+    t[m[i, OFF]] = c[i] * acc

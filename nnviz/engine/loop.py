@@ -1,0 +1,186 @@
+"""Whole training steps and epochs inside one jitted call.
+
+A step is what a student steps through by hand: copy a mini-batch into x and y, zero the
+gradients, run every node forward, seed ∂L/∂L = 1, run every node backward, update. The same
+interpreter functions do it here, only without returning to Python between steps.
+"""
+
+import numpy as np
+
+from nnviz.engine import interp, optim
+from nnviz.engine.jit import njit
+
+# Slots of the int array `io` that wires a Program to its data.
+X_OFF, Y_OFF, LOSS_OFF, PRED_OFF, ACC_MODE = range(5)
+ACC_NONE, ACC_BINARY, ACC_ARGMAX = 0, 1, 2
+# Learning-rate schedules, by epoch.
+SCHED_CONSTANT, SCHED_STEP, SCHED_EXPONENTIAL = 0, 1, 2
+
+
+@njit
+def epoch_order(n, shuffle, seed, epoch):
+    """The order of the samples in an epoch: a fresh permutation per epoch, from (seed, epoch)."""
+    if not shuffle:
+        return np.arange(n)
+    np.random.seed((seed * 1000003 + epoch * 7919) % 4294967296)
+    return np.random.permutation(n)
+
+
+@njit
+def scheduled_lr(schedule, epoch):
+    """schedule = [kind, step size, gamma, base lr]."""
+    kind = int(schedule[0])
+    if kind == SCHED_STEP:
+        return schedule[3] * schedule[2] ** (epoch // max(int(schedule[1]), 1))
+    if kind == SCHED_EXPONENTIAL:
+        return schedule[3] * schedule[2] ** epoch
+    return -1.0
+
+
+@njit
+def load_batch(v, io, X, Y, order, start, rows):
+    d = X.shape[1]
+    kk = Y.shape[1]
+    xo, yo = io[X_OFF], io[Y_OFF]
+    for r in range(rows):
+        s = order[start + r]
+        for j in range(d):
+            v[xo + r * d + j] = X[s, j]
+        for j in range(kk):
+            v[yo + r * kk + j] = Y[s, j]
+
+
+@njit
+def count_correct(v, io, rows, cols, threshold):
+    """Correct predictions in the batch now in the buffers."""
+    mode = io[ACC_MODE]
+    po, yo = io[PRED_OFF], io[Y_OFF]
+    correct = 0
+    for r in range(rows):
+        if mode == ACC_BINARY:
+            pred = v[po + r] > threshold
+            correct += pred == (v[yo + r] > 0.5)
+        elif mode == ACC_ARGMAX:
+            best_p, best_y = 0, 0
+            for j in range(1, cols):
+                if v[po + r * cols + j] > v[po + r * cols + best_p]:
+                    best_p = j
+                if v[yo + r * cols + j] > v[yo + r * cols + best_y]:
+                    best_y = j
+            correct += best_p == best_y
+    return correct
+
+
+@njit
+def run_steps(
+    m,
+    c,
+    v,
+    g,
+    X,
+    Y,
+    io,
+    threshold,
+    opt_kind,
+    hyper,
+    s1,
+    s2,
+    t0,
+    n_param,
+    wiring,
+    batch_size,
+    shuffle,
+    seed,
+    schedule,
+    epoch,
+    batch_index,
+    stop_epoch,
+    max_steps,
+    epoch_loss,
+    epoch_correct,
+    epoch_seen,
+):
+    """Train from (epoch, batch_index) until stop_epoch or max_steps steps.
+
+    Per-epoch sums go to epoch_*[epoch − first epoch]. Returns (epoch, batch_index, steps,
+    status): status 1 means the loss became NaN or infinite at the last step (not updated).
+    """
+    n_rows = X.shape[0]
+    cols = Y.shape[1]
+    n_batches = (n_rows + batch_size - 1) // batch_size
+    n_nodes = m.shape[0]
+    first = epoch
+    loss_off = io[LOSS_OFF]
+    order = epoch_order(n_rows, shuffle, seed, epoch)
+    steps = 0
+    while epoch < stop_epoch and steps < max_steps:
+        lr = scheduled_lr(schedule, epoch)
+        if lr >= 0.0:
+            hyper[optim.LR] = lr
+        start = batch_index * batch_size
+        rows = min(batch_size, n_rows - start)
+        load_batch(v, io, X, Y, order, start, rows)
+        optim.zero_grads(m, g, rows)
+        interp.forward(m, c, v, 0, n_nodes, rows)
+        loss = v[loss_off]
+        if not np.isfinite(loss):
+            return epoch, batch_index, steps, 1
+        e = epoch - first
+        epoch_loss[e] += loss * rows
+        epoch_seen[e] += rows
+        epoch_correct[e] += count_correct(v, io, rows, cols, threshold)
+        if opt_kind == optim.PERCEPTRON:
+            optim.perceptron_update(v, wiring, rows, hyper[optim.LR])
+        else:
+            g[loss_off] = 1.0
+            interp.backward(m, c, v, g, 0, n_nodes, rows)
+            optim.apply_update(opt_kind, hyper, t0 + steps + 1, v[:n_param], g[:n_param], s1, s2)
+        steps += 1
+        batch_index += 1
+        if batch_index == n_batches:
+            batch_index = 0
+            epoch += 1
+            if epoch < stop_epoch and steps < max_steps:
+                order = epoch_order(n_rows, shuffle, seed, epoch)
+    return epoch, batch_index, steps, 0
+
+
+@njit
+def evaluate(m, c, v, X, Y, io, threshold, capacity, upto):
+    """Mean loss and correct count over all rows of X, in chunks of `capacity` rows.
+
+    Runs nodes [0, upto): pass the loss node + 1 to get the loss, or the prediction + 1.
+    """
+    n_rows = X.shape[0]
+    cols = Y.shape[1]
+    order = np.arange(n_rows)
+    total = 0.0
+    correct = 0
+    start = 0
+    while start < n_rows:
+        rows = min(capacity, n_rows - start)
+        load_batch(v, io, X, Y, order, start, rows)
+        interp.forward(m, c, v, 0, upto, rows)
+        total += v[io[LOSS_OFF]] * rows
+        correct += count_correct(v, io, rows, cols, threshold)
+        start += rows
+    return total / n_rows, correct
+
+
+@njit
+def predict_into(m, c, v, X, io, out_node_off, out_cols, capacity, upto, out):
+    """Forward X in chunks and copy the node at out_node_off (rows × out_cols) into out."""
+    n_rows = X.shape[0]
+    d = X.shape[1]
+    start = 0
+    xo = io[X_OFF]
+    while start < n_rows:
+        rows = min(capacity, n_rows - start)
+        for r in range(rows):
+            for j in range(d):
+                v[xo + r * d + j] = X[start + r, j]
+        interp.forward(m, c, v, 0, upto, rows)
+        for r in range(rows):
+            for j in range(out_cols):
+                out[start + r, j] = v[out_node_off + r * out_cols + j]
+        start += rows

@@ -1,0 +1,154 @@
+"""Build an MLP Graph from a layer spec: the network as data, as in the course.
+
+Node names follow the course: x (inputs), y (targets), W1, b1 (first layer), xW1 = x·W1,
+z1 = xW1 + b1 (pre-activation), u1 (hidden activation), …, p (the output), L (the loss).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnviz.engine.graph import Graph, GraphError
+from nnviz.engine.spec import ACTIVATIONS, INITIALIZERS, LOSSES
+
+
+@dataclass(frozen=True)
+class Layer:
+    units: int
+    activation: str
+
+
+def init_weights(
+    n_inputs: int, layers: Sequence[Layer], init: str = "glorot", scale: float = 0.7, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Starting weights, seeded: W_k is (fan_in × units), b_k is (1 × units).
+
+    uniform: W and b from U[−scale, scale] (the course's a = 0.7); glorot: W from
+    U[±√(6/(fan_in+fan_out))], b = 0; he: W from N(0, 2/fan_in), b = 0; zeros: all 0.
+    """
+    if init not in INITIALIZERS:
+        raise GraphError(f"initializer '{init}' is not one of {', '.join(INITIALIZERS)}")
+    rng = np.random.default_rng(seed)
+    weights = {}
+    fan_in = n_inputs
+    for n, layer in enumerate(layers, start=1):
+        shape = (fan_in, layer.units)
+        if init == "uniform":
+            w = rng.uniform(-scale, scale, size=shape)
+            b = rng.uniform(-scale, scale, size=(1, layer.units))
+        elif init == "glorot":
+            limit = np.sqrt(6.0 / (fan_in + layer.units))
+            w = rng.uniform(-limit, limit, size=shape)
+            b = np.zeros((1, layer.units))
+        elif init == "he":
+            w = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape)
+            b = np.zeros((1, layer.units))
+        else:
+            w = np.zeros(shape)
+            b = np.zeros((1, layer.units))
+        weights[f"W{n}"] = w
+        weights[f"b{n}"] = b
+        fan_in = layer.units
+    return weights
+
+
+def build_mlp(
+    n_inputs: int,
+    layers: Sequence[Layer | tuple[int, str]],
+    loss: str,
+    weights: dict[str, np.ndarray],
+    l2: float = 0.0,
+) -> Graph:
+    """The graph of an MLP with the given starting weights and loss.
+
+    Softmax + cross-entropy and sigmoid + bce_logits use the fused, stable loss on the
+    logits; the probabilities are still computed (as p) for reading and predicting.
+    """
+    layers = [Layer(*lay) if isinstance(lay, tuple) else lay for lay in layers]
+    _check_spec(n_inputs, layers, loss)
+    g = Graph()
+    x = g.input("x", n_inputs)
+    g.nodes[x].role = "x"
+    prev = "x"
+    last = len(layers)
+    for n, layer in enumerate(layers, start=1):
+        for name in (f"W{n}", f"b{n}"):
+            if name not in weights:
+                raise GraphError(f"node '{name}': no starting value given")
+        g.param(f"W{n}", weights[f"W{n}"])
+        g.param(f"b{n}", np.asarray(weights[f"b{n}"]).reshape(1, -1))
+        g.op("matmul", prev, f"W{n}", name=f"{prev}W{n}")
+        z = g.op("add", f"{prev}W{n}", f"b{n}", name=f"z{n}")
+        out_name = "p" if n == last else f"u{n}"
+        if n == last and layer.activation == "step":
+            out_name = "a"
+        out = g.op(layer.activation, z, name=out_name)
+        prev = out_name
+    y = g.input("y", layers[-1].units)
+    g.nodes[y].role = "y"
+    g.nodes[out].role = "prediction"
+    z_last = g.nodes[out].inputs[0]
+    if loss == "cross_entropy":
+        data_loss = g.op("softmax_ce", z_last, y, name="J" if l2 else "L")
+    elif loss == "bce_logits":
+        data_loss = g.op("bce_logits", z_last, y, name="J" if l2 else "L")
+    else:
+        data_loss = g.op(loss, out, y, name="J" if l2 else "L")
+    total = data_loss
+    if l2:
+        for n in range(1, last + 1):
+            pen = g.op("l2", f"W{n}", name=f"R{n}", const=l2)
+            total = g.op("add", total, pen, name="L" if n == last else f"J{n}")
+    g.loss = total
+    g.nodes[total].role = "loss"
+    return g
+
+
+def _check_spec(n_inputs: int, layers: Sequence[Layer], loss: str) -> None:
+    if n_inputs < 1:
+        raise GraphError(f"inputs must be at least 1, got {n_inputs}")
+    if not layers:
+        raise GraphError("a network needs at least one layer")
+    for n, layer in enumerate(layers):
+        if layer.units < 1:
+            raise GraphError(f"layers[{n}].units must be at least 1, got {layer.units}")
+        if layer.activation not in ACTIVATIONS:
+            raise GraphError(
+                f"layers[{n}].activation '{layer.activation}' is not one of "
+                f"{', '.join(ACTIVATIONS)}"
+            )
+    if loss not in LOSSES:
+        raise GraphError(f"loss '{loss}' is not one of {', '.join(LOSSES)}")
+    out = layers[-1]
+    if loss == "cross_entropy" and (out.activation != "softmax" or out.units < 2):
+        raise GraphError("loss cross_entropy needs a softmax output layer of at least 2 units")
+    if loss in ("bce", "bce_logits") and out.units != 1:
+        raise GraphError(f"loss {loss} needs an output layer of 1 unit")
+    if loss == "bce" and out.activation != "sigmoid":
+        raise GraphError("loss bce needs a sigmoid output (probabilities)")
+
+
+def summary_rows(n_inputs: int, layers: Sequence[Layer]) -> list[tuple[str, str, int]]:
+    """Keras-style rows (layer, output shape, parameters); the total is their sum."""
+    rows = []
+    fan_in = n_inputs
+    for n, layer in enumerate(layers, start=1):
+        count = fan_in * layer.units + layer.units
+        rows.append((f"dense_{n} ({layer.activation})", f"(None, {layer.units})", count))
+        fan_in = layer.units
+    return rows
+
+
+def summary_text(n_inputs: int, layers: Sequence[Layer]) -> str:
+    """The summary as plain text, for notebooks and logs."""
+    rows = summary_rows(n_inputs, layers)
+    width = max(len(r[0]) for r in rows) + 2
+    lines = [f"{'Layer (type)':<{width}}{'Output Shape':<16}{'Param #':>10}", "=" * (width + 26)]
+    for name, shape, count in rows:
+        lines.append(f"{name:<{width}}{shape:<16}{count:>10,}")
+    lines.append("=" * (width + 26))
+    lines.append(f"Total params: {sum(r[2] for r in rows):,}")
+    return "\n".join(lines)

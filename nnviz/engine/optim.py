@@ -1,0 +1,217 @@
+"""Optimizers: SGD, momentum, Nesterov, RMSprop, Adam, Adagrad and the perceptron rule.
+
+Zeroing gradients and updating parameters live here, never in the backward pass. Every update
+runs over the Program's flat parameter prefix in one jitted loop; the optimizer's state
+(velocity, m, v, …) is a flat array of the same length, readable per parameter.
+Formulas follow PyTorch's, so runs can be compared with it number for number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnviz.engine import kernels as k
+from nnviz.engine.graph import GraphError, Program
+from nnviz.engine.jit import njit
+from nnviz.engine.spec import OPTIMIZER_DEFAULTS, OPTIMIZERS
+
+SGD, MOMENTUM, NESTEROV, RMSPROP, ADAM, ADAGRAD, PERCEPTRON = range(7)
+KIND_CODES = {name: code for code, name in enumerate(OPTIMIZERS)}
+
+# Slots of the hyperparameter array (kept in the buffers' dtype so float32 stays float32).
+LR, WEIGHT_DECAY, MOMENTUM_OR_BETA1, BETA2, EPS, SCRATCH = range(6)
+HYPER_SLOTS = 8
+
+STATE_NAMES = {
+    "sgd": (),
+    "momentum": ("velocity",),
+    "nesterov": ("velocity",),
+    "rmsprop": ("square_avg",),
+    "adam": ("m", "v"),
+    "adagrad": ("sum_sq",),
+    "perceptron": (),
+}
+
+
+@njit
+def zero_grads(m, g, batch):
+    """Zero the gradient of every node whose gradient is computed."""
+    for i in range(m.shape[0]):
+        if m[i, k.NEEDS_GRAD]:
+            rows = m[i, k.ROWS]
+            if rows < 0:
+                rows = batch
+            off = m[i, k.OFF]
+            g[off : off + rows * m[i, k.COLS]] = 0.0
+
+
+@njit
+def apply_update(kind, hyper, t, p, g, s1, s2):
+    """One update of the flat parameters p from their gradient g; t is the 1-based step."""
+    n = p.shape[0]
+    lr = hyper[LR]
+    wd = hyper[WEIGHT_DECAY]
+    one = p.dtype.type(1.0)
+    if kind == SGD:
+        for e in range(n):
+            p[e] -= lr * (g[e] + wd * p[e])
+    elif kind == MOMENTUM or kind == NESTEROV:  # noqa: SIM109 (plain ints for numba)
+        mu = hyper[MOMENTUM_OR_BETA1]
+        for e in range(n):
+            grad = g[e] + wd * p[e]
+            s1[e] = mu * s1[e] + grad
+            if kind == NESTEROV:
+                p[e] -= lr * (grad + mu * s1[e])
+            else:
+                p[e] -= lr * s1[e]
+    elif kind == RMSPROP:
+        alpha = hyper[MOMENTUM_OR_BETA1]
+        eps = hyper[EPS]
+        for e in range(n):
+            grad = g[e] + wd * p[e]
+            s1[e] = alpha * s1[e] + (one - alpha) * grad * grad
+            p[e] -= lr * grad / (np.sqrt(s1[e]) + eps)
+    elif kind == ADAM:
+        b1 = hyper[MOMENTUM_OR_BETA1]
+        b2 = hyper[BETA2]
+        eps = hyper[EPS]
+        # Bias corrections in float64, then stored in the scratch slots to take the dtype.
+        hyper[SCRATCH] = hyper[LR] / (1.0 - float(b1) ** t)
+        hyper[SCRATCH + 1] = np.sqrt(1.0 - float(b2) ** t)
+        step_size = hyper[SCRATCH]
+        root_bc2 = hyper[SCRATCH + 1]
+        for e in range(n):
+            grad = g[e] + wd * p[e]
+            s1[e] = b1 * s1[e] + (one - b1) * grad
+            s2[e] = b2 * s2[e] + (one - b2) * grad * grad
+            p[e] -= step_size * s1[e] / (np.sqrt(s2[e]) / root_bc2 + eps)
+    elif kind == ADAGRAD:
+        eps = hyper[EPS]
+        for e in range(n):
+            grad = g[e] + wd * p[e]
+            s1[e] += grad * grad
+            p[e] -= lr * grad / (np.sqrt(s1[e]) + eps)
+
+
+@njit
+def perceptron_update(v, wiring, batch, eta):
+    """θ ← θ + η(y − a)x for a layer of heaviside units, summed over the batch's rows.
+
+    wiring = [x offset, y offset, a offset, W offset, b offset, inputs, units].
+    """
+    xo, yo, ao, wo, bo, n_in, n_out = (
+        wiring[0],
+        wiring[1],
+        wiring[2],
+        wiring[3],
+        wiring[4],
+        wiring[5],
+        wiring[6],
+    )
+    for r in range(batch):
+        for j in range(n_out):
+            err = eta * (v[yo + r * n_out + j] - v[ao + r * n_out + j])
+            if err != 0.0:
+                for i in range(n_in):
+                    v[wo + i * n_out + j] += err * v[xo + r * n_in + i]
+                v[bo + j] += err
+
+
+class Optimizer:
+    """An optimizer bound to a Program's parameters, with its state readable per parameter."""
+
+    def __init__(self, program: Program, kind: str = "sgd", **params: float):
+        if kind not in KIND_CODES:
+            raise GraphError(f"optimizer '{kind}' is not one of {', '.join(OPTIMIZERS)}")
+        allowed = OPTIMIZER_DEFAULTS[kind]
+        unknown = sorted(set(params) - set(allowed))
+        if unknown:
+            raise GraphError(
+                f"optimizer '{kind}': unknown setting '{unknown[0]}' "
+                f"(allowed: {', '.join(allowed)})"
+            )
+        self.program = program
+        self.kind = kind
+        self.code = KIND_CODES[kind]
+        self.settings = {**allowed, **{key: float(val) for key, val in params.items()}}
+        for key, val in self.settings.items():
+            if not np.isfinite(val) or val < 0:
+                raise GraphError(f"optimizer '{kind}': {key} must be a number ≥ 0, got {val}")
+        self.hyper = np.zeros(HYPER_SLOTS, program.dtype)
+        self._write_hyper()
+        size = max(program.n_param, 1)
+        self.state = {name: np.zeros(size, program.dtype) for name in STATE_NAMES[kind]}
+        self._spare = np.zeros(1, program.dtype)
+        self.t = 0  # updates taken so far
+        self.wiring = self._perceptron_wiring() if kind == "perceptron" else np.zeros(7, np.int64)
+
+    def _write_hyper(self) -> None:
+        s = self.settings
+        self.hyper[LR] = s["lr"]
+        self.hyper[WEIGHT_DECAY] = s.get("weight_decay", 0.0)
+        self.hyper[MOMENTUM_OR_BETA1] = s.get("momentum", s.get("alpha", s.get("beta1", 0.0)))
+        self.hyper[BETA2] = s.get("beta2", 0.0)
+        self.hyper[EPS] = s.get("eps", 0.0)
+
+    @property
+    def lr(self) -> float:
+        return float(self.settings["lr"])
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        if not np.isfinite(value) or value < 0:
+            raise GraphError(f"learning rate must be a number ≥ 0, got {value}")
+        self.settings["lr"] = float(value)
+        self.hyper[LR] = value
+
+    def _arrays(self):
+        names = STATE_NAMES[self.kind]
+        s1 = self.state[names[0]] if len(names) > 0 else self._spare
+        s2 = self.state[names[1]] if len(names) > 1 else self._spare
+        return s1, s2
+
+    def zero_grad(self) -> None:
+        zero_grads(self.program.meta, self.program.grads, self.program.batch)
+
+    def step(self) -> None:
+        """Update every parameter from its current gradient (or by the perceptron rule)."""
+        p = self.program
+        self.t += 1
+        if self.code == PERCEPTRON:
+            perceptron_update(p.values, self.wiring, p.batch, self.hyper[LR])
+            return
+        s1, s2 = self._arrays()
+        n = p.n_param
+        apply_update(self.code, self.hyper, self.t, p.values[:n], p.grads[:n], s1, s2)
+
+    def state_of(self, param: str) -> dict[str, np.ndarray]:
+        """This parameter's optimizer state (views), e.g. {'m': …, 'v': …} for Adam."""
+        where = self.program.param_slice(param)
+        shape = self.program.shape(param)
+        return {name: arr[where].reshape(shape) for name, arr in self.state.items()}
+
+    def reset(self) -> None:
+        self.t = 0
+        for arr in self.state.values():
+            arr[:] = 0
+
+    def _perceptron_wiring(self) -> np.ndarray:
+        g = self.program.graph
+        out = g.with_role("prediction")
+        x, y = g.with_role("x"), g.with_role("y")
+        bad = "the perceptron rule trains a single layer of heaviside (step) units"
+        if None in (out, x, y) or g.nodes[out].op_name != "step":
+            raise GraphError(f"optimizer 'perceptron': {bad}")
+        z = g.nodes[out].inputs[0]
+        if g.nodes[z].op_name != "add":
+            raise GraphError(f"optimizer 'perceptron': {bad}")
+        xw, b = g.nodes[z].inputs
+        if g.nodes[xw].op_name != "matmul" or g.nodes[xw].inputs[0] != x:
+            raise GraphError(f"optimizer 'perceptron': {bad}")
+        w = g.nodes[xw].inputs[1]
+        m = self.program.meta
+        n_in, n_out = g.nodes[w].rows, g.nodes[w].cols
+        return np.array(
+            [m[x, k.OFF], m[y, k.OFF], m[out, k.OFF], m[w, k.OFF], m[b, k.OFF], n_in, n_out],
+            np.int64,
+        )

@@ -1,0 +1,235 @@
+"""A compiled network with its data wiring: the object notebooks, the CLI and the explorer share.
+
+from nnviz import Model
+model = Model.from_spec(2, [(4, "sigmoid"), (1, "sigmoid")], loss="bce", seed=0)
+history = model.fit(X, y, epochs=2000, optimizer="sgd", lr=0.5)
+model.predict(X); model.evaluate(X, y); print(model.summary())
+model.value("u1"); model.grad("W1")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from nnviz.engine import kernels as k
+from nnviz.engine import loop
+from nnviz.engine.graph import Graph, GraphError, Program, compile
+from nnviz.engine.nn import Layer, build_mlp, init_weights, summary_rows, summary_text
+
+TASKS = ("binary", "multiclass", "regression")
+DEFAULT_CAPACITY = 1024
+
+
+class Model:
+    """A Graph compiled to a Program, plus which nodes are x, y, the prediction and the loss."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        *,
+        task: str = "binary",
+        dtype="float32",
+        capacity: int = DEFAULT_CAPACITY,
+        spec: tuple[int, tuple[Layer, ...], str] | None = None,
+    ):
+        if task not in TASKS:
+            raise GraphError(f"task '{task}' is not one of {', '.join(TASKS)}")
+        self.graph = graph
+        self.task = task
+        self.spec = spec
+        self.program: Program = compile(graph, np.dtype(dtype), capacity)
+        self.x = graph.with_role("x")
+        self.y = graph.with_role("y")
+        self.prediction = graph.with_role("prediction")
+        self.loss = graph.loss
+        self.threshold = 0.5
+        self.io = self._wire()
+
+    @classmethod
+    def from_spec(
+        cls,
+        n_inputs: int,
+        layers: Sequence[Layer | tuple[int, str]],
+        loss: str,
+        *,
+        init: str = "glorot",
+        init_scale: float = 0.7,
+        seed: int = 0,
+        l2: float = 0.0,
+        weights: dict[str, np.ndarray] | None = None,
+        task: str | None = None,
+        dtype="float32",
+        capacity: int = DEFAULT_CAPACITY,
+    ) -> Model:
+        """Build an MLP from (units, activation) layers; weights by hand or from `init`."""
+        layers = tuple(Layer(*lay) if isinstance(lay, tuple) else lay for lay in layers)
+        start = init_weights(n_inputs, layers, init, init_scale, seed)
+        if weights:
+            start.update(weights)
+        graph = build_mlp(n_inputs, layers, loss, start, l2)
+        if task is None:
+            task = {"cross_entropy": "multiclass", "mse": "regression", "mae": "regression"}.get(
+                loss, "binary"
+            )
+        return cls(graph, task=task, dtype=dtype, capacity=capacity, spec=(n_inputs, layers, loss))
+
+    def _wire(self) -> np.ndarray:
+        io = np.zeros(5, np.int64)
+        meta = self.program.meta
+        if self.x is not None:
+            io[loop.X_OFF] = meta[self.x, k.OFF]
+        if self.y is not None:
+            io[loop.Y_OFF] = meta[self.y, k.OFF]
+        if self.loss is not None:
+            io[loop.LOSS_OFF] = meta[self.loss, k.OFF]
+        if self.prediction is not None:
+            io[loop.PRED_OFF] = meta[self.prediction, k.OFF]
+        io[loop.ACC_MODE] = {
+            "binary": loop.ACC_BINARY,
+            "multiclass": loop.ACC_ARGMAX,
+            "regression": loop.ACC_NONE,
+        }[self.task]
+        return io
+
+    # ------------------------------------------------------------ reading
+    @property
+    def dtype(self) -> np.dtype:
+        return self.program.dtype
+
+    def value(self, name: str) -> np.ndarray:
+        return self.program.value(name)
+
+    def grad(self, name: str) -> np.ndarray:
+        return self.program.grad(name)
+
+    def params(self) -> dict[str, np.ndarray]:
+        return self.program.params()
+
+    def set_params(self, values: dict[str, np.ndarray]) -> None:
+        self.program.set_params(values)
+
+    @property
+    def n_params(self) -> int:
+        return self.program.n_param
+
+    def summary_rows(self) -> list[tuple[str, str, int]]:
+        if self.spec is None:
+            return [
+                (self.graph.nodes[i].name, str(self.program.shape(i)), self.program.value(i).size)
+                for i in self.program.param_indices
+            ]
+        return summary_rows(self.spec[0], self.spec[1])
+
+    def summary(self) -> str:
+        if self.spec is None:
+            return "\n".join(
+                f"{name}: {shape} {count}" for name, shape, count in self.summary_rows()
+            )
+        return summary_text(self.spec[0], self.spec[1])
+
+    # ------------------------------------------------------------ running
+    def _check_x(self, X) -> np.ndarray:
+        if self.x is None:
+            raise GraphError("this graph has no input node 'x'")
+        X = np.ascontiguousarray(X, dtype=self.dtype)
+        if X.ndim == 1:
+            X = X.reshape(-1, 1) if self.graph.nodes[self.x].cols == 1 else X.reshape(1, -1)
+        cols = self.graph.nodes[self.x].cols
+        if X.ndim != 2 or X.shape[1] != cols:
+            raise GraphError(f"node 'x': expected {cols} columns, got shape {X.shape}")
+        return X
+
+    def _check_y(self, Y, rows: int) -> np.ndarray:
+        Y = np.ascontiguousarray(Y, dtype=self.dtype)
+        cols = self.graph.nodes[self.y].cols
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)
+        if Y.shape != (rows, cols):
+            raise GraphError(f"node 'y': expected shape ({rows}, {cols}), got {Y.shape}")
+        return Y
+
+    def output(self, X, node: str | None = None) -> np.ndarray:
+        """A node's value for every row of X (the prediction by default), in chunks."""
+        X = self._check_x(X)
+        i = self.prediction if node is None else self.program.find(node)
+        nd = self.graph.nodes[i]
+        if nd.rows is not None:
+            raise GraphError(f"node '{nd.name}' is not computed per sample")
+        out = np.empty((X.shape[0], nd.cols), self.dtype)
+        before = self.program.batch
+        loop.predict_into(
+            self.program.meta,
+            self.program.consts,
+            self.program.values,
+            X,
+            self.io,
+            self.program.meta[i, k.OFF],
+            nd.cols,
+            self.program.capacity,
+            i + 1,
+            out,
+        )
+        self.program.batch = before
+        return out
+
+    def predict(self, X) -> np.ndarray:
+        return self.output(X)
+
+    def evaluate(self, X, Y) -> tuple[float, float | None]:
+        """(mean loss, accuracy) over all rows; accuracy is None for regression."""
+        X = self._check_x(X)
+        Y = self._check_y(Y, X.shape[0])
+        if X.shape[0] == 0:
+            raise GraphError("nothing to evaluate: no rows")
+        mean_loss, correct = loop.evaluate(
+            self.program.meta,
+            self.program.consts,
+            self.program.values,
+            X,
+            Y,
+            self.io,
+            self.threshold,
+            self.program.capacity,
+            self.loss + 1,
+        )
+        acc = None if self.task == "regression" else correct / X.shape[0]
+        return float(mean_loss), acc
+
+    def fit(
+        self,
+        X,
+        Y,
+        *,
+        epochs=1,
+        batch_size=0,
+        optimizer="sgd",
+        seed=0,
+        shuffle=True,
+        x_test=None,
+        y_test=None,
+        **settings,
+    ):
+        """Train and return the per-epoch history as a list of dicts."""
+        from nnviz.engine.optim import Optimizer
+        from nnviz.train import EpochsDone, Trainer
+
+        opt = Optimizer(self.program, optimizer, **settings)
+        trainer = Trainer(
+            self,
+            opt,
+            X,
+            Y,
+            x_test=x_test,
+            y_test=y_test,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=seed,
+            shuffle=shuffle,
+        )
+        history = []
+        for event in trainer.run():
+            if isinstance(event, EpochsDone):
+                history.extend(event.rows())
+        return history

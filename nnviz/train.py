@@ -1,0 +1,332 @@
+"""The Trainer: epochs of mini-batches as a generator of events. It prints nothing.
+
+Training runs in jitted chunks (many steps per call); between chunks the generator yields, so a
+front end can draw progress, and a thread worker can stop. Chunks adapt to last about
+`chunk_seconds`. Events carry copies of numbers, never views into the engine's buffers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnviz.engine import loop
+from nnviz.engine.graph import GraphError
+from nnviz.engine.optim import Optimizer
+from nnviz.model import Model
+
+SCHEDULE_CODES = {
+    "constant": loop.SCHED_CONSTANT,
+    "step": loop.SCHED_STEP,
+    "exponential": loop.SCHED_EXPONENTIAL,
+}
+
+
+@dataclass(frozen=True)
+class Started:
+    epochs: int
+    batches_per_epoch: int
+    samples: int
+    compile_s: float
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Within an epoch: batch `batch` of `batches` done."""
+
+    epoch: int  # 1-based
+    batch: int
+    batches: int
+    step: int
+    samples_per_s: float
+
+
+@dataclass(frozen=True)
+class EpochsDone:
+    """One or more whole epochs finished (several at once when epochs are tiny)."""
+
+    first_epoch: int  # 1-based number of losses[0]
+    losses: np.ndarray  # mean training loss of each epoch's mini-batches
+    accuracies: np.ndarray  # running training accuracy of each epoch (NaN for regression)
+    test_loss: float | None  # after the last of these epochs
+    test_accuracy: float | None
+    step: int
+    lr: float
+    elapsed_s: float
+
+    @property
+    def last_epoch(self) -> int:
+        return self.first_epoch + len(self.losses) - 1
+
+    def rows(self) -> list[dict]:
+        out = []
+        for n, (loss, acc) in enumerate(zip(self.losses, self.accuracies, strict=True)):
+            last = n == len(self.losses) - 1
+            out.append(
+                {
+                    "epoch": self.first_epoch + n,
+                    "loss": float(loss),
+                    "accuracy": None if np.isnan(acc) else float(acc),
+                    "test_loss": self.test_loss if last else None,
+                    "test_accuracy": self.test_accuracy if last else None,
+                }
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class Diverged:
+    epoch: int
+    step: int
+    node: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    epochs: int
+    steps: int
+    train_s: float
+    final_loss: float
+    train_accuracy: float | None
+    test_loss: float | None
+    test_accuracy: float | None
+
+
+class Trainer:
+    """Trains a Model with an Optimizer on (X, Y); `run()` yields the events above."""
+
+    def __init__(
+        self,
+        model: Model,
+        optimizer: Optimizer,
+        X,
+        Y,
+        *,
+        x_test=None,
+        y_test=None,
+        epochs: int = 1,
+        batch_size: int = 0,
+        seed: int = 0,
+        shuffle: bool = True,
+        schedule: str = "constant",
+        schedule_step: int = 1,
+        gamma: float = 1.0,
+        chunk_seconds: float = 0.05,
+    ):
+        if epochs < 1:
+            raise GraphError(f"epochs must be at least 1, got {epochs}")
+        if batch_size < 0:
+            raise GraphError(f"batch size must be 0 (full batch) or more, got {batch_size}")
+        if schedule not in SCHEDULE_CODES:
+            raise GraphError(f"schedule '{schedule}' is not one of {', '.join(SCHEDULE_CODES)}")
+        self.model = model
+        self.optimizer = optimizer
+        self.X = model._check_x(X)
+        self.Y = model._check_y(Y, self.X.shape[0])
+        if self.X.shape[0] == 0:
+            raise GraphError("no training rows")
+        self.has_test = x_test is not None and y_test is not None and len(x_test) > 0
+        if self.has_test:
+            self.x_test = model._check_x(x_test)
+            self.y_test = model._check_y(y_test, self.x_test.shape[0])
+        n = self.X.shape[0]
+        self.batch_size = min(batch_size or n, n)
+        if self.batch_size > model.program.capacity:
+            raise GraphError(
+                f"batch size {self.batch_size} exceeds the model's capacity "
+                f"{model.program.capacity}"
+            )
+        self.epochs = int(epochs)
+        self.seed = int(seed)
+        # One batch holding every row in order: its order cannot matter, so skip shuffling.
+        self.shuffle = bool(shuffle) and self.batch_size < n
+        self.schedule = np.array(
+            [SCHEDULE_CODES[schedule], schedule_step, gamma, optimizer.lr], np.float64
+        )
+        self.chunk_seconds = chunk_seconds
+        self.batches_per_epoch = (n + self.batch_size - 1) // self.batch_size
+        self.epoch = 0  # 0-based epoch in progress
+        self.batch_index = 0
+        self.steps = 0
+        self.train_s = 0.0
+        self.diverged: Diverged | None = None
+
+    # ------------------------------------------------------------ one chunk
+    def _chunk(self, max_steps: int, stop_epoch: int):
+        p = self.model.program
+        opt = self.optimizer
+        s1, s2 = opt._arrays()
+        span = stop_epoch - self.epoch + 1
+        sums = np.zeros(span, np.float64)
+        correct = np.zeros(span, np.int64)
+        seen = np.zeros(span, np.int64)
+        first = self.epoch
+        t0 = time.perf_counter()
+        epoch, batch_index, steps, status = loop.run_steps(
+            p.meta,
+            p.consts,
+            p.values,
+            p.grads,
+            self.X,
+            self.Y,
+            self.model.io,
+            self.model.threshold,
+            opt.code,
+            opt.hyper,
+            s1,
+            s2,
+            opt.t,
+            p.n_param,
+            opt.wiring,
+            self.batch_size,
+            self.shuffle,
+            self.seed,
+            self.schedule,
+            self.epoch,
+            self.batch_index,
+            stop_epoch,
+            max_steps,
+            sums,
+            correct,
+            seen,
+        )
+        elapsed = time.perf_counter() - t0
+        self.train_s += elapsed
+        opt.t += steps
+        self.steps += steps
+        self.epoch, self.batch_index = epoch, batch_index
+        return first, sums, correct, seen, status, elapsed, steps
+
+    def warm_up(self) -> float:
+        """Compile (or load from the cache) every kernel a run uses; returns seconds taken."""
+        t0 = time.perf_counter()
+        p = self.model.program
+        s1, s2 = self.optimizer._arrays()
+        loop.run_steps(
+            p.meta,
+            p.consts,
+            p.values,
+            p.grads,
+            self.X,
+            self.Y,
+            self.model.io,
+            self.model.threshold,
+            self.optimizer.code,
+            self.optimizer.hyper,
+            s1,
+            s2,
+            0,
+            p.n_param,
+            self.optimizer.wiring,
+            self.batch_size,
+            self.shuffle,
+            self.seed,
+            self.schedule,
+            0,
+            0,
+            1,
+            0,
+            np.zeros(2),
+            np.zeros(2, np.int64),
+            np.zeros(2, np.int64),
+        )
+        self.model.evaluate(self.X[:1], self.Y[:1])
+        return time.perf_counter() - t0
+
+    def step(self) -> EpochsDone | Diverged | None:
+        """One training step; returns the epoch's event when the step ends an epoch."""
+        events = list(self._advance(1, self.epoch + 1))
+        return events[-1] if events else None
+
+    def run_epoch(self) -> list:
+        """Train to the end of the current epoch."""
+        return list(self._advance(10**12, self.epoch + 1))
+
+    # ------------------------------------------------------------ the generator
+    def run(self) -> Iterator:
+        """Train to the last epoch, yielding Started, Progress, EpochsDone, then Finished or
+        Diverged."""
+        compile_s = self.warm_up()
+        yield Started(self.epochs, self.batches_per_epoch, self.X.shape[0], compile_s)
+        budget = 1
+        while self.epoch < self.epochs and self.diverged is None:
+            stop = self.epochs if not self.has_test else self.epoch + 1
+            before = self.steps
+            t0 = time.perf_counter()
+            yield from self._advance(budget, stop)
+            took = time.perf_counter() - t0
+            done = self.steps - before
+            if done and took > 0:
+                budget = int(min(max(done * self.chunk_seconds / took, 1), budget * 8 + 8))
+        if self.diverged is None:
+            yield self.finish()
+
+    def _advance(self, max_steps: int, stop_epoch: int) -> Iterator:
+        if self.diverged is not None or self.epoch >= self.epochs:
+            return
+        stop_epoch = min(stop_epoch, self.epochs)
+        first, sums, correct, seen, status, elapsed, steps = self._chunk(max_steps, stop_epoch)
+        if status == 1:
+            self.diverged = self._diagnose()
+            yield self.diverged
+            return
+        complete = self.epoch - first  # epochs finished in this chunk
+        if steps and self.batch_index:
+            rate = steps * self.batch_size / elapsed if elapsed > 0 else 0.0
+            yield Progress(
+                self.epoch + 1, self.batch_index, self.batches_per_epoch, self.steps, rate
+            )
+        if complete:
+            losses = sums[:complete] / np.maximum(seen[:complete], 1)
+            if self.model.task == "regression":
+                accs = np.full(complete, np.nan)
+            else:
+                accs = correct[:complete] / np.maximum(seen[:complete], 1)
+            test_loss = test_acc = None
+            if self.has_test:
+                test_loss, test_acc = self.model.evaluate(self.x_test, self.y_test)
+            yield EpochsDone(
+                first + 1,
+                losses,
+                accs,
+                test_loss,
+                test_acc,
+                self.steps,
+                float(self.optimizer.hyper[0]),
+                self.train_s,
+            )
+
+    def _diagnose(self) -> Diverged:
+        p = self.model.program
+        i = p.first_nonfinite()
+        name = p.name(i) if i is not None else p.name(self.model.loss)
+        kind = (
+            "a parameter, made non-finite by the previous update"
+            if (i is not None and p.graph.nodes[i].is_param)
+            else "computed in this forward pass"
+        )
+        step = self.steps + 1
+        msg = (
+            f"training stopped at step {step} (epoch {self.epoch + 1}): the loss became NaN "
+            f"or infinite; the first non-finite value is in node '{name}' ({kind}); "
+            f"try a smaller learning rate"
+        )
+        return Diverged(self.epoch + 1, step, name, msg)
+
+    def finish(self) -> Finished:
+        loss, acc = self.model.evaluate(self.X, self.Y)
+        test_loss = test_acc = None
+        if self.has_test:
+            test_loss, test_acc = self.model.evaluate(self.x_test, self.y_test)
+        return Finished(self.epoch, self.steps, self.train_s, loss, acc, test_loss, test_acc)
+
+    # ------------------------------------------------------------ for stepping by hand
+    def next_batch_rows(self) -> np.ndarray:
+        """The row indices of the batch the next step will train on."""
+        order = loop.epoch_order(self.X.shape[0], self.shuffle, self.seed, self.epoch)
+        start = self.batch_index * self.batch_size
+        return order[start : start + self.batch_size].copy()
