@@ -325,8 +325,27 @@ class Trainer:
         return Finished(self.epoch, self.steps, self.train_s, loss, acc, test_loss, test_acc)
 
     # ------------------------------------------------------------ for stepping by hand
+    # A step by hand: feed_next_batch(), optimizer.zero_grad(), program.forward(i, i + 1) for
+    # every node, program.seed(), program.backward(i, i + 1) from the last node down,
+    # optimizer.step(), count_manual_step(). It equals one step of run() bit for bit.
     def next_batch_rows(self) -> np.ndarray:
         """The row indices of the batch the next step will train on."""
         order = loop.epoch_order(self.X.shape[0], self.shuffle, self.seed, self.epoch)
         start = self.batch_index * self.batch_size
         return order[start : start + self.batch_size].copy()
+
+    def feed_next_batch(self) -> np.ndarray:
+        """Copy the next step's batch into x and y; returns its row indices."""
+        rows = self.next_batch_rows()
+        program = self.model.program
+        program.feed(self.model.x, self.X[rows])
+        program.feed(self.model.y, self.Y[rows])
+        return rows
+
+    def count_manual_step(self) -> None:
+        """Move the position on by one step taken by hand."""
+        self.steps += 1
+        self.batch_index += 1
+        if self.batch_index == self.batches_per_epoch:
+            self.batch_index = 0
+            self.epoch += 1

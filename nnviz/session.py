@@ -1,0 +1,109 @@
+"""From a Scenario to a ready run: its data, a compiled Model, an Optimizer and a Trainer.
+
+The headless CLI and the explorer both start here, so they train the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nnviz.engine.graph import Graph, GraphError
+from nnviz.engine.nn import Layer
+from nnviz.engine.optim import Optimizer
+from nnviz.model import DEFAULT_CAPACITY, Model
+from nnviz.train import Trainer
+
+# scenario graph ops → engine ops (same names but for the constants handled apart)
+_GRAPH_OPS = {"add", "sub", "mul", "scale", "sigmoid", "tanh", "relu", "identity"}
+
+
+@dataclass
+class Session:
+    scenario: object  # nnviz.scenario.Scenario
+    model: Model
+    optimizer: Optimizer
+    trainer: Trainer | None  # None for an expression graph (nothing to train)
+    dataset: object | None  # nnviz.data.Dataset
+    datasets: list  # [(label, Dataset)]: several for a scenario over several truth tables
+    label: str = ""
+
+    @property
+    def is_graph(self) -> bool:
+        return self.trainer is None
+
+
+def build(
+    scenario,
+    *,
+    data_dir: str | Path | None = None,
+    which: int = 0,
+    weights: dict[str, np.ndarray] | None = None,
+    chunk_seconds: float = 0.05,
+) -> Session:
+    """A Session for `scenario`; `which` picks the data set when the scenario has several."""
+    if scenario.graph is not None:
+        return _build_graph(scenario)
+    loaded = scenario.data.load(data_dir=data_dir)
+    datasets = loaded if isinstance(loaded, list) else [(loaded.name, loaded)]
+    label, dataset = datasets[which]
+    return _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds)
+
+
+def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds) -> Session:
+    spec = scenario.model
+    tr = scenario.training
+    n_in = dataset.n_inputs
+    if spec.inputs is not None and spec.inputs != n_in:
+        raise GraphError(f"model.inputs: {spec.inputs} does not match the data's {n_in} inputs")
+    layers = tuple(Layer(lay.units, lay.activation) for lay in spec.layers)
+    if layers[-1].units != dataset.y_train.shape[1]:
+        raise GraphError(
+            f"the output layer has {layers[-1].units} units but the data has "
+            f"{dataset.y_train.shape[1]} target columns"
+        )
+    given = {}
+    for name, arr in spec.weights:
+        given[name] = np.asarray(arr, np.float64).reshape(-1, arr.shape[-1])
+    if weights:
+        given.update(weights)
+    n_rows = dataset.x_train.shape[0]
+    batch = tr.batch_size or n_rows
+    capacity = max(min(batch, n_rows), min(DEFAULT_CAPACITY, max(n_rows, 1)))
+    model = Model.from_spec(
+        n_in, layers, spec.loss, init=spec.init, init_scale=spec.init_scale, seed=tr.seed,
+        l2=spec.l2, weights=given, task=dataset.task, dtype=tr.dtype, capacity=capacity,
+    )  # fmt: skip
+    optimizer = Optimizer(model.program, scenario.optimizer.kind, **dict(scenario.optimizer.params))
+    trainer = Trainer(
+        model, optimizer, dataset.x_train, dataset.y_train,
+        x_test=dataset.x_test, y_test=dataset.y_test, epochs=tr.epochs, batch_size=tr.batch_size,
+        seed=tr.seed, shuffle=tr.shuffle, schedule=tr.schedule, schedule_step=tr.schedule_step,
+        gamma=tr.gamma, chunk_seconds=chunk_seconds,
+    )  # fmt: skip
+    return Session(scenario, model, optimizer, trainer, dataset, datasets, label)
+
+
+def _build_graph(scenario) -> Session:
+    """An expression graph: its inputs are 1×1 leaves we differentiate by; no data, no training."""
+    spec = scenario.graph
+    g = Graph()
+    for name, value in spec.inputs:
+        i = g.input(name, cols=1, rows=1)
+        g.nodes[i].init = np.array([[float(value)]])  # restored by Program.reset_values
+        g.wrt.append(i)
+    for node in spec.nodes:
+        if node.op == "const":
+            g.const(node.name, node.value)
+        elif node.op in _GRAPH_OPS:
+            g.op(node.op, *node.args, name=node.name, const=node.value)
+        else:
+            raise GraphError(f"node '{node.name}': unknown op '{node.op}'")
+    g.loss = g.find(spec.output)
+    g.nodes[g.loss].role = "loss"
+    model = Model(g, task="regression", dtype="float64", capacity=1)
+    model.program.forward()
+    optimizer = Optimizer(model.program, "sgd", lr=0.0)
+    return Session(scenario, model, optimizer, None, None, [], scenario.name)
