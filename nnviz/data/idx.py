@@ -1,0 +1,195 @@
+"""Reading MNIST's IDX files (MNIST, Fashion-MNIST), gzipped or raw.
+
+An IDX file is a 4-byte magic number (two zero bytes, a type code, the number of
+dimensions), one big-endian uint32 per dimension, then the data.  MNIST images are
+0x00000803 (unsigned bytes, 3 dimensions: count, 28, 28) and labels 0x00000801.
+Whether a file is gzipped is decided by its first two bytes, not by its name.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import zlib
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from nnviz.data.errors import DataError
+
+GZIP_MAGIC = b"\x1f\x8b"
+UBYTE = 0x08
+IMAGES_MAGIC = 0x00000803
+LABELS_MAGIC = 0x00000801
+ROWS = COLS = 28
+N_CLASSES = 10
+
+# The four standard files, by role, without the optional ".gz".
+STANDARD_NAMES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+_CHUNK = 1 << 20
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    head = fh.read(2)
+    fh.seek(0)
+    if head == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=fh, mode="rb")  # closing it leaves fh open: see _close
+    return fh
+
+
+def _close(fh: BinaryIO) -> None:
+    inner = getattr(fh, "fileobj", None)
+    fh.close()
+    if inner is not None:
+        inner.close()
+
+
+def _read_exactly(fh: BinaryIO, n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        part = fh.read(n - got)
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def _read_header(fh: BinaryIO, path: Path) -> tuple[int, tuple[int, ...]]:
+    head = _read_exactly(fh, 4)
+    if len(head) < 4:
+        raise DataError(f"{path}: too short to be an IDX file ({len(head)} bytes)")
+    (magic,) = struct.unpack(">I", head)
+    if head[0] != 0 or head[1] != 0 or head[3] == 0:
+        raise DataError(f"{path}: not an IDX file (magic number 0x{magic:08x})")
+    ndim = head[3]
+    dims_raw = _read_exactly(fh, 4 * ndim)
+    if len(dims_raw) < 4 * ndim:
+        raise DataError(f"{path}: truncated IDX header")
+    return magic, struct.unpack(f">{ndim}I", dims_raw)
+
+
+def _guarded(path: Path, action):
+    """Run action(), turning gzip and I/O failures into one-line DataErrors naming path."""
+    try:
+        return action()
+    except DataError:
+        raise
+    except EOFError:
+        raise DataError(f"{path}: truncated (the gzip stream ends early)") from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise DataError(f"{path}: corrupt gzip data ({exc})") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def read_header(path: str | Path) -> tuple[int, tuple[int, ...]]:
+    """(magic number, dimensions) of an IDX file, reading only its first bytes."""
+    path = Path(path)
+
+    def go():
+        fh = _open(path)
+        try:
+            return _read_header(fh, path)
+        finally:
+            _close(fh)
+
+    return _guarded(path, go)
+
+
+def _read(path: Path, magic_wanted: int, what: str) -> np.ndarray:
+    fh = _open(path)
+    try:
+        magic, dims = _read_header(fh, path)
+        if magic != magic_wanted:
+            raise DataError(
+                f"{path}: not an IDX {what} file "
+                f"(magic number 0x{magic:08x}, expected 0x{magic_wanted:08x})"
+            )
+        if what == "images" and tuple(dims[1:]) != (ROWS, COLS):
+            raise DataError(f"{path}: images are {dims[1]}x{dims[2]}, expected {ROWS}x{COLS}")
+        size = int(np.prod(dims, dtype=np.int64))
+        out = np.empty(size, dtype=np.uint8)
+        view = memoryview(out)
+        got = 0
+        while got < size:
+            n = fh.readinto(view[got : got + _CHUNK])
+            if not n:
+                break
+            got += n
+        if got < size:
+            raise DataError(
+                f"{path}: truncated: the header promises {size:,} bytes of {what}, "
+                f"the file has {got:,}"
+            )
+        extra = len(fh.read(_CHUNK))
+        if extra:
+            raise DataError(
+                f"{path}: {extra:,}{'+' if extra == _CHUNK else ''} bytes after the end of the "
+                f"{what}"
+            )
+        return out.reshape(dims)
+    finally:
+        _close(fh)
+
+
+def read_images(path: str | Path) -> np.ndarray:
+    """uint8 images, shape (N, 28, 28), from an IDX3 file (gzipped or raw)."""
+    path = Path(path)
+    return _guarded(path, lambda: _read(path, IMAGES_MAGIC, "images"))
+
+
+def read_labels(path: str | Path) -> np.ndarray:
+    """uint8 labels 0..9, shape (N,), from an IDX1 file (gzipped or raw)."""
+    path = Path(path)
+    labels = _guarded(path, lambda: _read(path, LABELS_MAGIC, "labels"))
+    if labels.size and int(labels.max()) >= N_CLASSES:
+        where = int(np.argmax(labels >= N_CLASSES))
+        raise DataError(f"{path}: label {int(labels[where])} at index {where} is not a digit 0-9")
+    return labels
+
+
+def read_pair(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 28, 28) and their labels (N,), checking that the counts agree."""
+    images = read_images(images_path)
+    labels = read_labels(labels_path)
+    if images.shape[0] != labels.shape[0]:
+        raise DataError(
+            f"{labels_path}: {labels.shape[0]:,} labels but {images_path} has "
+            f"{images.shape[0]:,} images"
+        )
+    return images, labels
+
+
+def find_file(folder: str | Path, stem: str) -> Path | None:
+    """``folder/stem`` or ``folder/stem.gz``, whichever exists (the plain name first)."""
+    folder = Path(folder)
+    for name in (stem, stem + ".gz"):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find_set(folder: str | Path) -> dict[str, Path] | None:
+    """The four standard files in folder by role (see STANDARD_NAMES); None if one is missing."""
+    found = {}
+    for role, stem in STANDARD_NAMES.items():
+        path = find_file(folder, stem)
+        if path is None:
+            return None
+        found[role] = path
+    return found
