@@ -16,7 +16,8 @@ import numpy as np
 from nnviz.engine import kernels as k
 from nnviz.engine import loop
 from nnviz.engine.graph import Graph, GraphError, Program, compile
-from nnviz.engine.nn import Layer, build_mlp, init_weights, summary_rows, summary_text
+from nnviz.engine.nn import Layer, build_mlp, init_weights, summary_text
+from nnviz.engine.spec import summary_rows
 
 TASKS = ("binary", "multiclass", "regression")
 DEFAULT_CAPACITY = 1024
@@ -120,7 +121,7 @@ class Model:
                 (self.graph.nodes[i].name, str(self.program.shape(i)), self.program.value(i).size)
                 for i in self.program.param_indices
             ]
-        return summary_rows(self.spec[0], self.spec[1])
+        return summary_rows(self.spec[0], [(lay.units, lay.activation) for lay in self.spec[1]])
 
     def summary(self) -> str:
         if self.spec is None:

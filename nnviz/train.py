@@ -154,6 +154,9 @@ class Trainer:
         self.steps = 0
         self.train_s = 0.0
         self.diverged: Diverged | None = None
+        # Evaluate the test set after every epoch (a benchmark turns this off to time training
+        # alone, as the reference runs do; the final result still has it).
+        self.test_every_epoch = True
 
     # ------------------------------------------------------------ one chunk
     def _chunk(self, max_steps: int, stop_epoch: int):
@@ -254,7 +257,8 @@ class Trainer:
         yield Started(self.epochs, self.batches_per_epoch, self.X.shape[0], compile_s)
         budget = 1
         while self.epoch < self.epochs and self.diverged is None:
-            stop = self.epochs if not self.has_test else self.epoch + 1
+            per_epoch = self.has_test and self.test_every_epoch
+            stop = self.epoch + 1 if per_epoch else self.epochs
             before = self.steps
             t0 = time.perf_counter()
             yield from self._advance(budget, stop)
@@ -287,7 +291,7 @@ class Trainer:
             else:
                 accs = correct[:complete] / np.maximum(seen[:complete], 1)
             test_loss = test_acc = None
-            if self.has_test:
+            if self.has_test and self.test_every_epoch:
                 test_loss, test_acc = self.model.evaluate(self.x_test, self.y_test)
             yield EpochsDone(
                 first + 1,

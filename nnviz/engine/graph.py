@@ -228,8 +228,12 @@ def _as_matrix(name: str, value) -> np.ndarray:
 
 
 # ================================================================ compile → Program
-def compile(graph: Graph, dtype=np.float32, capacity: int = 1) -> Program:  # noqa: A001
-    """Lower `graph` to a Program whose batch nodes hold up to `capacity` rows."""
+def compile(graph: Graph, dtype=np.float32, capacity: int = 1, *, through_step=False) -> Program:  # noqa: A001
+    """Lower `graph` to a Program whose batch nodes hold up to `capacity` rows.
+
+    A heaviside step on the gradient path is refused unless `through_step` (its derivative,
+    0 almost everywhere, is then used as is: only for checking that rule).
+    """
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise GraphError(f"dtype must be float32 or float64, got {dtype}")
@@ -240,7 +244,7 @@ def compile(graph: Graph, dtype=np.float32, capacity: int = 1) -> Program:  # no
         raise GraphError("the graph has no nodes")
     needs = graph.needs_grad()
     for i, node in enumerate(graph.nodes):
-        if node.op == ops.STEP and needs[i]:
+        if node.op == ops.STEP and needs[i] and not through_step:
             raise GraphError(
                 f"node '{node.name}': the heaviside step has no useful gradient, so gradient "
                 "training through it is refused; train it with the perceptron rule"

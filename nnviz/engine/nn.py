@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnviz.engine.graph import Graph, GraphError
-from nnviz.engine.spec import ACTIVATIONS, INITIALIZERS, LOSSES
+from nnviz.engine.spec import ACTIVATIONS, INITIALIZERS, LOSSES, summary_rows
 
 
 @dataclass(frozen=True)
@@ -131,20 +131,9 @@ def _check_spec(n_inputs: int, layers: Sequence[Layer], loss: str) -> None:
         raise GraphError("loss bce needs a sigmoid output (probabilities)")
 
 
-def summary_rows(n_inputs: int, layers: Sequence[Layer]) -> list[tuple[str, str, int]]:
-    """Keras-style rows (layer, output shape, parameters); the total is their sum."""
-    rows = []
-    fan_in = n_inputs
-    for n, layer in enumerate(layers, start=1):
-        count = fan_in * layer.units + layer.units
-        rows.append((f"dense_{n} ({layer.activation})", f"(None, {layer.units})", count))
-        fan_in = layer.units
-    return rows
-
-
 def summary_text(n_inputs: int, layers: Sequence[Layer]) -> str:
     """The summary as plain text, for notebooks and logs."""
-    rows = summary_rows(n_inputs, layers)
+    rows = summary_rows(n_inputs, [(lay.units, lay.activation) for lay in layers])
     width = max(len(r[0]) for r in rows) + 2
     lines = [f"{'Layer (type)':<{width}}{'Output Shape':<16}{'Param #':>10}", "=" * (width + 26)]
     for name, shape, count in rows:

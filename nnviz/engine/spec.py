@@ -20,3 +20,14 @@ OPTIMIZER_DEFAULTS = {
     "adagrad": {"lr": 0.01, "eps": 1e-10, "weight_decay": 0.0},
     "perceptron": {"lr": 0.1},
 }
+
+
+def summary_rows(n_inputs: int, layers) -> list[tuple[str, str, int]]:
+    """Keras-style rows (layer, output shape, parameters) of an MLP given as (units, activation)
+    pairs; the total is their sum: N_H(N_I + 1) + N_O(N_H + 1) for one hidden layer."""
+    rows = []
+    fan_in = n_inputs
+    for n, (units, activation) in enumerate(layers, start=1):
+        rows.append((f"dense_{n} ({activation})", f"(None, {units})", fan_in * units + units))
+        fan_in = units
+    return rows

@@ -1,0 +1,225 @@
+"""`nnviz train`: headless training with a progress bar, a result table, JSON lines and a
+benchmark mode (compile time reported apart from steady-state throughput)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from nnviz.cli_common import (
+    load_weights,
+    load_with_overrides,
+    override_options,
+    save_weights,
+    scenario_argument,
+)
+
+
+@click.command()
+@scenario_argument(required=False)
+@override_options
+@click.option("--bench", is_flag=True, help="Time the run; no SCENARIO: the whole suite.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--save", type=click.Path(dir_okay=False), help="Write the trained weights (.npz).")
+@click.option("--load", type=click.Path(dir_okay=False), help="Start from saved weights (.npz).")
+def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, bench, as_json,
+          quiet, save, load):  # fmt: skip
+    """Train SCENARIO headless and print the result.
+
+    \b
+    Examples:
+      nnviz train xor
+      nnviz train mnist --epochs 5 --json
+      nnviz train circles --bench
+      nnviz train --bench            every shipped scenario, one table
+    """
+    overrides = dict(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer, seed=seed,
+                     dtype=dtype)  # fmt: skip
+    if scenario is None:
+        if not bench:
+            raise click.UsageError("missing SCENARIO (or --bench alone for the benchmark suite)")
+        if save or load:
+            raise click.UsageError("--save and --load need a SCENARIO")
+        return run_suite(overrides, data_dir, as_json, quiet)
+    sc = load_with_overrides(scenario, **overrides)
+    if sc.model is None:
+        raise click.UsageError(f"scenario '{sc.name}' is an expression graph: nothing to train "
+                               f"(try nnviz trace {sc.name})")  # fmt: skip
+    results = train_scenario(sc, data_dir, bench=bench, as_json=as_json, quiet=quiet, save=save,
+                             load=load)  # fmt: skip
+    if not as_json:
+        print_results(results, bench)
+    return 0
+
+
+def _progress_wanted(quiet: bool, as_json: bool) -> bool:
+    return not quiet and not as_json and sys.stderr.isatty()
+
+
+def train_scenario(sc, data_dir, *, bench=False, as_json=False, quiet=False, save=None, load=None):
+    """Train every data set of the scenario; returns one result dict per data set."""
+    from nnviz.session import build
+
+    first = build(sc, data_dir=data_dir, chunk_seconds=0.5 if bench else 0.1)
+    results = []
+    for which in range(len(first.datasets)):
+        session = first if which == 0 else build(sc, data_dir=data_dir, which=which)
+        if load:
+            session.model.set_params(load_weights(load, session.model.params()))
+        results.append(_train_one(sc, session, bench, as_json, quiet))
+        if save:
+            save_weights(save, session.model.params())
+    return results
+
+
+def _train_one(sc, session, bench, as_json, quiet) -> dict:
+    from nnviz.train import Diverged, EpochsDone, Finished, Started
+
+    trainer = session.trainer
+    trainer.test_every_epoch = not bench
+    show = _progress_wanted(quiet, as_json)
+    progress = task = None
+    if show:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=True,
+        )  # fmt: skip
+        progress.start()
+        task = progress.add_task("compiling kernels", total=None, loss="…")
+    finished = diverged = None
+    last_loss = None
+    converged_at = None
+    compile_s = 0.0
+    t_start = time.perf_counter()
+    try:
+        for event in trainer.run():
+            if isinstance(event, Started):
+                compile_s = event.compile_s
+                t_start = time.perf_counter()
+                if progress:
+                    progress.update(task, description=f"{sc.name} {session.label}".strip(),
+                                    total=event.epochs, completed=0)  # fmt: skip
+            elif isinstance(event, EpochsDone):
+                last_loss = float(event.losses[-1])
+                if converged_at is None and session.optimizer.kind == "perceptron":
+                    perfect = (event.accuracies == 1.0).nonzero()[0]
+                    if len(perfect):
+                        converged_at = event.first_epoch + int(perfect[0])
+                if as_json and not bench:
+                    for row in event.rows():
+                        click.echo(json.dumps({"event": "epoch", **row}))
+                if progress:
+                    progress.update(task, completed=event.last_epoch, loss=f"{last_loss:.4f}")
+            elif isinstance(event, Diverged):
+                diverged = event
+            elif isinstance(event, Finished):
+                finished = event
+    finally:
+        if progress:
+            progress.stop()
+    wall = time.perf_counter() - t_start
+    if diverged is not None:
+        raise click.ClickException(diverged.message)
+    result = _result(sc, session, finished, compile_s, wall, converged_at)
+    if as_json:
+        click.echo(json.dumps(result))
+    return result
+
+
+def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
+    trainer = session.trainer
+    samples = fin.steps * trainer.batch_size if trainer.batch_size else 0
+    samples = min(samples, fin.epochs * trainer.X.shape[0]) if samples else 0
+    epochs = max(fin.epochs, 1)
+    result = {
+        "scenario": sc.name,
+        "data": session.label,
+        "epochs": fin.epochs,
+        "steps": fin.steps,
+        "samples": fin.epochs * trainer.X.shape[0],
+        "compile_s": round(compile_s, 4),
+        "train_s": round(fin.train_s, 6),
+        "wall_s": round(wall, 6),
+        "s_per_epoch": fin.train_s / epochs,
+        "samples_per_s": fin.epochs * trainer.X.shape[0] / fin.train_s if fin.train_s else None,
+        "steps_per_s": fin.steps / fin.train_s if fin.train_s else None,
+        "final_loss": fin.final_loss,
+        "train_accuracy": fin.train_accuracy,
+        "test_loss": fin.test_loss,
+        "test_accuracy": fin.test_accuracy,
+        "seed": sc.training.seed,
+        "dtype": sc.training.dtype,
+        "optimizer": session.optimizer.kind,
+        "batch_size": trainer.batch_size,
+    }
+    if session.optimizer.kind == "perceptron":
+        result["converged_epoch"] = converged_at
+        if converged_at is None:
+            result["note"] = (f"the perceptron rule did not converge in {fin.epochs} epochs: "
+                              f"the data is not linearly separable")  # fmt: skip
+    return result
+
+
+def print_results(results: list[dict], bench: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="nnviz train" + (" --bench" if bench else ""))
+    columns = ["scenario", "epochs", "steps", "final_loss", "train_accuracy", "test_accuracy"]
+    if bench:
+        columns += ["compile_s", "s_per_epoch", "steps_per_s", "samples_per_s"]
+    else:
+        columns += ["train_s"]
+    for col in columns:
+        table.add_column(col.replace("_", " "), justify="left" if col == "scenario" else "right")
+    for r in results:
+        name = r["scenario"] + (f" ({r['data']})" if len(results) > 1 and r.get("data") else "")
+        table.add_row(name, *(_fmt(r.get(col)) for col in columns[1:]))
+    console.print(table)
+    for r in results:
+        if r.get("optimizer") == "perceptron":
+            where = r.get("data") or r["scenario"]
+            if r.get("converged_epoch"):
+                console.print(f"{where}: the perceptron rule converged in epoch "
+                              f"{r['converged_epoch']} (no errors in a whole epoch)")  # fmt: skip
+            else:
+                console.print(f"{where}: {r['note']}")
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, float):
+        return f"{x:.4g}" if abs(x) < 1e5 else f"{x:,.0f}"
+    return str(x)
+
+
+def run_suite(overrides, data_dir, as_json, quiet):
+    """Every shipped scenario that trains, timed, in one table."""
+    from nnviz.scenario import list_scenarios, load_scenario
+
+    results = []
+    for name, _ in list_scenarios():
+        sc = load_scenario(name)
+        if sc.model is None:
+            continue
+        sc = sc.with_overrides(**overrides)
+        results.extend(train_scenario(sc, data_dir, bench=True, as_json=as_json, quiet=quiet))
+    if not as_json:
+        print_results(results, True)
+    return 0
