@@ -1,0 +1,388 @@
+"""A parsed TOML document -> a validated Scenario (and the same checks for overrides)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnviz.engine.spec import (
+    ACTIVATIONS,
+    DTYPES,
+    INITIALIZERS,
+    LOSSES,
+    OPTIMIZER_DEFAULTS,
+    OPTIMIZERS,
+    SCHEDULES,
+)
+from nnviz.scenario_fields import Checker, Table, data_error_key, describe, is_number
+from nnviz.scenario_graph import parse_graph
+from nnviz.scenario_types import (
+    DataSpec,
+    LayerSpec,
+    ModelSpec,
+    OptimizerSpec,
+    Scenario,
+    TrainingSpec,
+    ViewSpec,
+)
+
+TOP_KEYS = ("name", "description", "data", "model", "graph", "optimizer", "training", "view")
+MODEL_KEYS = ("inputs", "layers", "loss", "init", "init_scale", "l2", "weights")
+LAYER_KEYS = ("units", "activation")
+TRAINING_KEYS = (
+    "epochs",
+    "batch_size",
+    "seed",
+    "dtype",
+    "schedule",
+    "schedule_step",
+    "gamma",
+    "shuffle",
+)
+VIEW_KEYS = ("x_range", "y_range", "truth_table")
+
+MODEL_DEFAULTS = {"init": "glorot", "init_scale": 0.7, "l2": 0.0}
+TRAINING_DEFAULTS = {
+    "epochs": 100,
+    "batch_size": 0,
+    "seed": 0,
+    "dtype": "float32",
+    "schedule": "constant",
+    "schedule_step": 100,
+    "gamma": 0.5,
+    "shuffle": True,
+}
+
+# Bounds of optimizer hyperparameters: name -> (low, low excluded, high, high excluded).
+_OPTIMIZER_BOUNDS = {
+    "lr": (0.0, False, None, False),
+    "weight_decay": (0.0, False, None, False),
+    "momentum": (0.0, False, 1.0, True),
+    "alpha": (0.0, False, 1.0, True),
+    "beta1": (0.0, False, 1.0, True),
+    "beta2": (0.0, False, 1.0, True),
+    "eps": (0.0, True, None, False),
+}
+# Lower bounds of data params checked before loading (nnviz.data checks everything again).
+_DATA_LOWER = {"n": 1, "n_test": 0, "seed": 0, "limit_train": 0, "limit_test": 0}
+_DATA_NONNEGATIVE = ("noise", "distance", "test_fraction")
+_DATA_POSITIVE = ("turns", "std")
+_SHAPE = re.compile(r"([Wb])([1-9][0-9]*)")
+
+
+def build(doc: dict[str, Any], path: Path, file: str) -> Scenario:
+    """The Scenario a parsed file describes; ScenarioError at the first problem."""
+    chk = Checker(file)
+    top = Table(chk, "", doc, TOP_KEYS)
+    name = top.string("name", path.stem)
+    if not name.strip() or "\n" in name:
+        chk.fail("name", f"expected a one-line, non-empty name, got {describe(name)}")
+    description = top.string("description", "")
+    if "\n" in description.strip():
+        chk.fail("description", "must be one line")
+
+    has_model, has_graph = top.has("model"), top.has("graph")
+    if has_model and has_graph:
+        chk.fail("graph", "a scenario has a [model] or a [graph], not both")
+    if not has_model and not has_graph:
+        chk.fail("model", "missing: a scenario needs a [model] table (or a [graph])")
+    if has_graph and top.has("data"):
+        chk.fail("data", "not allowed with [graph]: a graph's inputs are in graph.inputs")
+    if has_model and not top.has("data"):
+        chk.fail("data", "missing required table: a [model] is trained on [data]")
+
+    data = parse_data(chk, doc["data"], path.parent) if has_model else None
+    graph = parse_graph(chk, doc["graph"]) if has_graph else None
+    model = parse_model(chk, doc["model"], data) if has_model else None
+    optimizer = parse_optimizer(chk, top.raw("optimizer", {}))
+    training = parse_training(chk, top.raw("training", {}))
+    view = parse_view(chk, top.raw("view", {}))
+    if model is not None:
+        check_model_optimizer(chk, model, optimizer)
+    return Scenario(
+        name=name,
+        description=description.strip(),
+        path=path,
+        data=data,
+        model=model,
+        graph=graph,
+        optimizer=optimizer,
+        training=training,
+        view=view,
+    )
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(_freeze(v) for v in value) if isinstance(value, list) else value
+
+
+def _table_inputs(x: Any) -> int | None:
+    """The input width of a table kind's x: rows of numbers, or numbers (one input)."""
+    if isinstance(x, list | tuple) and x:
+        first = x[0]
+        return len(first) if isinstance(first, list | tuple) else 1
+    return None
+
+
+def parse_data(chk: Checker, value: Any, base_dir: Path) -> DataSpec:
+    from nnviz import data
+
+    kinds = tuple(data.DATA_KINDS)
+    every = dict.fromkeys(p for params in data.DATA_KINDS.values() for p in params)
+    chk.table("data", value, ("kind", *every))
+    if "kind" not in value:
+        chk.fail("data.kind", "missing required key", allowed=kinds)
+    kind = chk.choice("data.kind", value["kind"], kinds)
+    defaults = data.DATA_KINDS[kind]
+    tbl = chk.table("data", value, ("kind", *defaults))
+    params: list[tuple[str, object]] = []
+    for name, default in defaults.items():
+        key = tbl.key(name)
+        required = isinstance(default, type)
+        kind_of = default if required else type(default)
+        if name not in value:
+            if required:
+                chk.fail(key, "missing required key")
+            continue
+        raw = value[name]
+        if kind == "gate" and name == "gate":
+            params.append((name, _check_gates(chk, key, raw)))
+            continue
+        if kind_of is int:
+            chk.integer(key, raw, _DATA_LOWER.get(name))
+        elif kind_of is float and name == "test_fraction":
+            chk.number(key, raw, lo=0.0, hi=1.0, hi_open=True)
+        elif kind_of is float:
+            low = 0.0 if name in _DATA_NONNEGATIVE or name in _DATA_POSITIVE else None
+            chk.number(key, raw, lo=low, lo_open=name in _DATA_POSITIVE)
+        elif kind_of is str:
+            chk.string(key, raw)
+        elif kind_of is list:
+            chk.array(key, raw)
+        elif kind_of is bool:
+            chk.boolean(key, raw)
+        params.append((name, _freeze(raw)))
+
+    if kind == "csv":
+        shown = dict(params)["path"]
+        if not shown.strip() or not (base_dir / Path(shown).expanduser()).is_file():
+            chk.fail("data.path", f"no such file {shown!r} (relative to the scenario's folder)")
+    return DataSpec(kind=kind, params=tuple(params), base_dir=base_dir, source=chk.file)
+
+
+def _check_gates(chk: Checker, key: str, raw: Any) -> str | tuple[str, ...]:
+    """A gate name, or a non-empty list of them, each known to nnviz.data."""
+    from nnviz import data
+
+    names = [raw] if isinstance(raw, str) else chk.array(key, raw)
+    if not names:
+        chk.fail(key, "expected a gate name or a non-empty list of them")
+    for i, gate in enumerate(names):
+        here = key if isinstance(raw, str) else f"{key}[{i}]"
+        chk.string(here, gate)
+        try:
+            data.load("gate", {"gate": gate})  # four rows: the cheapest check of the name
+        except data.DataError as exc:
+            chk.fail(here, data_error_key("gate", str(exc), ("gate",))[1])
+    return raw if isinstance(raw, str) else tuple(names)
+
+
+def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
+    from nnviz.data import INPUT_SIZES
+
+    tbl = chk.table("model", value, MODEL_KEYS)
+    inputs = tbl.integer("inputs", None, lo=1)
+    layer_list = chk.array("model.layers", tbl.raw("layers"))
+    if not layer_list:
+        chk.fail("model.layers", "a model needs at least one layer")
+    layers = []
+    for i, raw in enumerate(layer_list):
+        layer = chk.table(f"model.layers[{i}]", raw, LAYER_KEYS)
+        units = layer.integer("units", lo=1)
+        activation = layer.choice("activation", ACTIVATIONS)
+        layers.append(LayerSpec(units, activation))
+    loss = tbl.choice("loss", LOSSES)
+    init = tbl.choice("init", INITIALIZERS, MODEL_DEFAULTS["init"])
+    init_scale = tbl.number("init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True)
+    l2 = tbl.number("l2", MODEL_DEFAULTS["l2"], lo=0.0)
+
+    data_inputs = INPUT_SIZES.get(data.kind)
+    if data.kind == "table":
+        data_inputs = _table_inputs(data.get("x"))
+    if inputs is not None and data_inputs is not None and inputs != data_inputs:
+        chk.fail("model.inputs", f"{inputs} does not match the data's {data_inputs} inputs")
+    inputs = inputs if inputs is not None else data_inputs
+
+    check_loss(chk, layers, loss)
+    weights = ()
+    if tbl.has("weights"):
+        weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs)
+    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights)
+
+
+def check_loss(chk: Checker, layers: list[LayerSpec], loss: str) -> None:
+    last = len(layers) - 1
+    for i, layer in enumerate(layers[:-1]):
+        if layer.activation == "softmax":
+            chk.fail(f"model.layers[{i}].activation", "softmax is only for the output layer")
+    out = layers[-1]
+    if out.activation == "softmax" and out.units < 2:
+        chk.fail(f"model.layers[{last}].units", "a softmax layer needs at least 2 units, got 1")
+    unit_s = "unit" if out.units == 1 else "units"
+    has = f"the output layer is {out.activation} with {out.units} {unit_s}"
+    if loss == "cross_entropy" and out.activation != "softmax":
+        need = "a softmax output layer of 2 or more units"
+        chk.fail("model.loss", f"cross_entropy needs {need}; {has}")
+    if loss == "bce" and (out.activation != "sigmoid" or out.units != 1):
+        chk.fail("model.loss", f"bce needs a sigmoid output layer of 1 unit; {has}")
+    if loss == "bce_logits" and (out.activation not in ("identity", "sigmoid") or out.units != 1):
+        need = "an identity (or sigmoid) output layer of 1 unit"
+        chk.fail("model.loss", f"bce_logits needs {need}; {has}")
+
+
+def parse_weights(
+    chk: Checker, value: Any, layers: list[LayerSpec], inputs: int | None
+) -> tuple[tuple[tuple[str, np.ndarray], ...], int | None]:
+    names = [f"{p}{k}" for k in range(1, len(layers) + 1) for p in ("W", "b")]
+    tbl = chk.table("model.weights", value, names)
+    if inputs is None and "W1" in value:  # the data does not tell: W1 does
+        inputs = _matrix(chk, "model.weights.W1", value["W1"]).shape[0]
+    out = []
+    for name in names:
+        if name not in value:
+            continue
+        key = tbl.key(name)
+        raw = value[name]
+        array = _matrix(chk, key, raw) if name[0] == "W" else _vector(chk, key, raw)
+        k = int(_SHAPE.fullmatch(name).group(2))
+        units = layers[k - 1].units
+        fan_in = inputs if k == 1 else layers[k - 2].units
+        want = (fan_in, units) if name[0] == "W" else (units,)
+        if array.shape != want:
+            got, need = _shape_text(array.shape), _shape_text(want)
+            what = "(fan_in, units)" if name[0] == "W" else "(units,)"
+            chk.fail(key, f"shape {got} does not match the network's {need} {what}")
+        array.flags.writeable = False
+        out.append((name, array))
+    return tuple(out), inputs
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return f"({shape[0]},)" if len(shape) == 1 else "(" + ", ".join(map(str, shape)) + ")"
+
+
+def _numbers(chk: Checker, key: str, row: Any) -> list[float]:
+    row = chk.array(key, row)
+    for j, cell in enumerate(row):
+        if not is_number(cell):
+            chk.fail(f"{key}[{j}]", f"expected a number, got {describe(cell)}")
+        chk.number(f"{key}[{j}]", cell)
+    return [float(c) for c in row]
+
+
+def _vector(chk: Checker, key: str, raw: Any) -> np.ndarray:
+    if isinstance(raw, list) and any(isinstance(r, list) for r in raw):
+        chk.fail(key, "expected an array of numbers (one per unit)")
+    return np.array(_numbers(chk, key, raw), dtype=np.float64)
+
+
+def _matrix(chk: Checker, key: str, raw: Any) -> np.ndarray:
+    rows = chk.array(key, raw)
+    if not rows or not all(isinstance(r, list) for r in rows):
+        chk.fail(key, "expected an array of rows (fan_in rows of units numbers)")
+    values = [_numbers(chk, f"{key}[{i}]", r) for i, r in enumerate(rows)]
+    if len({len(r) for r in values}) != 1:
+        chk.fail(key, "rows have different lengths")
+    return np.array(values, dtype=np.float64)
+
+
+def parse_optimizer(chk: Checker, value: Any) -> OptimizerSpec:
+    every = dict.fromkeys(p for params in OPTIMIZER_DEFAULTS.values() for p in params)
+    chk.table("optimizer", value, ("kind", *every))
+    kind = chk.choice("optimizer.kind", value["kind"], OPTIMIZERS) if "kind" in value else "sgd"
+    defaults = OPTIMIZER_DEFAULTS[kind]
+    tbl = Table(chk, "optimizer", value, ("kind", *defaults))
+    params = []
+    for name, default in defaults.items():
+        lo, lo_open, hi, hi_open = _OPTIMIZER_BOUNDS.get(name, (None, False, None, False))
+        bounds = {"lo": lo, "lo_open": lo_open, "hi": hi, "hi_open": hi_open}
+        params.append((name, tbl.number(name, float(default), **bounds)))
+    return OptimizerSpec(kind, tuple(params))
+
+
+def parse_training(chk: Checker, value: Any) -> TrainingSpec:
+    tbl = chk.table("training", value, TRAINING_KEYS)
+    d = TRAINING_DEFAULTS
+    return TrainingSpec(
+        epochs=tbl.integer("epochs", d["epochs"], lo=1),
+        batch_size=tbl.integer("batch_size", d["batch_size"], lo=0),
+        seed=tbl.integer("seed", d["seed"], lo=0),
+        dtype=tbl.choice("dtype", DTYPES, d["dtype"]),
+        schedule=tbl.choice("schedule", SCHEDULES, d["schedule"]),
+        schedule_step=tbl.integer("schedule_step", d["schedule_step"], lo=1),
+        gamma=tbl.number("gamma", d["gamma"], lo=0.0, lo_open=True, hi=1.0),
+        shuffle=tbl.boolean("shuffle", d["shuffle"]),
+    )
+
+
+def parse_view(chk: Checker, value: Any) -> ViewSpec:
+    tbl = chk.table("view", value, VIEW_KEYS)
+    ranges = []
+    for name in ("x_range", "y_range"):
+        raw = tbl.raw(name, None)
+        if raw is None:
+            ranges.append(None)
+            continue
+        key = tbl.key(name)
+        if not isinstance(raw, list) or len(raw) != 2:
+            chk.fail(key, f"expected [low, high], got {describe(raw)}")
+        low, high = chk.number(f"{key}[0]", raw[0]), chk.number(f"{key}[1]", raw[1])
+        if not low < high:
+            chk.fail(key, f"low must be below high, got [{low!r}, {high!r}]")
+        ranges.append((low, high))
+    return ViewSpec(ranges[0], ranges[1], tbl.boolean("truth_table", False))
+
+
+def check_model_optimizer(chk: Checker, model: ModelSpec, optimizer: OptimizerSpec) -> None:
+    """The step activation has no gradient: it trains only by the perceptron rule."""
+    steps = [i for i, layer in enumerate(model.layers) if layer.activation == "step"]
+    if steps and optimizer.kind != "perceptron":
+        chk.fail(
+            f"model.layers[{steps[0]}].activation",
+            f"step has no gradient: it needs optimizer 'perceptron', not {optimizer.kind!r}",
+        )
+    if optimizer.kind == "perceptron" and (
+        len(model.layers) != 1 or model.layers[0].activation != "step"
+    ):
+        chk.fail(
+            "optimizer.kind",
+            "perceptron trains a single layer of step units; "
+            f"this model has {len(model.layers)} layer(s), the first {model.layers[0].activation}",
+        )
+
+
+def apply_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
+    """``scenario`` with training settings replaced, validated as in a file."""
+    chk = Checker(scenario.path.name)
+    opt = scenario.optimizer
+    kind, lr = overrides.get("optimizer"), overrides.get("lr")
+    if kind is not None and kind != opt.kind:
+        table: dict[str, Any] = {"kind": kind}
+    else:
+        table = {"kind": opt.kind, **dict(opt.params)}
+    if lr is not None:
+        table["lr"] = lr
+    optimizer = parse_optimizer(chk, table)
+
+    training = dataclasses.asdict(scenario.training)
+    for name in ("epochs", "batch_size", "seed", "dtype"):
+        if overrides.get(name) is not None:
+            training[name] = overrides[name]
+    new_training = parse_training(chk, training)
+    if scenario.model is not None:
+        check_model_optimizer(chk, scenario.model, optimizer)
+    return dataclasses.replace(scenario, optimizer=optimizer, training=new_training)

@@ -1,0 +1,223 @@
+"""The frozen records a scenario file becomes (re-exported by nnviz.scenario)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nnviz.scenario_fields import ScenarioError, data_error_key
+
+if TYPE_CHECKING:  # numpy is imported when a file is validated, not for `nnviz list`
+    import numpy as np
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One dense layer: ``units`` outputs, then ``activation``."""
+
+    units: int
+    activation: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """An MLP as data.
+
+    ``weights`` holds explicit starting values by name (W1, b1, W2, ...): W_k is a read-only
+    float64 array of shape (fan_in, units), b_k of shape (units,). Parameters not named
+    there are drawn by ``init``.
+    """
+
+    inputs: int | None
+    layers: tuple[LayerSpec, ...]
+    loss: str
+    init: str
+    init_scale: float
+    l2: float
+    weights: tuple[tuple[str, np.ndarray], ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModelSpec):
+            return NotImplemented
+        import numpy as np
+
+        return (
+            self._plain() == other._plain()
+            and len(self.weights) == len(other.weights)
+            and all(
+                n1 == n2 and np.array_equal(a1, a2)
+                for (n1, a1), (n2, a2) in zip(self.weights, other.weights, strict=True)
+            )
+        )
+
+    def __hash__(self) -> int:
+        arrays = tuple((n, a.shape, a.tobytes()) for n, a in self.weights)
+        return hash((self._plain(), arrays))
+
+    def _plain(self) -> tuple:
+        return (self.inputs, self.layers, self.loss, self.init, self.init_scale, self.l2)
+
+    @property
+    def outputs(self) -> int:
+        return self.layers[-1].units
+
+    def weight(self, name: str) -> np.ndarray | None:
+        """The explicit value of W<k> or b<k>, or None when it is left to ``init``."""
+        return dict(self.weights).get(name)
+
+    def weight_shapes(self, inputs: int | None = None) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """(name, shape) of every parameter in order W1, b1, W2, b2, ..."""
+        fan_in = self.inputs if inputs is None else inputs
+        if fan_in is None:
+            raise ValueError("the number of inputs is not known before the data is loaded")
+        shapes: list[tuple[str, tuple[int, ...]]] = []
+        for k, layer in enumerate(self.layers, start=1):
+            shapes += [(f"W{k}", (fan_in, layer.units)), (f"b{k}", (layer.units,))]
+            fan_in = layer.units
+        return tuple(shapes)
+
+    def param_count(self, inputs: int | None = None) -> int:
+        """Weights and biases in all: N_H(N_I + 1) + N_O(N_H + 1) for one hidden layer."""
+        return sum(math.prod(shape) for _, shape in self.weight_shapes(inputs))
+
+
+@dataclass(frozen=True)
+class GraphNodeSpec:
+    """One primitive operation of an expression graph.
+
+    ``op`` is const, add, sub, mul, scale, sigmoid, tanh, relu or identity. ``scale`` has
+    args=(x,) and ``value`` the factor; ``const`` has args=() and ``value`` the constant.
+    """
+
+    name: str
+    op: str
+    args: tuple[str, ...]
+    value: float = 0.0
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """A small expression graph: named inputs, nodes in order, and the output's name."""
+
+    inputs: tuple[tuple[str, float], ...]
+    nodes: tuple[GraphNodeSpec, ...]
+    output: str
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """A data kind of nnviz.data and its params (only those the file gives).
+
+    ``base_dir`` is the scenario file's folder (relative csv paths are taken from it) and
+    ``source`` the file name that errors name.
+    """
+
+    kind: str
+    params: tuple[tuple[str, object], ...]
+    base_dir: Path | None = field(default=None, compare=False)
+    source: str = field(default="<scenario>", compare=False)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict(self.params).get(name, default)
+
+    @property
+    def gates(self) -> tuple[str, ...] | None:
+        """The gate names when ``gate`` is a list (several truth tables), else None."""
+        gate = self.get("gate")
+        return tuple(gate) if self.kind == "gate" and isinstance(gate, tuple) else None
+
+    def load(self, data_dir: str | Path | None = None) -> Any:
+        """The Dataset, or a list of (gate name, Dataset) when ``gate`` is a list.
+
+        A DataError becomes a ScenarioError naming this file and the data param.
+        """
+        from nnviz import data
+
+        params = dict(self.params)
+        try:
+            if self.gates is not None:
+                return [
+                    (g, data.load(self.kind, {**params, "gate": g}, base_dir=self.base_dir))
+                    for g in self.gates
+                ]
+            return data.load(self.kind, params, base_dir=self.base_dir, data_dir=data_dir)
+        except data.DataError as exc:
+            key, what = data_error_key(self.kind, str(exc), data.DATA_KINDS.get(self.kind, ()))
+            raise ScenarioError(f"{self.source}: {key}: {what}") from exc
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """An optimizer kind with all of its hyperparameters (defaults filled in)."""
+
+    kind: str
+    params: tuple[tuple[str, float], ...]
+
+    def get(self, name: str, default: float | None = None) -> float | None:
+        return dict(self.params).get(name, default)
+
+    @property
+    def lr(self) -> float:
+        return dict(self.params)["lr"]
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    epochs: int
+    batch_size: int  # 0: full batch
+    seed: int
+    dtype: str
+    schedule: str
+    schedule_step: int
+    gamma: float
+    shuffle: bool
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
+    truth_table: bool = False
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: exactly one of ``model`` (with ``data``) or ``graph``."""
+
+    name: str
+    description: str
+    path: Path
+    data: DataSpec | None
+    model: ModelSpec | None
+    graph: GraphSpec | None
+    optimizer: OptimizerSpec
+    training: TrainingSpec
+    view: ViewSpec
+
+    def with_overrides(
+        self,
+        epochs: int | None = None,
+        lr: float | None = None,
+        batch_size: int | None = None,
+        optimizer: str | None = None,
+        seed: int | None = None,
+        dtype: str | None = None,
+    ) -> Scenario:
+        """A copy with some training settings replaced, checked like the file's own.
+
+        A new optimizer kind starts from that kind's defaults; ``lr`` given in the same call
+        is kept.
+        """
+        from nnviz.scenario_build import apply_overrides
+
+        return apply_overrides(
+            self,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            seed=seed,
+            dtype=dtype,
+        )
