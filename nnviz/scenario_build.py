@@ -167,11 +167,34 @@ def parse_data(chk: Checker, value: Any, base_dir: Path) -> DataSpec:
             chk.boolean(key, raw)
         params.append((name, _freeze(raw)))
 
+    if kind != "gate":
+        _check_ranges(chk, kind, dict(params))
     if kind == "csv":
         shown = dict(params)["path"]
         if not shown.strip() or not (base_dir / Path(shown).expanduser()).is_file():
             chk.fail("data.path", f"no such file {shown!r} (relative to the scenario's folder)")
     return DataSpec(kind=kind, params=tuple(params), base_dir=base_dir, source=chk.file)
+
+
+def _check_ranges(chk: Checker, kind: str, params: dict[str, Any]) -> None:
+    """Ranges and choices of data params, checked by nnviz.data itself without loading.
+
+    DATA_KINDS gives the params and defaults but not their bounds or choices, so this asks
+    the data package's own checker; without it the data is checked when it loads.
+    """
+    from nnviz import data
+
+    try:
+        from nnviz.data.kinds import SPECS
+        from nnviz.data.params import validate
+    except ImportError:
+        return
+    if kind not in SPECS:
+        return
+    try:
+        validate(kind, SPECS[kind], params)
+    except data.DataError as exc:
+        chk.fail(*data_error_key(kind, str(exc), data.DATA_KINDS[kind]))
 
 
 def _check_gates(chk: Checker, key: str, raw: Any) -> str | tuple[str, ...]:

@@ -207,6 +207,15 @@ INLINE = [
         "model.inputs: 1 does not match the data's 2 inputs",
     ),
     ("[data]\nkind = 'csv'\n" + XOR_MODEL, "data.path: missing required key"),
+    # bounds and choices that only nnviz.data knows, checked without loading
+    (
+        "[data]\nkind = 'circles'\nn = 2000000\n" + XOR_MODEL,
+        "data.n: must be an integer >= 1 and <= 1,000,000, got 2000000",
+    ),
+    (
+        "[data]\nkind = 'mnist'\nsource = 'web'\n" + XOR_MODEL,
+        "data.source: must be one of auto, sample, full, got 'web'",
+    ),
 ]
 
 

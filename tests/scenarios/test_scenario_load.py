@@ -272,16 +272,6 @@ def test_csv_path_is_relative_to_the_scenario(tmp_path):
 
 def test_data_errors_name_the_file_and_param():
     sc = parse_scenario(
-        '[data]\nkind = "circles"\nn = 2000000\n'
-        '[model]\nlayers = [{ units = 1, activation = "sigmoid" }]\nloss = "bce"\n',
-        "big.toml",
-    )
-    with pytest.raises(ScenarioError) as info:
-        sc.data.load()
-    assert str(info.value) == (
-        "big.toml: data.n: must be an integer >= 1 and <= 1,000,000, got 2000000"
-    )
-    sc = parse_scenario(
         '[data]\nkind = "table"\nx = [1, 2]\ny = [0, 1, 1]\n'
         '[model]\nlayers = [{ units = 1, activation = "sigmoid" }]\nloss = "bce"\n',
         "rows.toml",
