@@ -174,24 +174,32 @@ class Graph:
         b = names[1] if len(names) > 1 else ""
         return spec.formula.format(a=a, b=b, c=_number(node.const))
 
-    def needs_grad(self) -> np.ndarray:
+    def needs_grad(self, through_step: bool = False) -> np.ndarray:
         """Which nodes' gradients are needed: on a path from a parameter (or a `wrt` leaf) to
-        the loss. Inputs, targets and nodes off the loss path get none."""
+        the loss. Inputs, targets and nodes off the loss path get none. A heaviside step stops
+        the path (its derivative is 0) unless `through_step`."""
         n = len(self.nodes)
         from_param = np.zeros(n, bool)
         for i, node in enumerate(self.nodes):
             if node.op == ops.PARAM or i in self.wrt:
                 from_param[i] = True
+            elif node.op == ops.STEP and not through_step:
+                from_param[i] = False
             elif node.inputs:
                 from_param[i] = any(from_param[j] for j in node.inputs)
         to_loss = np.zeros(n, bool)
         if self.loss is not None:
             to_loss[self.loss] = True
             for i in range(n - 1, -1, -1):
-                if to_loss[i]:
+                if to_loss[i] and (through_step or self.nodes[i].op != ops.STEP):
                     for j in self.nodes[i].inputs:
                         to_loss[j] = True
         return from_param & to_loss
+
+    def steps_blocking_gradients(self) -> list[int]:
+        """Heaviside steps that stand between a parameter and the loss."""
+        through = self.needs_grad(through_step=True)
+        return [i for i, nd in enumerate(self.nodes) if nd.op == ops.STEP and through[i]]
 
 
 def _rows_compatible(ra: int | None, rb: int | None) -> bool:
@@ -231,8 +239,8 @@ def _as_matrix(name: str, value) -> np.ndarray:
 def compile(graph: Graph, dtype=np.float32, capacity: int = 1, *, through_step=False) -> Program:  # noqa: A001
     """Lower `graph` to a Program whose batch nodes hold up to `capacity` rows.
 
-    A heaviside step on the gradient path is refused unless `through_step` (its derivative,
-    0 almost everywhere, is then used as is: only for checking that rule).
+    A heaviside step stops gradients unless `through_step` (its derivative, 0 almost
+    everywhere, is then used as is: only for checking that rule).
     """
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
@@ -242,13 +250,7 @@ def compile(graph: Graph, dtype=np.float32, capacity: int = 1, *, through_step=F
     n = len(graph.nodes)
     if n == 0:
         raise GraphError("the graph has no nodes")
-    needs = graph.needs_grad()
-    for i, node in enumerate(graph.nodes):
-        if node.op == ops.STEP and needs[i] and not through_step:
-            raise GraphError(
-                f"node '{node.name}': the heaviside step has no useful gradient, so gradient "
-                "training through it is refused; train it with the perceptron rule"
-            )
+    needs = graph.needs_grad(through_step)
     meta = np.zeros((n, k.META_COLUMNS), np.int64)
     consts = np.zeros(n, np.float64)
     # Parameters first, so that they form one flat prefix of every buffer.

@@ -130,6 +130,13 @@ class Optimizer:
                 f"optimizer '{kind}': unknown setting '{unknown[0]}' "
                 f"(allowed: {', '.join(allowed)})"
             )
+        blocked = program.graph.steps_blocking_gradients()
+        if blocked and kind != "perceptron":
+            name = program.graph.nodes[blocked[0]].name
+            raise GraphError(
+                f"node '{name}': the heaviside step has no useful gradient, so gradient "
+                f"training through it ({kind}) is refused; train it with the perceptron rule"
+            )
         self.program = program
         self.kind = kind
         self.code = KIND_CODES[kind]

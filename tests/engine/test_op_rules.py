@@ -299,13 +299,16 @@ def test_every_op_has_its_three_rules():
 
 def test_step_refuses_gradient_training():
     from nnviz.engine.graph import GraphError
+    from nnviz.engine.optim import Optimizer
 
     g = Graph()
     g.param("w", [[1.0]])
     g.op("step", "w", name="a")
     g.loss = g.op("sum", "a", name="L")
+    program = compile(g)
+    assert not program.needs_grad("w")  # no gradient flows through the step
     with pytest.raises(GraphError, match="node 'a': the heaviside step has no useful gradient"):
-        compile(g)
+        Optimizer(program, "sgd", lr=0.1)
 
 
 def test_bce_logits_is_stable_for_large_logits():
