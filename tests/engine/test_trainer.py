@@ -99,6 +99,7 @@ def test_progress_events_within_long_epochs():
     assert t.steps == 500
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point of the test
 def test_divergence_stops_and_names_the_node():
     X, Y = _blobs()
     m = Model.from_spec(2, [(3, "relu"), (1, "identity")], "mse", seed=1, task="regression",
