@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -53,6 +54,8 @@ NNVIZ_KEYS = (
     "dtype",
 )
 SUBPROCESS_TIMEOUT_S = 3600
+# Share of the machine's CPU time taken by other processes above which a figure is flagged.
+BUSY_LIMIT = 0.10
 WALL_TARGETS = {"help": 0.3, "train_xor_1": 1.5}
 
 
@@ -133,6 +136,7 @@ class Row:
     compile_cold_s: float | None = None
     compile_warm_s: float | None = None
     checks: dict = field(default_factory=dict)
+    others_cpu: dict = field(default_factory=dict)  # phase -> share of CPUs used by others
     nnviz_runs: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     error: str | None = None
@@ -213,6 +217,60 @@ def loadavg() -> list[float] | None:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:
         return None
+
+
+def machine_busy_s() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot (Linux), summed over CPUs."""
+    try:
+        with open("/proc/stat") as f:
+            vals = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = vals[3] + vals[4]  # idle + iowait
+    return (sum(vals) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process and its finished children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
+
+
+class OthersMeter:
+    """Share of the machine's CPU capacity used by other processes while the block ran."""
+
+    def __enter__(self):
+        self.t0, self.m0, self.c0 = time.perf_counter(), machine_busy_s(), own_cpu_s()
+        self.share = None
+        return self
+
+    def __exit__(self, *exc):
+        m1 = machine_busy_s()
+        wall = time.perf_counter() - self.t0
+        if self.m0 is not None and m1 is not None and wall > 0:
+            others = (m1 - self.m0) - (own_cpu_s() - self.c0)
+            self.share = max(0.0, others) / (wall * (os.cpu_count() or 1))
+        return False
+
+
+def wait_quiet(max_wait_s: float) -> float | None:
+    """Wait (up to max_wait_s) until other processes use under BUSY_LIMIT of the CPUs."""
+    deadline = time.perf_counter() + max_wait_s
+    said = False
+    while True:
+        with OthersMeter() as m:
+            time.sleep(1.0)
+        if m.share is None or m.share < BUSY_LIMIT or time.perf_counter() >= deadline:
+            return m.share
+        if not said:
+            log(
+                f"machine busy ({m.share:.0%} of CPUs used by others): "
+                f"waiting up to {max_wait_s:.0f} s"
+            )
+            said = True
 
 
 # ---------------------------------------------------------------- peers
@@ -334,6 +392,11 @@ def check_work(w: Workload, res: dict, epochs: int) -> list[str]:
         warns.append(f"steps {res.get('steps')} != {want_steps}")
     if res.get("dtype") != "float32":
         warns.append(f"dtype {res.get('dtype')} != float32")
+    for opt, key in (("--optimizer", "optimizer"), ("--batch-size", "batch_size")):
+        if opt in w.args and key in res:  # only checked when nnviz reports it
+            want = w.args[w.args.index(opt) + 1]
+            if str(res[key]) != want:
+                warns.append(f"{key} {res[key]} != {want}")
     return warns
 
 
@@ -444,6 +507,7 @@ def render(report: dict, rows: list[Row]) -> str:
         w = r.workload
         target = ("≥ " if w.higher_is_better else "≤ ") + fmt_ratio(w.target)
         res = "ERROR" if r.error else verdict(r.passed)
+        busy = [v for v in r.others_cpu.values() if v is not None]
         body.append(
             [
                 w.title,
@@ -453,15 +517,17 @@ def render(report: dict, rows: list[Row]) -> str:
                 fmt_ratio(r.ratio),
                 target,
                 res,
+                f"{max(busy):.0%}" if busy else "-",
             ]
         )
     out.append(
         table(
-            ["workload", "torch", "numpy", "nnviz", "nnviz/torch", "target", "result"],
+            ["workload", "torch", "numpy", "nnviz", "nnviz/torch", "target", "result", "others"],
             body,
-            right={1, 2, 3, 4},
+            right={1, 2, 3, 4, 7},
         )
     )
+    out.append("others: most CPU share used by other processes while this workload was measured")
 
     check_rows = [
         [
@@ -499,6 +565,14 @@ def render(report: dict, rows: list[Row]) -> str:
         out.append(table(["wall clock (best)", "time", "target", "result"], wrows, right={1}))
 
     notes = [f"{r.workload.key.upper()}: {msg}" for r in rows for msg in r.warnings]
+    for r in rows:
+        busy = {k: v for k, v in r.others_cpu.items() if v is not None and v > BUSY_LIMIT}
+        if busy:
+            who = ", ".join(f"{v:.0%} during {k}" for k, v in busy.items())
+            notes.append(
+                f"{r.workload.key.upper()}: other processes used the CPUs ({who}); "
+                "its figures are unreliable: rerun on a quiet machine (or --wait-quiet S)"
+            )
     notes += [f"{r.workload.key.upper()}: {r.error}" for r in rows if r.error]
     notes += report.get("errors", [])
     if notes:
@@ -536,6 +610,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--numba-cache-dir",
         help="NUMBA_CACHE_DIR for nnviz (default: a fresh temp folder, so compile is cold first)",
+    )
+    p.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="S",
+        help="before each program, wait up to S seconds for other processes to go quiet",
     )
     p.add_argument("--no-numpy", action="store_true", help="skip the numpy peer")
     p.add_argument("--peers-only", action="store_true", help="run only the peers")
@@ -594,7 +675,7 @@ def main(argv=None) -> int:
         ).stdout.strip()
     report["settings"]["loadavg_start"] = loadavg()
 
-    # ---- peers
+    # ---- what is needed, checked before anything runs
     if not (peers_dir / "bench_torch.py").is_file():
         print(f"error: no peer benchmarks in {peers_dir} (pass --peers-dir)", file=sys.stderr)
         return 2
@@ -603,29 +684,57 @@ def main(argv=None) -> int:
     except BenchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    nnviz = None
+    if not args.peers_only:
+        try:
+            nnviz = locate_nnviz(args.nnviz, env)
+            report["settings"]["nnviz"] = nnviz
+        except BenchError as e:
+            errors.append(f"nnviz: {e}")
+            fatal = True
+
+    # ---- each workload: the peers, then nnviz, back to back (so load changes hit all alike)
     peer_env = dict(env, PEERS_REPEATS=str(args.repeats), PEERS_MNIST_EPOCHS=str(args.mnist_epochs))
     impls = ["torch"] + ([] if args.no_numpy else ["numpy"])
     report["peers_env"] = {}
-    for impl in impls:
-        try:
-            payload = run_peer(impl, args.peers_python, peers_dir, args.which, peer_env)
-        except (BenchError, subprocess.SubprocessError) as e:
-            errors.append(f"{impl} peer: {e}")
-            fatal = True
-            continue
-        report["peers_env"][impl] = {k: v for k, v in payload.items() if k != "results"}
-        results = peer_results(payload, impl)
-        for row in rows:
-            r = results.get(row.workload.key)
-            setattr(row, impl, peer_figure(row.workload, r))
-            if r is not None:
-                row.checks[impl] = r.get(row.workload.check[0])
-
-    # ---- nnviz
     wall: dict = {}
-    if not args.peers_only:
-        wall, ok = run_nnviz_half(args, rows, env, fmnist, report["settings"], errors)
-        fatal = fatal or not ok
+    with tempfile.TemporaryDirectory(prefix="nnviz-bench-cache-") as tmp_cache:
+        cache = args.numba_cache_dir or tmp_cache
+        report["settings"]["numba_cache_dir"] = cache if args.numba_cache_dir else "fresh temp dir"
+        nenv = dict(env, NUMBA_CACHE_DIR=cache)
+        for row in rows:
+            key = row.workload.key
+            for impl in impls:
+                if args.wait_quiet:
+                    wait_quiet(args.wait_quiet)
+                try:
+                    with OthersMeter() as meter:
+                        payload = run_peer(impl, args.peers_python, peers_dir, [key], peer_env)
+                    row.others_cpu[impl] = meter.share
+                except (BenchError, subprocess.SubprocessError) as e:
+                    errors.append(f"{impl} peer on {key.upper()}: {e}")
+                    fatal = True
+                    continue
+                report["peers_env"][impl] = {k: v for k, v in payload.items() if k != "results"}
+                r = peer_results(payload, impl).get(key)
+                setattr(row, impl, peer_figure(row.workload, r))
+                if r is not None:
+                    row.checks[impl] = r.get(row.workload.check[0])
+            if nnviz is None:
+                continue
+            if args.wait_quiet:
+                wait_quiet(args.wait_quiet)
+            try:
+                with OthersMeter() as meter:
+                    bench_nnviz_workload(row, nnviz, nenv, args.repeats, args.mnist_epochs, fmnist)
+                row.others_cpu["nnviz"] = meter.share
+            except (BenchError, subprocess.SubprocessError) as e:
+                row.error = str(e)
+                fatal = True
+                log(f"{key}: {e}")
+        if nnviz is not None and not args.no_wall:
+            wall = measure_wall(nnviz, nenv, args.wall_runs, errors)
+            fatal = fatal or any(v is None for v in wall.values())
     report["settings"]["loadavg_end"] = loadavg()
 
     report["wall_clock"] = {k: v for k, v in wall.items() if v is not None}
@@ -644,6 +753,7 @@ def main(argv=None) -> int:
             "compile_cold_s": r.compile_cold_s,
             "compile_warm_s": r.compile_warm_s,
             "check": {"metric": r.workload.check[2], **r.checks},
+            "others_cpu_share": r.others_cpu,
             "warnings": r.warnings,
             "error": r.error,
             "nnviz_runs": r.nnviz_runs,
@@ -682,57 +792,35 @@ def preflight_nnviz(nnviz: str, env: dict) -> None:
         raise BenchError(f"`nnviz train` does not offer {missing} yet")
 
 
-def run_nnviz_half(
-    args, rows: list[Row], env: dict, fmnist: Path | None, settings: dict, errors: list[str]
-) -> tuple[dict, bool]:
-    """Run nnviz on every workload and the wall-clock figures. Returns (wall, all ran)."""
-    nnviz = find_nnviz(args.nnviz)
+def locate_nnviz(arg: str | None, env: dict) -> str:
+    nnviz = find_nnviz(arg)
     if nnviz is None:
-        errors.append(
-            "nnviz command not found: install it with "
+        raise BenchError(
+            "command not found: install it with "
             f"`cd {REPO} && .venv/bin/pip install -e .`, or pass --nnviz PATH"
         )
-        return {}, False
-    settings["nnviz"] = nnviz
-    ok = True
-    with tempfile.TemporaryDirectory(prefix="nnviz-bench-cache-") as tmp_cache:
-        cache = args.numba_cache_dir or tmp_cache
-        settings["numba_cache_dir"] = cache if args.numba_cache_dir else "fresh temp dir"
-        nenv = dict(env, NUMBA_CACHE_DIR=cache)
-        try:
-            preflight_nnviz(nnviz, nenv)
-        except BenchError as e:
-            errors.append(f"nnviz: {e}")
-            return {}, False
-        for row in rows:
-            try:
-                bench_nnviz_workload(row, nnviz, nenv, args.repeats, args.mnist_epochs, fmnist)
-            except (BenchError, subprocess.SubprocessError) as e:
-                row.error = str(e)
-                ok = False
-                log(f"{row.workload.key}: {e}")
-        wall = {}
-        if not args.no_wall:
-            wall = measure_wall(nnviz, nenv, args.wall_runs, errors)
-            ok = ok and all(v is not None for v in wall.values())
-    return wall, ok
+    preflight_nnviz(nnviz, env)
+    return nnviz
 
 
 def measure_wall(nnviz: str, env: dict, runs: int, errors: list[str]) -> dict:
-    wall: dict = {"help": None, "train_xor_1": None}
-    try:
-        log(f"wall clock: {nnviz} --help (best of {runs})")
-        wall["help"] = wall_clock([nnviz, "--help"], env, runs)
-        xor = [nnviz, "train", "xor", "--epochs", "1"]
-        log(f"wall clock: {' '.join(xor)} (1 warm-up, best of {runs})")
-        wall_clock(xor, env, 1)
-        wall["train_xor_1"] = wall_clock(xor, env, runs)
-    except (BenchError, subprocess.SubprocessError) as e:
-        errors.append(f"wall clock: {e}")
-    for k, v in wall.items():
-        if v is not None:
-            v["target_s"] = WALL_TARGETS[k]
-            v["passed"] = v["best_s"] < WALL_TARGETS[k]
+    """Best-of-`runs` wall time of `nnviz --help` and of a warm `nnviz train xor --epochs 1`."""
+    xor = [nnviz, "train", "xor", "--epochs", "1"]
+    cases = {"help": ([nnviz, "--help"], 0), "train_xor_1": (xor, 1)}
+    wall: dict = {}
+    for name, (cmd, warmup) in cases.items():
+        log(f"wall clock: {' '.join(cmd)} ({warmup} warm-up, best of {runs})")
+        try:
+            if warmup:
+                wall_clock(cmd, env, warmup)
+            v = wall_clock(cmd, env, runs)
+        except (BenchError, subprocess.SubprocessError) as e:
+            errors.append(f"wall clock: {e}")
+            wall[name] = None
+            continue
+        v["target_s"] = WALL_TARGETS[name]
+        v["passed"] = v["best_s"] < WALL_TARGETS[name]
+        wall[name] = v
     return wall
 
 
