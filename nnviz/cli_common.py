@@ -61,18 +61,30 @@ def save_weights(path: str | Path, params: dict) -> None:
     import numpy as np
 
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise WeightsError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    folder = check_save_path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **params)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise WeightsError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
+
+
+def check_save_path(path: str | Path) -> Path:
+    """The folder a weights file goes to; an error before training when it does not exist."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise WeightsError(f"{path}: folder {folder} does not exist")
+    return folder
 
 
 def load_weights(path: str | Path, expected: dict) -> dict:
@@ -85,7 +97,10 @@ def load_weights(path: str | Path, expected: dict) -> dict:
     if not path.is_file():
         raise WeightsError(f"{path}: no such weights file")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not hasattr(data, "files"):  # a lone .npy array, not an .npz of named parameters
+            raise ValueError("one array, not an .npz archive of named parameters")
+        with data:
             loaded = {key: data[key] for key in data.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise WeightsError(f"{path}: not a weights file ({exc})") from None

@@ -10,6 +10,7 @@ import time
 import click
 
 from nnviz.cli_common import (
+    check_save_path,
     load_weights,
     load_with_overrides,
     override_options,
@@ -45,6 +46,8 @@ def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, be
         if save or load:
             raise click.UsageError("--save and --load need a SCENARIO")
         return run_suite(overrides, data_dir, as_json, quiet)
+    if save:
+        check_save_path(save)  # before training, not after it
     sc = load_with_overrides(scenario, **overrides)
     if sc.model is None:
         raise click.UsageError(f"scenario '{sc.name}' is an expression graph: nothing to train "
@@ -179,14 +182,17 @@ def print_results(results: list[dict], bench: bool) -> None:
     from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:  # a pipe or a file has no screen to fit: never cut a number
+        console.width = max(console.width, 160)
     table = Table(title="nnviz train" + (" --bench" if bench else ""))
     columns = ["scenario", "epochs", "steps", "final_loss", "train_accuracy", "test_accuracy"]
     if bench:
         columns += ["compile_s", "s_per_epoch", "steps_per_s", "samples_per_s"]
     else:
         columns += ["train_s"]
-    for col in columns:
-        table.add_column(col.replace("_", " "), justify="left" if col == "scenario" else "right")
+    for col in columns:  # a narrow terminal folds a number onto two lines, never cuts it
+        justify = "left" if col == "scenario" else "right"
+        table.add_column(col.replace("_", " "), justify=justify, overflow="fold")
     for r in results:
         name = r["scenario"] + (f" ({r['data']})" if len(results) > 1 and r.get("data") else "")
         table.add_row(name, *(_fmt(r.get(col)) for col in columns[1:]))
