@@ -75,8 +75,18 @@ def train_scenario(sc, data_dir, *, bench=False, as_json=False, quiet=False, sav
             session.model.set_params(load_weights(load, session.model.params()))
         results.append(_train_one(sc, session, bench, as_json, quiet))
         if save:
-            save_weights(save, session.model.params())
+            path = _per_dataset_path(save, session.label) if len(first.datasets) > 1 else save
+            save_weights(path, session.model.params())
+            results[-1]["saved"] = str(path)
     return results
+
+
+def _per_dataset_path(path: str, label: str) -> str:
+    """w.npz → w-or.npz: a scenario over several data sets keeps one file per set."""
+    from pathlib import Path
+
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}-{label}{p.suffix or '.npz'}"))
 
 
 def _train_one(sc, session, bench, as_json, quiet) -> dict:

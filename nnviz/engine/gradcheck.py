@@ -51,6 +51,12 @@ def gradcheck(
     graph = source.graph
     if graph.loss is None:
         raise GraphError("the graph has no loss node to check")
+    blocked = graph.steps_blocking_gradients()
+    if blocked:
+        raise GraphError(
+            f"node '{graph.nodes[blocked[0]].name}': a heaviside step has no useful gradient, "
+            "so there is none to check (the perceptron rule trains it)"
+        )
     feeds = dict(feeds or {})
     if not feeds:
         for i, node in enumerate(graph.nodes):
