@@ -73,11 +73,10 @@ def train_scenario(sc, data_dir, *, bench=False, as_json=False, quiet=False, sav
         session = first if which == 0 else build(sc, data_dir=data_dir, which=which)
         if load:
             session.model.set_params(load_weights(load, session.model.params()))
-        results.append(_train_one(sc, session, bench, as_json, quiet))
+        path = None
         if save:
             path = _per_dataset_path(save, session.label) if len(first.datasets) > 1 else save
-            save_weights(path, session.model.params())
-            results[-1]["saved"] = str(path)
+        results.append(_train_one(sc, session, bench, as_json, quiet, path))
     return results
 
 
@@ -89,7 +88,7 @@ def _per_dataset_path(path: str, label: str) -> str:
     return str(p.with_name(f"{p.stem}-{label}{p.suffix or '.npz'}"))
 
 
-def _train_one(sc, session, bench, as_json, quiet) -> dict:
+def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
     from nnviz.train import Diverged, EpochsDone, Finished, Started
 
     trainer = session.trainer
@@ -148,6 +147,9 @@ def _train_one(sc, session, bench, as_json, quiet) -> dict:
     if diverged is not None:
         raise click.ClickException(diverged.message)
     result = _result(sc, session, finished, compile_s, wall, converged_at)
+    if save_path:
+        save_weights(save_path, session.model.params())
+        result["saved"] = str(save_path)
     if as_json:
         click.echo(json.dumps(result))
     return result

@@ -192,3 +192,8 @@ def test_check_exits_1_when_a_gradient_disagrees(invoke, monkeypatch):
     rows = invoke("check", "xor", "--json")
     assert rows.code == 1
     assert [r["ok"] for r in rows.json_lines()] == [False, True, True, True]
+
+
+def test_check_of_a_step_network_says_there_is_no_gradient(nnviz_process):
+    line = nnviz_process("check", "perceptron-step").assert_one_line_error(2)
+    assert "heaviside step has no useful gradient" in line

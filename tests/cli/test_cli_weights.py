@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,3 +147,13 @@ def test_load_errors_in_a_real_process_are_one_line(nnviz_process, tmp_path):
     ran = nnviz_process("train", "xor", "--epochs", "1", "--load", str(corrupt))
     line = ran.assert_one_line_error(2)
     assert line.startswith("nnviz: ") and "not a weights file" in line
+
+
+def test_a_scenario_over_several_data_sets_saves_one_file_each(invoke, tmp_path):
+    target = tmp_path / "w.npz"
+    ran = invoke("train", "perceptron-step", "--json", "--save", str(target))
+    assert ran.code == 0, ran.stderr
+    saved = [row["saved"] for row in ran.json_lines() if "saved" in row]
+    assert saved == [str(tmp_path / f"w-{gate}.npz") for gate in ("or", "and", "xor")]
+    assert all(Path(p).is_file() for p in saved)
+    assert not target.exists()
