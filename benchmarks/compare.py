@@ -622,6 +622,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--peers-only", action="store_true", help="run only the peers")
     p.add_argument("--no-wall", action="store_true", help="skip the wall-clock figures")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--json-out", metavar="FILE", help="also write the JSON report to FILE")
     p.add_argument("--strict", action="store_true", help="exit 1 when any target is missed")
     args = p.parse_args(argv)
     which = [w.lower() for w in args.workloads] or list(WORKLOADS)
@@ -764,6 +765,8 @@ def main(argv=None) -> int:
     verdicts = [r.passed for r in rows] + [v["passed"] for v in report["wall_clock"].values()]
     report["all_passed"] = bool(verdicts) and all(v is True for v in verdicts) and not fatal
 
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(report, indent=1) + "\n")
     if args.json:
         print(json.dumps(report, indent=1))
     else:
