@@ -1,0 +1,150 @@
+"""The numbers the MNIST view draws, read from the engine as copies (no textual here).
+
+The training worker calls these between chunks and posts the results; when training is idle
+the view calls them itself. Either way widgets only ever see copies, never engine views.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnviz import pca
+
+
+@dataclass(frozen=True)
+class Live:
+    """Parameters and one sample's activations: what is redrawn several times a second."""
+
+    epoch: int  # 0-based epoch in progress (== epochs done)
+    batch: int  # batches done in that epoch
+    batches: int
+    steps: int
+    sample: int  # test row the activations belong to
+    W1: np.ndarray  # (inputs, hidden)
+    W_out: np.ndarray  # (hidden, classes): the output layer's weights
+    hidden: np.ndarray  # (hidden,) u1 of the sample
+    probs: np.ndarray  # (classes,) p of the sample
+
+
+@dataclass(frozen=True)
+class EpochData:
+    """Test-set predictions and the decision plane: recomputed at most once per epoch."""
+
+    epoch: int
+    steps: int  # training steps taken when these were computed
+    probs: np.ndarray  # (N_test, classes) p of every test sample
+    preds: np.ndarray  # (N_test,) argmax
+    confusion: np.ndarray  # (classes, classes) counts; rows true, columns predicted
+    classes: np.ndarray | None  # (rows, cols) class grid on the PCA plane
+    extent: pca.Extent | None
+
+    @property
+    def accuracy(self) -> float:
+        total = self.confusion.sum()
+        return float(np.trace(self.confusion) / total) if total else float("nan")
+
+
+@contextmanager
+def preserved(program, keep: bool = True):
+    """Put the program's values and batch size back afterwards (a stepped pass stays intact)."""
+    if not keep:
+        yield
+        return
+    values = program.values.copy()
+    batch = program.batch
+    try:
+        yield
+    finally:
+        program.values[...] = values
+        program.batch = batch
+
+
+def layer_names(model) -> tuple[str | None, str, str]:
+    """(first hidden activation, first weights, output weights) node names of an MLP graph."""
+    names = set(model.program.names)
+    hidden = "u1" if "u1" in names else None
+    n = 1
+    while f"W{n + 1}" in names:
+        n += 1
+    return hidden, "W1", f"W{n}"
+
+
+def take_live(session, sample: int, x=None, keep_values: bool = True) -> Live:
+    """A Live snapshot for test row `sample` (or training row when x is given)."""
+    model = session.model
+    trainer = session.trainer
+    ds = session.dataset
+    x = ds.x_test if x is None else x
+    hidden_name, w1, w_out = layer_names(model)
+    row = x[sample : sample + 1]
+    with preserved(model.program, keep_values):
+        probs = model.output(row)[0].copy()
+        hidden = (
+            model.output(row, node=hidden_name)[0].copy()
+            if hidden_name
+            else np.zeros(0, model.dtype)
+        )
+    return Live(
+        epoch=trainer.epoch,
+        batch=trainer.batch_index,
+        batches=trainer.batches_per_epoch,
+        steps=trainer.steps,
+        sample=sample,
+        W1=model.value(w1).copy(),
+        W_out=model.value(w_out).copy(),
+        hidden=hidden,
+        probs=probs,
+    )
+
+
+def confusion_matrix(true: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
+    """Counts (k, k): row = true class, column = predicted class."""
+    true = np.asarray(true, np.int64)
+    pred = np.asarray(pred, np.int64)
+    return np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+
+
+def evaluate_epoch(
+    session,
+    plane: pca.Plane | None,
+    extent: pca.Extent | None,
+    grid: tuple[int, int] | None,
+    keep_values: bool = True,
+) -> EpochData:
+    """Predict every test sample (for the confusion matrix and the mistakes) and classify the
+    PCA plane's grid of `grid` = (cols, rows) points."""
+    model = session.model
+    ds = session.dataset
+    k = ds.y_test.shape[1]
+    with preserved(model.program, keep_values):
+        probs = model.predict(ds.x_test)
+        classes = None
+        if plane is not None and extent is not None and grid is not None:
+            classes = pca.class_grid(model, plane, extent, grid[0], grid[1])
+    preds = np.argmax(probs, axis=1)
+    confusion = confusion_matrix(ds.labels_test, preds, k)
+    t = session.trainer
+    return EpochData(t.epoch, t.steps, probs, preds, confusion, classes, extent)
+
+
+def classify_plane(session, plane, extent, grid: tuple[int, int], keep_values: bool = True):
+    """The class grid (rows, cols) of the PCA plane alone, for grid = (cols, rows)."""
+    with preserved(session.model.program, keep_values):
+        return pca.class_grid(session.model, plane, extent, grid[0], grid[1])
+
+
+def summary(values: np.ndarray) -> dict:
+    """Shape, mean, std, min and max of a matrix."""
+    v = np.asarray(values, np.float64)
+    if v.size == 0:
+        return {"shape": v.shape, "mean": 0.0, "std": 0.0, "min": 0.0, "max": 0.0}
+    return {
+        "shape": v.shape,
+        "mean": float(v.mean()),
+        "std": float(v.std()),
+        "min": float(v.min()),
+        "max": float(v.max()),
+    }

@@ -1,0 +1,105 @@
+"""Training throughput inside the MNIST view against the headless Trainer, and peak memory.
+
+    python -m nnviz.tui.mnist.measure [SCENARIO] [--data-dir DIR] [--epochs N] [--repeats R]
+                                      [--skip-headless]
+
+Both runs start from the same scenario and seed. The headless figure times Trainer.run() from
+its Started event (after compiling) to its last EpochsDone; the view's figure times its worker
+the same way while the app draws (headless terminal, 120 × 40, Training tab shown). Runs are
+interleaved R times, so a busy machine slows both alike; the best and the median of each are
+reported. Peak RSS is the whole process's (both kinds of run). Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import time
+
+
+def headless(scenario, data_dir) -> dict:
+    from nnviz.session import build
+    from nnviz.train import EpochsDone, Started
+
+    session = build(scenario, data_dir=data_dir)
+    trainer = session.trainer
+    n = trainer.X.shape[0]
+    t0 = t_end = time.perf_counter()
+    epochs = 0
+    for ev in trainer.run():
+        if isinstance(ev, Started):
+            t0 = time.perf_counter()
+        elif isinstance(ev, EpochsDone):
+            t_end = time.perf_counter()
+            epochs = ev.last_epoch
+    seconds = t_end - t0
+    return {"samples": epochs * n, "seconds": seconds, "samples_per_s": epochs * n / seconds}
+
+
+async def in_app(scenario, data_dir, size=(120, 40)) -> dict:
+    from nnviz.session import build
+    from nnviz.tui.mnist.app import MnistApp
+    from nnviz.tui.mnist.view import MnistView
+
+    session = build(scenario, data_dir=data_dir)
+    app = MnistApp(session)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        view = app.screen.query_one(MnistView)
+        await pilot.press("4")  # the training tab: progress bars and confusion matrix
+        await pilot.pause()
+        before = view.redraws
+        await pilot.press("space")
+        while not view.runs:
+            await asyncio.sleep(0.05)
+        reason, samples, seconds, redraws = view.runs[-1]
+        accuracy = view.epoch_data.accuracy
+    return {
+        "reason": reason,
+        "samples": samples,
+        "seconds": seconds,
+        "samples_per_s": samples / seconds if seconds else 0.0,
+        "redraws": redraws - before,
+        "redraws_per_s": (redraws - before) / seconds if seconds else 0.0,
+        "test_accuracy": accuracy,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m nnviz.tui.mnist.measure")
+    parser.add_argument("scenario", nargs="?", default="mnist")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--skip-headless", action="store_true")
+    args = parser.parse_args(argv)
+
+    from nnviz.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario).with_overrides(epochs=args.epochs)
+    out: dict = {"scenario": args.scenario, "epochs": args.epochs, "data_dir": args.data_dir}
+    runs: dict[str, list[dict]] = {"headless": [], "app": []}
+    for _ in range(args.repeats):
+        if not args.skip_headless:
+            runs["headless"].append(headless(scenario, args.data_dir))
+        runs["app"].append(asyncio.run(in_app(scenario, args.data_dir)))
+    for kind, results in runs.items():
+        if results:
+            rates = sorted(r["samples_per_s"] for r in results)
+            out[kind] = {
+                "best_samples_per_s": rates[-1],
+                "median_samples_per_s": rates[len(rates) // 2],
+                "runs": results,
+            }
+    if runs["headless"]:
+        for key in ("best", "median"):
+            field = f"{key}_samples_per_s"
+            out[f"app_vs_headless_{key}"] = out["app"][field] / out["headless"][field]
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
