@@ -1,0 +1,147 @@
+"""The thin App: open a scenario (in a worker, with the kernels warmed up), show its screen."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from nnviz.tui.commands import ScenarioCommands
+from nnviz.tui.screens.loading import ErrorScreen, LoadingScreen
+
+
+class NnvizApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "nnviz"
+    COMMANDS = App.COMMANDS | {ScenarioCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(
+        self,
+        target: str | Path = "xor",
+        *,
+        seed: int | None = None,
+        ascii_mode: bool = False,
+        data_dir: str | Path | None = None,
+        scenario=None,
+        session=None,
+        animate: bool = True,
+    ):
+        super().__init__()
+        self.target = str(target)
+        self.seed = seed
+        self.ascii_mode = ascii_mode
+        self.data_dir = data_dir
+        self.animate = animate
+        self._given = (scenario, session)
+        self.controller = None
+        self.ready = asyncio.Event()
+        self.load_seconds = 0.0
+
+    def on_mount(self) -> None:
+        scenario, session = self._given
+        self.push_screen(LoadingScreen(self.target, animate=self.animate))
+        self._load(self.target, scenario, session, self.seed)
+
+    def open_scenario(self, name: str) -> None:
+        """Switch to another scenario (from the command palette)."""
+        cancel = getattr(self.screen, "cancel", None)
+        if callable(cancel):
+            cancel()
+        self.ready.clear()
+        self.switch_screen(LoadingScreen(name, animate=self.animate))
+        self._load(name, None, None, None)
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self, target: str, scenario, session, seed: int | None) -> None:
+        import time
+
+        t0 = time.perf_counter()
+        try:
+            from nnviz.session import build
+            from nnviz.tui.controller import Controller
+
+            if session is None:
+                if scenario is None:
+                    from nnviz.scenario import load_scenario
+
+                    scenario = load_scenario(target)
+                if seed is not None:
+                    scenario = scenario.with_overrides(seed=seed)
+                session = build(scenario, data_dir=self.data_dir)
+            ctl = Controller(session, data_dir=self.data_dir)
+            ctl.warm_up()
+        except Exception as exc:  # shown on screen; the app stays usable
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            self.call_from_thread(self._failed, f"{target}: {message}")
+            return
+        self.load_seconds = time.perf_counter() - t0
+        self.call_from_thread(self._opened, ctl)
+
+    def _opened(self, ctl) -> None:
+        from nnviz.tui.screens import pick_screen
+
+        self.controller = ctl
+        self.switch_screen(pick_screen(ctl, ascii_mode=self.ascii_mode))
+        self.ready.set()
+
+    def _failed(self, message: str) -> None:
+        self.switch_screen(ErrorScreen(message))
+        self.ready.set()
+
+    def action_help(self) -> None:
+        from nnviz.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows: dict[str, tuple[list[str], str]] = {}
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            if binding.system or not binding.description:
+                continue
+            entry = rows.setdefault(binding.action, ([], binding.description))
+            shown = self.get_key_display(binding)
+            if key != binding.key.split(",")[0]:
+                shown = self.get_key_display(Binding(key, binding.action))
+            if shown not in entry[0]:
+                entry[0].append(shown)
+        self.push_screen(HelpScreen([(", ".join(keys), d) for keys, d in rows.values()]))
+
+    async def action_quit(self) -> None:
+        cancel = getattr(self.screen, "cancel", None)
+        if callable(cancel):
+            cancel()
+        self.exit()
+
+
+def make_app(
+    scenario_name_or_path: str | Path = "xor",
+    seed: int | None = None,
+    ascii: bool = False,  # noqa: A002 (the CLI's option name)
+    data_dir: str | Path | None = None,
+    *,
+    scenario=None,
+    session=None,
+    animate: bool = True,
+) -> NnvizApp:
+    """The explorer for a scenario (a shipped name or a .toml path).
+
+    `scenario` / `session` may be given already loaded / built (the CLI checks the file before
+    the app opens); `animate=False` keeps the loading screen still (for snapshots).
+    """
+    return NnvizApp(
+        scenario_name_or_path,
+        seed=seed,
+        ascii_mode=ascii,
+        data_dir=data_dir,
+        scenario=scenario,
+        session=session,
+        animate=animate,
+    )

@@ -1,0 +1,49 @@
+"""Screens, one per view, and the choice of the view for a scenario.
+
+A scenario whose data are images (MNIST: `image_shape` set on the data set) gets the screen of
+`nnviz.tui.mnist` (`MnistScreen(session, ascii_mode=…)`, when `wants_mnist_view(session)`).
+Every other scenario, and an image scenario the MNIST view does not take, opens the generic
+explorer.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from textual.screen import Screen
+
+from nnviz.tui.controller import Controller
+from nnviz.tui.screens.explorer import ExplorerScreen
+
+IMAGE_VIEW = "nnviz.tui.mnist"
+
+
+def view_kind(ctl: Controller) -> str:
+    ds = ctl.dataset
+    if ds is not None and getattr(ds, "image_shape", None):
+        return "image"
+    if ctl.is_graph:
+        return "graph"
+    return "network"
+
+
+def _image_screen(ctl: Controller, ascii_mode: bool) -> Screen | None:
+    try:
+        module = importlib.import_module(IMAGE_VIEW)
+    except ModuleNotFoundError as exc:
+        if exc.name and IMAGE_VIEW.startswith(exc.name):
+            return None  # the image view is not installed: use the generic one
+        raise
+    wants = getattr(module, "wants_mnist_view", None)
+    screen = getattr(module, "MnistScreen", None)
+    if screen is None or (wants is not None and not wants(ctl.session)):
+        return None
+    return screen(ctl.session, ascii_mode=ascii_mode)
+
+
+def pick_screen(ctl: Controller, *, ascii_mode: bool = False) -> Screen:
+    if view_kind(ctl) == "image":
+        screen = _image_screen(ctl, ascii_mode)
+        if screen is not None:
+            return screen
+    return ExplorerScreen(ctl, ascii_mode=ascii_mode)

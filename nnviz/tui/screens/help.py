@@ -1,0 +1,38 @@
+"""The key list, from the bindings themselves (so it cannot drift from them)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+INTRO = (
+    "nnviz steps through backpropagation node by node with the engine's own numbers.\n"
+    "A micro-step computes the next node forward, then each node backward (the chain rule\n"
+    "with numbers shows in the inspector), then the update of every parameter.\n"
+)
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close help"),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str]]):
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append("nnviz explorer: keys\n\n", style="bold")
+        text.append(INTRO + "\n")
+        width = max((len(k) for k, _ in self.rows), default=4)
+        for key, description in self.rows:
+            text.append(f"  {key:<{width}}  ", style="bold yellow")
+            text.append(description + "\n")
+        text.append("\nctrl+p: command palette (switch scenario) · escape closes this help")
+        with VerticalScroll(id="help-body"):
+            yield Static(text, id="help-text")

@@ -1,0 +1,1 @@
+"""The explorer's widgets: text panels and line-API pictures."""
