@@ -1,8 +1,7 @@
 """`nnviz run [SCENARIO]`: open the explorer (the main CLI attaches this command).
 
-The scenario is loaded and its session built before the app opens, so a bad file gets the
-loader's one-line error and exit status 2 instead of a screen. Textual is imported only here,
-after those checks.
+The scenario file is loaded and checked before the app opens, so a bad file gets the loader's
+one-line error and exit status 2 instead of a screen. Textual is imported only after that.
 """
 
 from __future__ import annotations
@@ -41,18 +40,21 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
             loaded = loaded.with_overrides(seed=seed)
     except ScenarioError as exc:
         _fail(str(exc))
-    try:
-        from nnviz.session import build
 
-        session = build(loaded, data_dir=data_dir)
-    except ScenarioError as exc:
-        _fail(str(exc))
-    except (ValueError, OSError) as exc:  # GraphError and DataError are ValueErrors
-        _fail(f"{loaded.path.name if loaded.path else scenario}: {exc}")
-
+    # The app opens at once; its loading screen covers importing the engine, building the
+    # session and loading (or compiling) the kernels. A session that cannot be built (data
+    # that do not fit the network, a missing data file) ends it with the same kind of line.
     from nnviz.tui import make_app
 
-    make_app(scenario, seed=seed, ascii=ascii_mode, data_dir=data_dir, session=session).run()
+    app = make_app(
+        scenario, seed=seed, ascii=ascii_mode, data_dir=data_dir, scenario=loaded,
+        exit_on_error=True,
+    )  # fmt: skip
+    app.run()
+    if app.error_message:
+        _fail(app.error_message)
+    if app.return_code:
+        raise SystemExit(app.return_code)
 
 
 def _fail(message: str):

@@ -33,8 +33,11 @@ class NnvizApp(App):
         scenario=None,
         session=None,
         animate: bool = True,
+        exit_on_error: bool = False,
     ):
         super().__init__()
+        self.exit_on_error = exit_on_error
+        self.error_message: str | None = None
         self.target = str(target)
         self.seed = seed
         self.ascii_mode = ascii_mode
@@ -78,9 +81,11 @@ class NnvizApp(App):
                 session = build(scenario, data_dir=self.data_dir)
             ctl = Controller(session, data_dir=self.data_dir)
             ctl.warm_up()
-        except Exception as exc:  # shown on screen; the app stays usable
+        except Exception as exc:  # shown on screen (or, from the CLI, after it)
             message = " ".join(str(exc).split()) or type(exc).__name__
-            self.call_from_thread(self._failed, f"{target}: {message}")
+            if not message.startswith(Path(target).name):
+                message = f"{target}: {message}"
+            self.call_from_thread(self._failed, message)
             return
         self.load_seconds = time.perf_counter() - t0
         self.call_from_thread(self._opened, ctl)
@@ -93,6 +98,11 @@ class NnvizApp(App):
         self.ready.set()
 
     def _failed(self, message: str) -> None:
+        if self.exit_on_error and self.controller is None:
+            # the first scenario cannot be opened: leave, and let the CLI say why (exit 2)
+            self.error_message = message
+            self.exit(return_code=2)
+            return
         self.switch_screen(ErrorScreen(message))
         self.ready.set()
 
@@ -130,11 +140,14 @@ def make_app(
     scenario=None,
     session=None,
     animate: bool = True,
+    exit_on_error: bool = False,
 ) -> NnvizApp:
     """The explorer for a scenario (a shipped name or a .toml path).
 
     `scenario` / `session` may be given already loaded / built (the CLI checks the file before
-    the app opens); `animate=False` keeps the loading screen still (for snapshots).
+    the app opens); `animate=False` keeps the loading screen still (for snapshots);
+    `exit_on_error` makes a scenario that cannot be built end the app with return code 2 and
+    `app.error_message` instead of showing the error.
     """
     return NnvizApp(
         scenario_name_or_path,
@@ -144,4 +157,5 @@ def make_app(
         scenario=scenario,
         session=session,
         animate=animate,
+        exit_on_error=exit_on_error,
     )

@@ -38,7 +38,7 @@ def vector(values, digits: int = 3, width: int | None = None) -> str:
         return text
     out = "["
     for item in items:
-        if len(out) + len(item) + 3 > width:
+        if len(out) + len(item) + 4 > width:
             break
         out += ("" if out == "[" else " ") + item
     return out + " …]" if out != "[" else "[…]"
@@ -69,7 +69,7 @@ def compact(values, width: int, digits: int = 3) -> str:
         if len(text) > width:
             out = "["
             for item in items:
-                if len(out) + len(item) + 3 > width:
+                if len(out) + len(item) + 4 > width:
                     break
                 out += ("" if out == "[" else " ") + item
             text = out + " …]" if out != "[" else "[…]"

@@ -14,6 +14,9 @@ class FakeApp:
     def __init__(self, calls, args, kwargs):
         self.calls, self.args, self.kwargs = calls, args, kwargs
 
+    error_message = None
+    return_code = 0
+
     def run(self):
         self.calls.append((self.args, self.kwargs))
 
@@ -49,7 +52,7 @@ def test_defaults_to_xor_and_passes_the_options(calls, tmp_path):
     assert result.exit_code == 0, result.output
     ((args, kwargs),) = calls
     assert args == ("xor",) and kwargs["seed"] is None and kwargs["ascii"] is False
-    assert kwargs["session"].scenario.name == "xor"
+    assert kwargs["scenario"].name == "xor" and kwargs["exit_on_error"]
     calls.clear()
     own = str(FIXTURES / "own.toml")
     result = CliRunner().invoke(
@@ -59,7 +62,7 @@ def test_defaults_to_xor_and_passes_the_options(calls, tmp_path):
     ((args, kwargs),) = calls
     assert args == (own,) and kwargs["seed"] == 7 and kwargs["ascii"] is True
     assert kwargs["data_dir"] == str(tmp_path)
-    assert kwargs["session"].scenario.training.seed == 7
+    assert kwargs["scenario"].training.seed == 7
 
 
 def test_help_lists_the_options():
@@ -67,3 +70,31 @@ def test_help_lists_the_options():
     assert result.exit_code == 0
     for option in ("--seed", "--ascii", "--data-dir"):
         assert option in result.output
+
+
+def test_a_session_that_cannot_be_built_ends_with_exit_2(tmp_path):
+    # the file is valid, but its csv data file is missing: found while the app loads
+    bad = tmp_path / "missing_data.toml"
+    bad.write_text(
+        (FIXTURES / "own.toml")
+        .read_text()
+        .replace('kind = "gate"\ngate = "and"', 'kind = "csv"\npath = "nowhere.csv"')
+    )
+    from nnviz.tui import make_app
+    from nnviz.tui.app import NnvizApp
+
+    app = make_app(str(bad), exit_on_error=True, animate=False)
+    assert isinstance(app, NnvizApp)
+
+    async def go():
+        async with app.run_test(size=(100, 36)) as pilot:
+            for _ in range(200):
+                if app.return_code is not None:
+                    break
+                await pilot.pause(0.05)
+
+    import asyncio
+
+    asyncio.run(go())
+    assert app.return_code == 2
+    assert "missing_data.toml" in app.error_message and "nowhere.csv" in app.error_message

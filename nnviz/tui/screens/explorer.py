@@ -45,7 +45,7 @@ from nnviz.tui.widgets.panels import (
 
 POST_EVERY = 0.1  # seconds between frames while training at full speed
 SLOW_DELAY = 0.3  # seconds between steps when playing slowed down
-MAX_UNIT_MAPS = 16
+MAX_UNIT_MAPS = 8
 MAX_TABLE_ROWS = 16
 
 
@@ -129,7 +129,7 @@ class ExplorerScreen(BaseView):
                     yield Static("Derivatives both ways", classes="title")
                     yield TextPanel(id="modes")
                 else:
-                    yield from self._compose_pictures()
+                    yield from self._compose_regions()
                     yield Static("Training", classes="title")
                     yield ProgressBar(
                         total=max(ctl.epochs_total(), 1), show_eta=False, id="progress"
@@ -138,10 +138,10 @@ class ExplorerScreen(BaseView):
                     if self._has_table():
                         yield Static("Truth table", classes="title")
                         yield TextPanel(id="table")
+                    yield from self._compose_units()
         yield Footer(classes="fits")
 
-    def _compose_pictures(self) -> ComposeResult:
-        units = self.unit_list()
+    def _compose_regions(self) -> ComposeResult:
         if self.dims == 2:
             yield Static("Decision regions", classes="title", id="regions-title")
             yield Canvas(id="regions", ascii_mode=self.ascii_mode)
@@ -153,14 +153,21 @@ class ExplorerScreen(BaseView):
                 f"Decision regions need 1 or 2 inputs (this network has {self.dims}).",
                 classes="note",
             )
-            units = []
-        if units:
-            yield Static("Hidden units, each its own region", classes="title")
-            with Horizontal(id="units"):
-                for n, (name, unit) in enumerate(units):
-                    with Vertical(classes="unit"):
-                        yield Static(f"{fmt.sub(name)}[{unit}]", classes="unit-label")
-                        yield Canvas(id=f"unit-{n}", classes="unit-map", ascii_mode=self.ascii_mode)
+
+    def _compose_units(self) -> ComposeResult:
+        units = self.unit_list() if self.dims in (1, 2) else []
+        if not units:
+            return
+        total = sum(self.ctl.probe.graph.node(n).cols for n in regions.hidden_nodes(self.ctl.probe))
+        title = "Hidden units, each its own region" if self.dims == 2 else "Hidden units"
+        if total > len(units):
+            title += f" (first {len(units)} of {total})"
+        yield Static(title, classes="title")
+        with Horizontal(id="units"):
+            for n, (name, unit) in enumerate(units):
+                with Vertical(classes="unit"):
+                    yield Static(f"{fmt.sub(name)}[{unit}]", classes="unit-label")
+                    yield Canvas(id=f"unit-{n}", classes="unit-map", ascii_mode=self.ascii_mode)
 
     def _has_table(self) -> bool:
         ds = self.ctl.dataset
@@ -183,6 +190,8 @@ class ExplorerScreen(BaseView):
         ctl = self.ctl
         if self.follow and snap.cursor is not None:
             self.selected = snap.cursor
+        elif self.follow and snap.update is not None and snap.phase == DONE:
+            self.selected = _first_param(ctl)  # the update: show the first parameter's
         if self.sample >= max(snap.batch, 1):
             self.sample = 0
         if self._painted is None or not np.array_equal(self._painted, snap.params):

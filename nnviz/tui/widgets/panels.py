@@ -213,7 +213,10 @@ def inspector_text(
     else:
         out.append("value      not computed yet in this pass\n", style="dim")
     # gradient
-    if not ctl.program.needs_grad(i):
+    if not ctl.program.needs_grad(i) and ctl.perceptron:
+        out.append(f"{dl}{name}   none: the step has no gradient", style="dim")
+        out.append(" (the perceptron rule trains θ)\n", style="dim")
+    elif not ctl.program.needs_grad(i):
         out.append(f"{dl}{name}   not needed (no parameter depends on it)\n", style="dim")
     elif grad_ready(ctl, snap, i):
         grad = _pick(ctl, i, ctl.view(snap.grads, i, snap.batch), sample, whole).copy()
@@ -388,8 +391,8 @@ def training_text(ctl: Controller, snap: Snapshot, width: int, ascii_mode: bool)
         return out
     t = ctl.trainer
     out.append(f"epoch {snap.epoch}/{t.epochs}", style="bold")
-    out.append(f" · step {snap.step} · batch {snap.batch_index}/{t.batches_per_epoch}\n")
-    out.append(f"lr {fmt.num(snap.lr)}")
+    out.append(f" · step {snap.step}\n")
+    out.append(f"batch {snap.batch_index}/{t.batches_per_epoch} · lr {fmt.num(snap.lr)}")
     if snap.samples_per_s:
         out.append(f" · {fmt.num(snap.samples_per_s, 3)} samples/s", style="dim")
     out.append("\n")
