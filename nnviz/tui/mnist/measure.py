@@ -1,13 +1,15 @@
 """Training throughput inside the MNIST view against the headless Trainer, and peak memory.
 
     python -m nnviz.tui.mnist.measure [SCENARIO] [--data-dir DIR] [--epochs N] [--repeats R]
-                                      [--skip-headless]
+                                      [--skip-headless] [--terminal] [--out FILE]
 
 Both runs start from the same scenario and seed. The headless figure times Trainer.run() from
 its Started event (after compiling) to its last EpochsDone; the view's figure times its worker
 the same way while the app draws (headless terminal, 120 × 40, Training tab shown). Runs are
 interleaved R times, so a busy machine slows both alike; the best and the median of each are
-reported. Peak RSS is the whole process's (both kinds of run). Prints one JSON object.
+reported. Peak RSS is the whole process's (both kinds of run: use --skip-headless --repeats 1
+for the app alone). --terminal draws in the real terminal instead (run it in tmux, with --out).
+Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -67,6 +69,45 @@ async def in_app(scenario, data_dir, size=(120, 40)) -> dict:
     }
 
 
+def in_terminal(scenario, data_dir, tab: int = 3) -> dict:
+    """The same measurement with the app drawing to this terminal (run it under tmux)."""
+    from nnviz.session import build
+    from nnviz.tui.mnist.app import MnistApp
+    from nnviz.tui.mnist.view import MnistView
+
+    result: dict = {}
+
+    class Measured(MnistApp):
+        def on_mount(self) -> None:
+            super().on_mount()
+            self.set_timer(1.0, self._go)
+
+        def _go(self) -> None:
+            view = self.screen.query_one(MnistView)
+            view.action_tab(tab)
+            self._before = view.redraws
+            view.action_play()
+            self.set_interval(0.1, self._check)
+
+        def _check(self) -> None:
+            view = self.screen.query_one(MnistView)
+            if view.runs:
+                reason, samples, seconds, redraws = view.runs[-1]
+                result.update(
+                    reason=reason,
+                    samples=samples,
+                    seconds=seconds,
+                    samples_per_s=samples / seconds if seconds else 0.0,
+                    redraws=redraws - self._before,
+                    redraws_per_s=(redraws - self._before) / seconds if seconds else 0.0,
+                    test_accuracy=view.epoch_data.accuracy,
+                )
+                self.exit()
+
+    Measured(build(scenario, data_dir=data_dir)).run()
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m nnviz.tui.mnist.measure")
     parser.add_argument("scenario", nargs="?", default="mnist")
@@ -74,6 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--skip-headless", action="store_true")
+    parser.add_argument(
+        "--terminal", action="store_true", help="draw in this terminal instead of headless"
+    )
+    parser.add_argument("--out", default=None, help="also write the JSON to this file")
     args = parser.parse_args(argv)
 
     from nnviz.scenario import load_scenario
@@ -84,7 +129,10 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(args.repeats):
         if not args.skip_headless:
             runs["headless"].append(headless(scenario, args.data_dir))
-        runs["app"].append(asyncio.run(in_app(scenario, args.data_dir)))
+        if args.terminal:
+            runs["app"].append(in_terminal(scenario, args.data_dir))
+        else:
+            runs["app"].append(asyncio.run(in_app(scenario, args.data_dir)))
     for kind, results in runs.items():
         if results:
             rates = sorted(r["samples_per_s"] for r in results)
@@ -97,8 +145,13 @@ def main(argv: list[str] | None = None) -> None:
         for key in ("best", "median"):
             field = f"{key}_samples_per_s"
             out[f"app_vs_headless_{key}"] = out["app"][field] / out["headless"][field]
+    out["app_drawn_in"] = "terminal" if args.terminal else "headless (run_test, 120 × 40)"
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(out, indent=2))
+    text = json.dumps(out, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from nnviz.engine import ops
 from nnviz.train import Diverged, EpochsDone, Finished, Progress, Started
 from nnviz.tui.mnist import live as lv
 from nnviz.tui.mnist import render
+from nnviz.tui.mnist.blas import blas_threads, spare_one_core
 from nnviz.tui.mnist.stepper import BatchStepper, StepError
 from nnviz.tui.mnist.widgets import (
     MatrixView,
@@ -570,7 +571,7 @@ class MnistView(Widget, can_focus=True):
                 text.append(f"{label}: not needed (no parameter behind it)\n", style="dim")
                 continue
             s = lv.summary(arr)
-            stale = "" if ok else " (not for this batch yet)"
+            stale = "" if ok else " (not yet)"
             text.append(f"{label:<8}", style="bold")
             text.append(f" mean {s['mean']:+.4g}  std {s['std']:.4g}{stale}\n")
             text.append(f"{'':<8} min {s['min']:+.4g}  max {s['max']:+.4g}\n")
@@ -823,52 +824,53 @@ class MnistView(Widget, can_focus=True):
         t_end, seen_end = t0, seen0
         rows: list[dict] = []  # epochs not yet posted
         try:
-            for ev in events:
-                now = time.perf_counter()
-                if isinstance(ev, Started):
-                    t0, t_end = now, now  # after compiling / warming up
-                    self.post_message(
-                        TrainingStarted(ev.compile_s, ev.epochs, ev.batches_per_epoch)
-                    )
-                elif isinstance(ev, Progress):
-                    t_end, seen_end = now, _samples_seen(trainer)
-                    if now - last_live >= self.redraw_s:
-                        last_live = now
-                        rate = (seen_end - seen0) / (now - t0) if now > t0 else 0.0
-                        snap = lv.take_live(session, self._sample_request, keep_values=False)
-                        self.post_message(LiveUpdate(snap, rate))
-                elif isinstance(ev, EpochsDone):
-                    rows.extend(ev.rows())
-                    last_one = ev.last_epoch >= (target_epoch or trainer.epochs)
-                    data = None
-                    if last_one or now - last_eval >= self.epoch_eval_s:
-                        last_eval = now
-                        grid = self._grid if self._regions_shown else None
-                        data = lv.evaluate_epoch(
-                            session, self.plane, self.extent, grid, keep_values=False
+            with blas_threads(spare_one_core()):
+                for ev in events:
+                    now = time.perf_counter()
+                    if isinstance(ev, Started):
+                        t0, t_end = now, now  # after compiling / warming up
+                        self.post_message(
+                            TrainingStarted(ev.compile_s, ev.epochs, ev.batches_per_epoch)
                         )
-                    t_end, seen_end = time.perf_counter(), _samples_seen(trainer)
-                    # Epochs of a small set end many times a second: one message per redraw.
-                    if data is not None or t_end - last_live >= self.redraw_s:
-                        snap = lv.take_live(session, self._sample_request, keep_values=False)
-                        rate = (seen_end - seen0) / (t_end - t0) if t_end > t0 else 0.0
-                        self.post_message(EpochUpdate(rows, data, snap, rate))
-                        rows = []
-                        last_live = t_end
-                    if target_epoch is not None and ev.last_epoch >= target_epoch:
-                        reason = "epoch"
+                    elif isinstance(ev, Progress):
+                        t_end, seen_end = now, _samples_seen(trainer)
+                        if now - last_live >= self.redraw_s:
+                            last_live = now
+                            rate = (seen_end - seen0) / (now - t0) if now > t0 else 0.0
+                            snap = lv.take_live(session, self._sample_request, keep_values=False)
+                            self.post_message(LiveUpdate(snap, rate))
+                    elif isinstance(ev, EpochsDone):
+                        rows.extend(ev.rows())
+                        last_one = ev.last_epoch >= (target_epoch or trainer.epochs)
+                        data = None
+                        if last_one or now - last_eval >= self.epoch_eval_s:
+                            last_eval = now
+                            grid = self._grid if self._regions_shown else None
+                            data = lv.evaluate_epoch(
+                                session, self.plane, self.extent, grid, keep_values=False
+                            )
+                        t_end, seen_end = time.perf_counter(), _samples_seen(trainer)
+                        # Epochs of a small set end many times a second: one message per redraw.
+                        if data is not None or t_end - last_live >= self.redraw_s:
+                            snap = lv.take_live(session, self._sample_request, keep_values=False)
+                            rate = (seen_end - seen0) / (t_end - t0) if t_end > t0 else 0.0
+                            self.post_message(EpochUpdate(rows, data, snap, rate))
+                            rows = []
+                            last_live = t_end
+                        if target_epoch is not None and ev.last_epoch >= target_epoch:
+                            reason = "epoch"
+                            break
+                    elif isinstance(ev, Diverged):
+                        reason, text = "diverged", ev.message
+                    elif isinstance(ev, Finished):
+                        reason = "finished"
+                        if ev.test_accuracy is not None:
+                            text = (
+                                f"finished: train accuracy {ev.train_accuracy:.2%}, "
+                                f"test accuracy {ev.test_accuracy:.2%}"
+                            )
+                    if worker.is_cancelled or self._stop_requested:
                         break
-                elif isinstance(ev, Diverged):
-                    reason, text = "diverged", ev.message
-                elif isinstance(ev, Finished):
-                    reason = "finished"
-                    if ev.test_accuracy is not None:
-                        text = (
-                            f"finished: train accuracy {ev.train_accuracy:.2%}, "
-                            f"test accuracy {ev.test_accuracy:.2%}"
-                        )
-                if worker.is_cancelled or self._stop_requested:
-                    break
         except Exception as exc:  # shown to the user; the app keeps running
             reason, text = "error", f"training failed: {exc}"
         finally:

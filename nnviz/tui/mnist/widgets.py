@@ -272,7 +272,7 @@ class MatrixView(Widget, can_focus=True):
         Binding("pagedown", "move(10, 0)", "Rows down", show=False),
         Binding("home", "home", "First element", show=False),
     ]
-    CELL = 9
+    CELL = 10  # a space and up to 9 characters of number
 
     class CursorMoved(Message):
         def __init__(self, view: MatrixView, row: int, col: int):
@@ -350,13 +350,19 @@ class MatrixView(Widget, can_focus=True):
             return Strip.blank(width, base)
         text = Text(f"{r:>6}", style=BOLD if r == self.row else DIM)
         for c in range(self.left, c_hi):
-            cell = f"{m[r, c]:>{self.CELL}.4g}"
+            cell = f"{_number(m[r, c]):>{self.CELL}}"
             style = REVERSE_BOLD if (r, c) == (self.row, self.col) else None
             text.append(cell, style=style)
         return _strip(text, width, base)
 
 
 _CONSOLE = Console(width=400, color_system=None, legacy_windows=False)
+
+
+def _number(v: float) -> str:
+    """At most 9 characters: 4 significant digits, or 3 in exponent form."""
+    text = f"{v:.4g}"
+    return text if len(text) <= 9 else f"{v:.2e}"
 
 
 def _strip(text: Text, width: int, base: Style) -> Strip:
