@@ -20,7 +20,7 @@ class NnvizApp(App):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("question_mark", "help", "Help"),
+        Binding("question_mark", "help", "Help", tooltip="this list"),
     ]
 
     def __init__(
@@ -112,16 +112,18 @@ class NnvizApp(App):
         if isinstance(self.screen, HelpScreen):
             return
         rows: dict[str, tuple[list[str], str]] = {}
-        for key, active in self.active_bindings.items():
-            binding = active.binding
-            if binding.system or not binding.description:
-                continue
-            entry = rows.setdefault(binding.action, ([], binding.description))
-            shown = self.get_key_display(binding)
-            if key != binding.key.split(",")[0]:
-                shown = self.get_key_display(Binding(key, binding.action))
-            if shown not in entry[0]:
-                entry[0].append(shown)
+        # this screen's keys and the app's (not those of whatever widget has focus)
+        for node in (self.screen, self):
+            for binding in Binding.make_bindings(getattr(type(node), "BINDINGS", [])):
+                if binding.system or not binding.description:
+                    continue
+                text = binding.description
+                if binding.tooltip:
+                    text += f": {binding.tooltip}"
+                entry = rows.setdefault(binding.action, ([], text))
+                shown = self.get_key_display(binding)
+                if shown not in entry[0]:
+                    entry[0].append(shown)
         self.push_screen(HelpScreen([(", ".join(keys), d) for keys, d in rows.values()]))
 
     async def action_quit(self) -> None:

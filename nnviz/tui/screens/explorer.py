@@ -59,26 +59,30 @@ class TrainingUpdate(Message):
         self.final = final
 
 
+class Scroller(VerticalScroll, can_focus=False):
+    """Scrolls with the mouse wheel but never takes the keys (they belong to the screen)."""
+
+
 class ExplorerScreen(BaseView):
     BINDINGS = [
-        Binding("n", "micro", "Micro-step"),
-        Binding("s", "step", "Step"),
-        Binding("e", "epoch", "Epoch"),
-        Binding("p", "play", "Play/pause"),
-        Binding("o", "slow", "Slow play"),
-        Binding("r", "reset", "Reset"),
-        Binding("R", "reset_new", "New seed"),
-        Binding("plus,equals_sign", "lr_up", "lr×2"),
-        Binding("minus,underscore", "lr_down", "lr÷2"),
-        Binding("right_square_bracket", "sample(1)", "Next sample"),
-        Binding("left_square_bracket", "sample(-1)", "Prev sample"),
-        Binding("down,j", "select(1)", "Next node"),
-        Binding("up,k", "select(-1)", "Prev node"),
-        Binding("f", "follow", "Follow"),
-        Binding("b", "whole", "Whole batch"),
-        Binding("a", "ascii", "ASCII/colour"),
-        Binding("c", "check", "Grad check"),
-        Binding("t", "table", "Next table"),
+        Binding("n", "micro", "Micro-step", tooltip="next node forward, each node back, update"),
+        Binding("s", "step", "Step", tooltip="finish the step in progress, or take a whole one"),
+        Binding("e", "epoch", "Epoch", tooltip="train to the end of the epoch"),
+        Binding("p", "play", "Play/pause", tooltip="train at full speed; again to pause"),
+        Binding("o", "slow", "Slow play", tooltip="one step at a time, slowly, each one shown"),
+        Binding("r", "reset", "Reset", tooltip="start again with the same seed"),
+        Binding("R", "reset_new", "New seed", tooltip="start again with the next seed"),
+        Binding("plus,equals_sign", "lr_up", "lr×2", tooltip="double the learning rate, live"),
+        Binding("minus,underscore", "lr_down", "lr÷2", tooltip="halve the learning rate, live"),
+        Binding("right_square_bracket", "sample(1)", "Next sample", tooltip="in the batch"),
+        Binding("left_square_bracket", "sample(-1)", "Prev sample", tooltip="in the batch"),
+        Binding("down,j", "select(1)", "Next node", tooltip="inspect the next node"),
+        Binding("up,k", "select(-1)", "Prev node", tooltip="inspect the previous node"),
+        Binding("f", "follow", "Follow", tooltip="the inspector follows the pass, or stays put"),
+        Binding("b", "whole", "Whole batch", tooltip="every sample in the inspector, or one"),
+        Binding("a", "ascii", "ASCII/colour", tooltip="regions as characters or half-blocks"),
+        Binding("c", "check", "Grad check", tooltip="the gradient beside central differences"),
+        Binding("t", "table", "Next table", tooltip="next data set (several truth tables)"),
     ]
 
     def __init__(self, ctl: Controller, *, ascii_mode: bool = False):
@@ -122,9 +126,9 @@ class ExplorerScreen(BaseView):
         with Horizontal(id="main", classes="fits"):
             with Vertical(id="left"):
                 yield TextPanel(id="graph")
-                with VerticalScroll(id="inspector-box"):
+                with Scroller(id="inspector-box"):
                     yield TextPanel(id="inspector")
-            with VerticalScroll(id="right"):
+            with Scroller(id="right"):
                 if ctl.is_graph:
                     yield Static("Derivatives both ways", classes="title")
                     yield TextPanel(id="modes")

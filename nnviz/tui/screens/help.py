@@ -10,9 +10,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 INTRO = (
-    "nnviz steps through backpropagation node by node with the engine's own numbers.\n"
-    "A micro-step computes the next node forward, then each node backward (the chain rule\n"
-    "with numbers shows in the inspector), then the update of every parameter.\n"
+    "nnviz steps through backpropagation node by node with the engine's own numbers. "
+    "A micro-step computes the next node forward, then each node backward (the inspector "
+    "shows the chain rule with numbers), then the update of every parameter.\n"
 )
 
 
