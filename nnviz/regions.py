@@ -47,12 +47,16 @@ def cell_of(points: np.ndarray, x_range: Range, y_range: Range, cols: int, rows:
     pts = np.asarray(points, np.float64).reshape(-1, 2)
     x0, x1 = map(float, x_range)
     y0, y1 = map(float, y_range)
-    col = np.floor((pts[:, 0] - x0) / (x1 - x0) * cols).astype(np.int64)
-    row = np.floor((y1 - pts[:, 1]) / (y1 - y0) * rows).astype(np.int64)
+    finite = np.all(np.isfinite(pts), axis=1)
+    pts = np.where(finite[:, None], pts, x0 - 1.0)  # NaN or infinity: outside the picture
+    fx = np.clip((pts[:, 0] - x0) / (x1 - x0) * cols, -1, cols + 1)
+    fy = np.clip((y1 - pts[:, 1]) / (y1 - y0) * rows, -1, rows + 1)
+    col = np.floor(fx).astype(np.int64)
+    row = np.floor(fy).astype(np.int64)
     # A point exactly on the far edge belongs to the last cell.
     col[(col == cols) & np.isclose(pts[:, 0], x1)] = cols - 1
     row[(row == rows) & np.isclose(pts[:, 1], y0)] = rows - 1
-    outside = (col < 0) | (col >= cols) | (row < 0) | (row >= rows)
+    outside = ~finite | (col < 0) | (col >= cols) | (row < 0) | (row >= rows)
     row[outside] = -1
     col[outside] = -1
     return row, col

@@ -412,7 +412,16 @@ class Controller:
         if self.trainer is None or self.loss is None:
             return
         rows = self.program.batch
-        self._manual_sum += float(self.program.value(self.loss)[0, 0]) * rows
+        loss = float(self.program.value(self.loss)[0, 0])
+        if not np.isfinite(loss) and self.diverged is None:
+            i = self.program.first_nonfinite()
+            where = f" (first in node '{self.node_name(i)}')" if i is not None else ""
+            self.diverged = (
+                f"the loss became NaN or infinite at step {self.trainer.steps + 1}{where}: "
+                "try a smaller learning rate (r resets)"
+            )
+            self.message = self.diverged
+        self._manual_sum += loss * rows
         self._manual_seen += rows
         self._manual_correct += _correct(
             self.program.value(self.model.prediction),

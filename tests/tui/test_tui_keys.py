@@ -307,3 +307,21 @@ async def test_keys_work_while_training_and_lr_changes_live():
         await press_busy(pilot, "p")
         await wait_idle(pilot, screen)
         assert screen.snap.lr == 0.06
+
+
+@aio
+async def test_divergence_is_said_not_crashed():
+    blowing_up = load_scenario("exercise1").with_overrides(lr=1e9)
+    app = make_app("exercise1", animate=False, scenario=blowing_up)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_open(pilot)
+        await pilot.press("p")
+        await wait_idle(pilot, screen)
+        text = panel(screen, "training")
+        assert "training stopped at step 4" in text and "smaller learning rate" in text
+        await pilot.press("p")  # over: it says so
+        assert "training is over" in str(screen.query_one("#status").render())
+        await pilot.press("r", "o")  # by hand, in slow play, it stops there too
+        await wait_idle(pilot, screen)
+        assert "the loss became NaN or infinite at step 4" in panel(screen, "training")
+        assert screen.ctl.trainer.steps == 4

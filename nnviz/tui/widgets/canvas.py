@@ -185,7 +185,9 @@ LEVELS = 16  # colour steps: smooth enough, and long runs of equal cells to draw
 
 
 def quantise(t: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(np.asarray(t, np.float64), 0.0, 1.0) * (LEVELS - 1)) / (LEVELS - 1)
+    """0 … 1 in LEVELS steps; NaN (a diverged network) is drawn as the middle."""
+    t = np.nan_to_num(np.asarray(t, np.float64), nan=0.5, posinf=1.0, neginf=0.0)
+    return np.round(np.clip(t, 0.0, 1.0) * (LEVELS - 1)) / (LEVELS - 1)
 
 
 def scale_rgb(t: np.ndarray) -> np.ndarray:
