@@ -31,21 +31,21 @@ async def test_samples_and_hidden_units_change_with_their_keys():
     async with app.run_test(size=SIZE) as pilot:
         view = _view(app)
         assert view.sample == 0 and view.unit == 0
-        first = view.query_one("#sample-picture", Picture).text
+        first = view.query_one("#mnist-sample-picture", Picture).text
         await pilot.press("n", "n")
         assert view.sample == 2
-        assert view.query_one("#sample-picture", Picture).text == first  # half-blocks only
+        assert view.query_one("#mnist-sample-picture", Picture).text == first  # half-blocks only
         await pilot.press("N", "N", "N")
         assert view.sample == N_TEST - 1  # wraps around
         label = int(session.dataset.labels_test[view.sample])
-        assert f"label {label}" in _text(view, "#sample-caption")
+        assert f"label {label}" in _text(view, "#mnist-sample-caption")
         # The bars are the engine's p for this digit.
         p = session.model.output(session.dataset.x_test[view.sample : view.sample + 1])[0]
         assert np.allclose(view.live.probs, p)
-        assert f"{p[int(np.argmax(p))]:6.1%}".strip() in _text(view, "#sample-probs")
+        assert f"{p[int(np.argmax(p))]:6.1%}".strip() in _text(view, "#mnist-sample-probs")
         await pilot.press("u", "u", "u", "U")
         assert view.unit == 2
-        assert "hidden unit 2 of 100" in _text(view, "#unit-title")
+        assert "hidden unit 2 of 100" in _text(view, "#mnist-unit-title")
         await pilot.press("U", "U", "U")
         assert view.unit == 99
 
@@ -55,14 +55,14 @@ async def test_ascii_mode_draws_shading_characters():
     app = MnistApp(small_session())
     async with app.run_test(size=SIZE) as pilot:
         view = _view(app)
-        assert set(view.query_one("#sample-picture", Picture).text) <= {"▀", "\n"}
+        assert set(view.query_one("#mnist-sample-picture", Picture).text) <= {"▀", "\n"}
         await pilot.press("a")
-        digit = view.query_one("#sample-picture", Picture).text
+        digit = view.query_one("#mnist-sample-picture", Picture).text
         assert "▀" not in digit and "@" in digit and " " in digit
-        assert "▀" not in view.query_one("#unit-picture", Picture).text
+        assert "▀" not in view.query_one("#mnist-unit-picture", Picture).text
         await pilot.press("3")
         await pilot.pause()
-        regions = view.query_one("#regions", RegionMap).text
+        regions = view.query_one("#mnist-regions", RegionMap).text
         assert regions and set(regions) <= set("0123456789\n")
 
 
@@ -78,13 +78,13 @@ async def test_a_batch_stepped_forward_and_backward_by_node():
         assert view.stepper.phase == IDLE
         await pilot.press("f")
         assert view.stepper.phase == FORWARD
-        assert app.screen.query_one("#mnist-tabs").active == "tab-backprop"
+        assert app.screen.query_one("#mnist-tabs").active == "mnist-tab-backprop"
         for _ in range(n):
             await pilot.press("f")
         assert view.stepper.phase == BACKWARD
-        assert "backward 0/13" in _text(view, "#step-status")
+        assert "backward 0/13" in _text(view, "#mnist-step-status")
         await pilot.press("b")  # seeds and runs L's rule: ∂L/∂z2 is complete
-        check = _text(view, "#softmax-check")
+        check = _text(view, "#mnist-softmax-check")
         assert "rows·∂L/∂z2" in check and "max |difference|" in check
         err = float(check.rsplit("=", 1)[1])
         assert err < 1e-5
@@ -106,18 +106,18 @@ async def test_inspector_drills_down_to_single_elements():
     async with app.run_test(size=SIZE) as pilot:
         view = _view(app)
         await pilot.press("s", "2")
-        node_list = app.screen.query_one("#node-list")
+        node_list = app.screen.query_one("#mnist-node-list")
         node_list.highlighted = session.model.program.find("W1")
         await pilot.pause()
-        summary = _text(view, "#node-summary")
+        summary = _text(view, "#mnist-node-summary")
         w1 = session.model.value("W1")
         assert "W1 = parameter" in summary and "(784, 100)" in summary
         assert f"{w1.mean():+.4g}" in summary and f"{w1.max():+.4g}" in summary
-        matrix = app.screen.query_one("#node-matrix", MatrixView)
+        matrix = app.screen.query_one("#mnist-node-matrix", MatrixView)
         matrix.focus()
         await pilot.press("down", "down", "right")
         assert (matrix.row, matrix.col) == (2, 1)
-        info = _text(view, "#element-info")
+        info = _text(view, "#mnist-element-info")
         assert f"W1[2, 1] = {w1[2, 1]:+.6g}" in info
         assert f"∂L/∂W1[2, 1] = {session.model.grad('W1')[2, 1]:+.6g}" in info
         assert "pixel (0, 2) → hidden unit 1" in info
@@ -139,8 +139,8 @@ async def test_train_an_epoch_fills_the_confusion_matrix():
         assert data.confusion.shape == (10, 10)
         assert data.confusion.sum() == N_TEST == session.dataset.n_test
         assert data.accuracy == pytest.approx(view.history[0]["test_accuracy"])
-        assert "after epoch 1" in _text(view, "#confusion")
-        assert "test digits right" in _text(view, "#confusion")
+        assert "after epoch 1" in _text(view, "#mnist-confusion")
+        assert "test digits right" in _text(view, "#mnist-confusion")
         # Mistakes: m steps to the misclassified digits.
         wrong = np.flatnonzero(data.preds != session.dataset.labels_test)
         await pilot.press("m")
@@ -149,7 +149,7 @@ async def test_train_an_epoch_fills_the_confusion_matrix():
         assert view.sample == wrong[1]
         await pilot.press("5")
         await pilot.pause()
-        caption = _text(view, "#mistake-caption-0")
+        caption = _text(view, "#mnist-mistake-caption-0")
         assert f"#{wrong[1]} true {session.dataset.labels_test[wrong[1]]}" in caption
 
 
@@ -189,7 +189,7 @@ async def test_mnist_relu_works_the_same():
         view = _view(app)
         assert view.n_hidden == 512
         await pilot.press("U")
-        assert "hidden unit 511 of 512" in _text(view, "#unit-title")
+        assert "hidden unit 511 of 512" in _text(view, "#mnist-unit-title")
         await pilot.press("e")
         await wait_for(lambda: view.runs, pilot)
         assert view.epoch_data.confusion.sum() == N_TEST
@@ -225,3 +225,21 @@ async def test_an_idx_set_from_a_data_dir():
         await pilot.press("n", "s")
         assert view.sample == 1 and session.trainer.steps == 1
         assert str(FASHION) in _text(view, "#mnist-status")
+
+
+@aio
+async def test_the_explorer_opens_this_view_for_mnist():
+    from nnviz.tui import make_app
+
+    session = small_session()
+    app = make_app("mnist", session=session, scenario=session.scenario, animate=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.screen, MnistScreen), pilot)
+        await pilot.pause()
+        view = _view(app)
+        await pilot.press("3")
+        await pilot.pause()
+        # The explorer's own stylesheet must not reshape this view (ids are prefixed).
+        assert view.query_one("#mnist-regions", RegionMap).size.height > 20
+        await pilot.press("n")
+        assert view.sample == 1

@@ -50,7 +50,13 @@ from nnviz.tui.mnist.widgets import (
 )
 
 CSS_FILE = Path(__file__).with_name("mnist.tcss")
-TABS = ("tab-network", "tab-backprop", "tab-regions", "tab-training", "tab-mistakes")
+TABS = (
+    "mnist-tab-network",
+    "mnist-tab-backprop",
+    "mnist-tab-regions",
+    "mnist-tab-training",
+    "mnist-tab-mistakes",
+)
 REDRAW_S = 0.15  # Live snapshots at most every 0.15 s (6–7 redraws a second while training)
 EPOCH_EVAL_S = 0.25  # confusion matrix and regions at most once per epoch and 4× a second
 PLANE_SAMPLES = 300  # test samples drawn on the PCA plane
@@ -196,59 +202,59 @@ class MnistView(Widget, can_focus=True):
     def compose(self) -> ComposeResult:
         with Horizontal(id="mnist-body"):
             with Vertical(id="mnist-side"):
-                yield Static(id="sample-title")
-                yield Picture(id="sample-picture")
-                yield Static(id="sample-caption")
-                yield Static(id="sample-probs")
-            with TabbedContent(initial="tab-network", id="mnist-tabs"):
-                with TabPane("1 Network", id="tab-network"):
-                    with Horizontal(id="network-top"):
-                        with Vertical(id="unit-box"):
-                            yield Static(id="unit-title")
-                            yield Picture(id="unit-picture")
-                            yield Static(id="unit-caption")
-                        with Vertical(id="hidden-box"):
-                            yield Static(id="hidden-title")
-                            yield Picture(id="hidden-picture")
-                            yield Static(id="hidden-caption")
-                        yield Static(id="unit-votes")
-                    yield Static(id="w-out-title")
-                    with Horizontal(id="w-out-row"):
-                        yield Static("\n".join(self.names), id="w-out-labels")
-                        yield Picture(id="w-out-picture")
-                with TabPane("2 Backprop", id="tab-backprop"):
-                    yield Static(id="step-status")
-                    with Horizontal(id="backprop-body"):
-                        with Vertical(id="backprop-left"):
-                            yield OptionList(id="node-list")
-                            yield Static(id="softmax-check")
-                        with Vertical(id="inspector"):
-                            yield Static(id="node-summary")
-                            yield MatrixView(id="node-matrix")
-                            yield Static(id="element-info")
-                with TabPane("3 Regions", id="tab-regions"):
-                    yield Static(id="regions-caption")
-                    yield RegionMap(id="regions")
-                with TabPane("4 Training", id="tab-training"):
-                    yield Static(id="progress-bars")
-                    yield Static(id="train-rate")
-                    yield Static(id="epoch-table")
-                    yield Static(id="confusion")
-                with TabPane("5 Mistakes", id="tab-mistakes"):
-                    yield Static(id="mistakes-caption")
-                    with Grid(id="mistake-grid"):
+                yield Static(id="mnist-sample-title")
+                yield Picture(id="mnist-sample-picture")
+                yield Static(id="mnist-sample-caption")
+                yield Static(id="mnist-sample-probs")
+            with TabbedContent(initial="mnist-tab-network", id="mnist-tabs"):
+                with TabPane("1 Network", id="mnist-tab-network"):
+                    with Horizontal(id="mnist-network-top"):
+                        with Vertical(id="mnist-unit-box"):
+                            yield Static(id="mnist-unit-title")
+                            yield Picture(id="mnist-unit-picture")
+                            yield Static(id="mnist-unit-caption")
+                        with Vertical(id="mnist-hidden-box"):
+                            yield Static(id="mnist-hidden-title")
+                            yield Picture(id="mnist-hidden-picture")
+                            yield Static(id="mnist-hidden-caption")
+                        yield Static(id="mnist-unit-votes")
+                    yield Static(id="mnist-w-out-title")
+                    with Horizontal(id="mnist-w-out-row"):
+                        yield Static("\n".join(self.names), id="mnist-w-out-labels")
+                        yield Picture(id="mnist-w-out-picture")
+                with TabPane("2 Backprop", id="mnist-tab-backprop"):
+                    yield Static(id="mnist-step-status")
+                    with Horizontal(id="mnist-backprop-body"):
+                        with Vertical(id="mnist-backprop-left"):
+                            yield OptionList(id="mnist-node-list")
+                            yield Static(id="mnist-softmax-check")
+                        with Vertical(id="mnist-inspector"):
+                            yield Static(id="mnist-node-summary")
+                            yield MatrixView(id="mnist-node-matrix")
+                            yield Static(id="mnist-element-info")
+                with TabPane("3 Regions", id="mnist-tab-regions"):
+                    yield Static(id="mnist-regions-caption")
+                    yield RegionMap(id="mnist-regions")
+                with TabPane("4 Training", id="mnist-tab-training"):
+                    yield Static(id="mnist-progress-bars")
+                    yield Static(id="mnist-train-rate")
+                    yield Static(id="mnist-epoch-table")
+                    yield Static(id="mnist-confusion")
+                with TabPane("5 Mistakes", id="mnist-tab-mistakes"):
+                    yield Static(id="mnist-mistakes-caption")
+                    with Grid(id="mnist-mistake-grid"):
                         for i in range(MISTAKE_TILES):
-                            with Vertical(classes="mistake-tile"):
-                                yield Picture(id=f"mistake-picture-{i}")
-                                yield Static(id=f"mistake-caption-{i}")
+                            with Vertical(classes="mnist-tile"):
+                                yield Picture(id=f"mnist-mistake-picture-{i}")
+                                yield Static(id=f"mnist-mistake-caption-{i}")
         yield Static(id="mnist-status")
 
     def on_mount(self) -> None:
-        regions = self.query_one("#regions", RegionMap)
+        regions = self.query_one("#mnist-regions", RegionMap)
         regions.set_points(self.plane_coords, self.plane_labels)
         regions.set_ascii(self.ascii_mode)
         options = [Option(self._node_prompt(i), id=f"node-{i}") for i in range(self._n_nodes)]
-        node_list = self.query_one("#node-list", OptionList)
+        node_list = self.query_one("#mnist-node-list", OptionList)
         node_list.add_options(options)
         node_list.highlighted = self.node
         self._refresh_from_engine(epoch=True)
@@ -298,9 +304,9 @@ class MnistView(Widget, can_focus=True):
             return
         self._draw_sample(live if live.sample == self.sample else None)
         tab = self._active()
-        if tab == "tab-network":
+        if tab == "mnist-tab-network":
             self._draw_network(live)
-        elif tab == "tab-training":
+        elif tab == "mnist-tab-training":
             self._draw_progress(live)
 
     def _draw_sample(self, live: lv.Live | None) -> None:
@@ -311,14 +317,14 @@ class MnistView(Widget, can_focus=True):
         if self._drawn_sample != (i, self.ascii_mode):  # the picture changes with the sample only
             self._drawn_sample = (i, self.ascii_mode)
             self._put(
-                "#sample-title",
+                "#mnist-sample-title",
                 Text.assemble(("test digit ", ""), (f"#{i}", "bold"), f" of {ds.n_test:,}"),
             )
-            self.query_one("#sample-picture", Picture).show(
+            self.query_one("#mnist-sample-picture", Picture).show(
                 ds.x_test[i].reshape(h, w), 0.0, 1.0, cmap="grey", ascii_mode=self.ascii_mode
             )
         if live is None:
-            self._put("#sample-caption", f"label {self.names[true]} · …")
+            self._put("#mnist-sample-caption", f"label {self.names[true]} · …")
             return
         pred = int(np.argmax(live.probs))
         mark = "✓" if pred == true else "✗"
@@ -333,9 +339,9 @@ class MnistView(Widget, can_focus=True):
             wrong = self._mistakes()
             if len(wrong) and i in wrong:
                 caption.append(f"\nmistake {self.mistake_pos + 1} of {len(wrong)}")
-        self._put("#sample-caption", caption)
+        self._put("#mnist-sample-caption", caption)
         self._put(
-            "#sample-probs",
+            "#mnist-sample-probs",
             prob_text(
                 live.probs,
                 self.names,
@@ -352,17 +358,17 @@ class MnistView(Widget, can_focus=True):
         col = live.W1[:, u]
         m = float(np.max(np.abs(col))) or 1.0
         self._put(
-            "#unit-title",
+            "#mnist-unit-title",
             Text.assemble(("hidden unit ", "bold"), (f"{u}", "bold"), f" of {self.n_hidden}"),
         )
-        self.query_one("#unit-picture", Picture).show(
+        self.query_one("#mnist-unit-picture", Picture).show(
             col.reshape(h, w), -m, m, cmap="diverging", ascii_mode=self.ascii_mode
         )
         act = ""
         if live.hidden.size and live.sample == self.sample:
             act = f"\n{self.hidden_name}[{u}] = {live.hidden[u]:.3f} for this digit"
         self._put(
-            "#unit-caption",
+            "#mnist-unit-caption",
             f"weights into it: {self.w1_name}[:, {u}]\nblue − · red + · ±{m:.3g}{act}",
         )
         if live.hidden.size:
@@ -370,13 +376,13 @@ class MnistView(Widget, can_focus=True):
             grid = np.zeros(rows * cols)
             grid[: self.n_hidden] = live.hidden
             hi = max(1.0, float(live.hidden.max()))
-            self._put("#hidden-title", Text(f"activations {self.hidden_name}", style="bold"))
-            self.query_one("#hidden-picture", Picture).show(
+            self._put("#mnist-hidden-title", Text(f"activations {self.hidden_name}", style="bold"))
+            self.query_one("#mnist-hidden-picture", Picture).show(
                 grid.reshape(rows, cols), 0.0, hi, cmap="heat", ascii_mode=self.ascii_mode, sx=2
             )
             r, c = divmod(u, cols)
             self._put(
-                "#hidden-caption",
+                "#mnist-hidden-caption",
                 f"{self.n_hidden} units, {cols} a row\nscale 0 … {hi:.3g}\n"
                 f"unit {u}: row {r}, col {c}\nmean {live.hidden.mean():.3f}",
             )
@@ -384,7 +390,7 @@ class MnistView(Widget, can_focus=True):
         if votes is not None:
             text = Text(f"{self.w_out_name}[{u}, :] — how unit {u}\nvotes for each class\n")
             text.append_text(signed_bars(votes, self.names, width=8))
-            self._put("#unit-votes", text)
+            self._put("#mnist-unit-votes", text)
         w_out = live.W_out.T  # classes × hidden
         start = (u // W_OUT_WINDOW) * W_OUT_WINDOW
         window = w_out[:, start : start + W_OUT_WINDOW]
@@ -395,8 +401,8 @@ class MnistView(Widget, can_focus=True):
             style="bold",
         )
         title.append(" " * (2 * (u - start)) + ("▼" if not self.ascii_mode else "v") + f" {u}")
-        self._put("#w-out-title", title)
-        self.query_one("#w-out-picture", Picture).show(
+        self._put("#mnist-w-out-title", title)
+        self.query_one("#mnist-w-out-picture", Picture).show(
             window, -m, m, cmap="diverging", ascii_mode=self.ascii_mode, sx=2, half=False
         )
 
@@ -415,11 +421,11 @@ class MnistView(Widget, can_focus=True):
             bars.append(bar.replace(" ", "·" if self.ascii_mode else "─"), style="green")
             bars.append(f" {done}/{total} ({frac:.0%})\n")
         bars.rstrip()
-        self._put("#progress-bars", bars)
+        self._put("#mnist-progress-bars", bars)
         rate = f"{self.rate:,.0f} samples/s" if self.rate else "— samples/s"
         compile_s = f" · compiled in {self.compile_s:.2f} s" if self.compile_s is not None else ""
         self._put(
-            "#train-rate", f"step {live.steps:,} · {rate} (this run, with drawing){compile_s}"
+            "#mnist-train-rate", f"step {live.steps:,} · {rate} (this run, with drawing){compile_s}"
         )
 
     def _take_epoch(self, data: lv.EpochData) -> None:
@@ -427,14 +433,14 @@ class MnistView(Widget, can_focus=True):
         if data.classes is not None:
             self.region_epoch = data.epoch
             self.region_epoch_steps = (data.steps, (data.classes.shape[1], data.classes.shape[0]))
-            self.query_one("#regions", RegionMap).set_grid(data.classes, data.extent)
+            self.query_one("#mnist-regions", RegionMap).set_grid(data.classes, data.extent)
         self._draw_epoch()
 
     def _update_regions(self) -> None:
         """Classify the plane now if it is shown, out of date and the engine is free."""
         if not self._regions_shown or self._busy.is_set():
             return
-        regions = self.query_one("#regions", RegionMap)
+        regions = self.query_one("#mnist-regions", RegionMap)
         current = self.session.trainer.steps
         if regions.grid is not None and self.region_epoch_steps == (current, self._grid):
             return
@@ -447,7 +453,7 @@ class MnistView(Widget, can_focus=True):
     def _draw_regions_caption(self) -> None:
         ev = self.plane.explained
         self._put(
-            "#regions-caption",
+            "#mnist-regions-caption",
             f"PCA plane of the training images: → PC1 ({ev[0]:.1%} of the variance), "
             f"↑ PC2 ({ev[1]:.1%}). A cell shows the class predicted for mean + a·PC1 + b·PC2 "
             f"(after epoch {self.region_epoch}); bold digits are test digits (true class) "
@@ -460,17 +466,17 @@ class MnistView(Widget, can_focus=True):
         if data is None:
             return
         tab = self._active()
-        if tab == "tab-regions":
+        if tab == "mnist-tab-regions":
             self._draw_regions_caption()
-        if tab == "tab-training":
+        if tab == "mnist-tab-training":
             self._put(
-                "#confusion",
+                "#mnist-confusion",
                 Text.assemble(
                     (f"confusion on the test set after epoch {data.epoch}\n", "bold"),
                     confusion_text(data.confusion, self.names, self.ascii_mode),
                 ),
             )
-        elif tab == "tab-mistakes":
+        elif tab == "mnist-tab-mistakes":
             self._draw_mistakes()
 
     def _draw_history(self) -> None:
@@ -484,7 +490,7 @@ class MnistView(Widget, can_focus=True):
                 f"{'' if test is None else f'{test:7.2%}':>7}\n"
             )
         text.rstrip()
-        self._put("#epoch-table", text)
+        self._put("#mnist-epoch-table", text)
 
     def _mistakes(self) -> np.ndarray:
         if self.epoch_data is None:
@@ -498,14 +504,14 @@ class MnistView(Widget, can_focus=True):
         n = len(wrong)
         start = max(self.mistake_pos, 0)
         self._put(
-            "#mistakes-caption",
+            "#mnist-mistakes-caption",
             f"{n:,} of {self.ds.n_test:,} test digits misclassified after epoch "
             f"{data.epoch if data else 0}; m / M steps through them"
             + (f" (showing {start + 1} …)" if n else ""),
         )
         for t in range(MISTAKE_TILES):
-            pic = self.query_one(f"#mistake-picture-{t}", Picture)
-            cap = f"#mistake-caption-{t}"
+            pic = self.query_one(f"#mnist-mistake-picture-{t}", Picture)
+            cap = f"#mnist-mistake-caption-{t}"
             if t >= n:
                 pic.clear()
                 self._put(cap, "")
@@ -547,12 +553,12 @@ class MnistView(Widget, can_focus=True):
         return text
 
     def _draw_backprop(self) -> None:
-        if self._busy.is_set() or self._active() != "tab-backprop":
+        if self._busy.is_set() or self._active() != "mnist-tab-backprop":
             return
         p = self.session.model.program
         st = self.stepper
-        self._put("#step-status", Text.assemble(("step by hand: ", "bold"), st.status()))
-        node_list = self.query_one("#node-list", OptionList)
+        self._put("#mnist-step-status", Text.assemble(("step by hand: ", "bold"), st.status()))
+        node_list = self.query_one("#mnist-node-list", OptionList)
         for i in range(self._n_nodes):
             prompt = self._node_prompt(i)
             if self._prompts.get(i) != (prompt.plain, tuple(prompt.spans)):
@@ -577,8 +583,8 @@ class MnistView(Widget, can_focus=True):
             text.append(f"{'':<8} min {s['min']:+.4g}  max {s['max']:+.4g}\n")
             text.append(f"{'':<8} {render.histogram_text(arr, 32)}\n", style="dim")
         text.rstrip()
-        self._put("#node-summary", text)
-        matrix = self.query_one("#node-matrix", MatrixView)
+        self._put("#mnist-node-summary", text)
+        matrix = self.query_one("#mnist-node-matrix", MatrixView)
         shown = grad if (self.show_grad and grad is not None) else value
         which = f"∂L/∂{name}" if shown is grad and grad is not None else name
         matrix.set_matrix(which, shown.copy())
@@ -591,7 +597,7 @@ class MnistView(Widget, can_focus=True):
         p = self.session.model.program
         i = self.node
         name = p.name(i)
-        matrix = self.query_one("#node-matrix", MatrixView)
+        matrix = self.query_one("#mnist-node-matrix", MatrixView)
         r, c = matrix.row, matrix.col
         value = p.value(i)
         if r >= value.shape[0] or c >= value.shape[1]:
@@ -611,11 +617,11 @@ class MnistView(Widget, can_focus=True):
         if name == self.w1_name:
             h, w = self.ds.image_shape
             text.append(f"\npixel ({r // w}, {r % w}) → hidden unit {c}")
-        self._put("#element-info", text)
+        self._put("#mnist-element-info", text)
 
     def _draw_softmax_check(self) -> None:
         p = self.session.model.program
-        out = "#softmax-check"
+        out = "#mnist-softmax-check"
         names = p.names
         if "z2" not in names or "p" not in names or "y" not in names:
             self._put(out, "")
@@ -642,15 +648,15 @@ class MnistView(Widget, can_focus=True):
         self._put(out, head)
 
     # ------------------------------------------------------------ events
-    @on(OptionList.OptionHighlighted, "#node-list")
+    @on(OptionList.OptionHighlighted, "#mnist-node-list")
     def _node_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_index == self.node:
             return
         self.node = event.option_index
-        self.query_one("#node-matrix", MatrixView).set_matrix("", None, keep_cursor=False)
+        self.query_one("#mnist-node-matrix", MatrixView).set_matrix("", None, keep_cursor=False)
         self._draw_backprop()
 
-    @on(MatrixView.CursorMoved, "#node-matrix")
+    @on(MatrixView.CursorMoved, "#mnist-node-matrix")
     def _cursor_moved(self, event: MatrixView.CursorMoved) -> None:
         node = self.session.model.program.graph.nodes[self.node]
         if node.rows is None:
@@ -663,14 +669,14 @@ class MnistView(Widget, can_focus=True):
         self.call_after_refresh(self._regions_resized)
 
     def _regions_resized(self) -> None:
-        size = self.query_one("#regions", RegionMap).size
+        size = self.query_one("#mnist-regions", RegionMap).size
         if size.width >= 4 and size.height >= 4:
             self._grid = (size.width, size.height)
         self._update_regions()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
-        self._regions_shown = self._active() == "tab-regions"
+        self._regions_shown = self._active() == "mnist-tab-regions"
         self._draw_live()
         self._draw_epoch()
         self._draw_history()
@@ -703,7 +709,7 @@ class MnistView(Widget, can_focus=True):
 
     def action_toggle_ascii(self) -> None:
         self.ascii_mode = not self.ascii_mode
-        self.query_one("#regions", RegionMap).set_ascii(self.ascii_mode)
+        self.query_one("#mnist-regions", RegionMap).set_ascii(self.ascii_mode)
         self._draw_live()
         self._draw_epoch()
         self._draw_history()
@@ -726,7 +732,7 @@ class MnistView(Widget, can_focus=True):
         if self._busy.is_set():
             self.notify("training is running: pause it first (space)", severity="warning")
             return True
-        self.query_one("#mnist-tabs", TabbedContent).active = "tab-backprop"
+        self.query_one("#mnist-tabs", TabbedContent).active = "mnist-tab-backprop"
         return False
 
     def action_forward(self) -> None:
@@ -758,7 +764,7 @@ class MnistView(Widget, can_focus=True):
         nxt = self.stepper.next_node()
         if nxt is not None and not updated:
             self.node = nxt if self.stepper.phase != "backward" else min(nxt + 1, self._n_nodes - 1)
-            self.query_one("#node-list", OptionList).highlighted = self.node
+            self.query_one("#mnist-node-list", OptionList).highlighted = self.node
         if updated:
             self._refresh_from_engine(epoch=True)
         else:
