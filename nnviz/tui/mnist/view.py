@@ -414,7 +414,7 @@ class MnistView(Widget, can_focus=True):
             ("batches", live.batch, live.batches),
         ):
             frac = done / total if total else 0.0
-            bar = render.bar(frac, 40)
+            bar = render.bar(frac, 32)
             if self.ascii_mode:
                 bar = bar.replace("█", "#").translate(str.maketrans("▏▎▍▌▋▊▉", "|||||||"))
             bars.append(f"{label} ", style="bold")
