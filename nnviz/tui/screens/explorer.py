@@ -44,6 +44,7 @@ from nnviz.tui.widgets.panels import (
 )
 
 POST_EVERY = 0.1  # seconds between frames while training at full speed
+PICTURES_EVERY = 0.3  # seconds between redrawn pictures while training at full speed
 SLOW_DELAY = 0.3  # seconds between steps when playing slowed down
 MAX_UNIT_MAPS = 8
 MAX_TABLE_ROWS = 16
@@ -100,6 +101,7 @@ class ExplorerScreen(BaseView):
         self.note = ""
         self.snap: Snapshot = ctl.snapshot()
         self._painted: np.ndarray | None = None
+        self._painted_at = 0.0
         self._worker: Worker | None = None
         self._idle = threading.Event()
         self._idle.set()
@@ -198,8 +200,13 @@ class ExplorerScreen(BaseView):
             self.selected = _first_param(ctl)  # the update: show the first parameter's
         if self.sample >= max(snap.batch, 1):
             self.sample = 0
-        if self._painted is None or not np.array_equal(self._painted, snap.params):
+        changed = self._painted is None or not np.array_equal(self._painted, snap.params)
+        # while training at full speed the pictures follow at a few frames a second: they
+        # cost most of a frame, and the keys stay quick
+        due = self.playing != "fast" or time.perf_counter() - self._painted_at >= PICTURES_EVERY
+        if changed and due:
             self._painted = snap.params.copy()
+            self._painted_at = time.perf_counter()
             self._repaint(snap)
         self.query_one("#status", Static).update(self.status_text())
         selected, sample, playing = self.selected, self.sample, self.playing
