@@ -18,6 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
@@ -127,7 +128,8 @@ class ExplorerScreen(BaseView):
         yield Static("", id="status", classes="fits")
         with Horizontal(id="main", classes="fits"):
             with Vertical(id="left"):
-                yield TextPanel(id="graph")
+                with Scroller(id="graph-box"):
+                    yield TextPanel(id="graph")
                 with Scroller(id="inspector-box"):
                     yield TextPanel(id="inspector")
             with Scroller(id="right"):
@@ -213,6 +215,8 @@ class ExplorerScreen(BaseView):
         self.query_one("#graph", TextPanel).show(
             lambda w: graph_text(ctl, snap, selected, sample, w, playing)
         )
+        focus = snap.cursor if snap.cursor is not None else selected
+        self.call_after_refresh(self._keep_visible, focus)
         self.show_inspector()
         if not ctl.is_graph:
             bar = self.query_one("#progress", ProgressBar)
@@ -229,6 +233,12 @@ class ExplorerScreen(BaseView):
                 return text
 
             self.query_one("#training", TextPanel).show(training)
+
+    def _keep_visible(self, node: int) -> None:
+        """Scroll the graph (when it does not fit) so that this node's line shows."""
+        box = self.query_one("#graph-box", Scroller)
+        if box.max_scroll_y > 0:
+            box.scroll_to_region(Region(0, node + 1, 1, 1), animate=False, immediate=True)
 
     def show_inspector(self) -> None:
         args = (
