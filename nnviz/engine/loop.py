@@ -41,33 +41,26 @@ def scheduled_lr(schedule, epoch):
 def load_batch(v, io, X, Y, order, start, rows):
     d = X.shape[1]
     kk = Y.shape[1]
-    xo, yo = io[X_OFF], io[Y_OFF]
+    xs = v[io[X_OFF] : io[X_OFF] + rows * d].reshape(rows, d)
+    ys = v[io[Y_OFF] : io[Y_OFF] + rows * kk].reshape(rows, kk)
     for r in range(rows):
         s = order[start + r]
-        for j in range(d):
-            v[xo + r * d + j] = X[s, j]
-        for j in range(kk):
-            v[yo + r * kk + j] = Y[s, j]
+        xs[r] = X[s]
+        ys[r] = Y[s]
 
 
 @njit
 def count_correct(v, io, rows, cols, threshold):
     """Correct predictions in the batch now in the buffers."""
     mode = io[ACC_MODE]
-    po, yo = io[PRED_OFF], io[Y_OFF]
+    pred = v[io[PRED_OFF] : io[PRED_OFF] + rows * cols].reshape(rows, cols)
+    target = v[io[Y_OFF] : io[Y_OFF] + rows * cols].reshape(rows, cols)
     correct = 0
     for r in range(rows):
         if mode == ACC_BINARY:
-            pred = v[po + r] > threshold
-            correct += pred == (v[yo + r] > 0.5)
+            correct += (pred[r, 0] > threshold) == (target[r, 0] > 0.5)
         elif mode == ACC_ARGMAX:
-            best_p, best_y = 0, 0
-            for j in range(1, cols):
-                if v[po + r * cols + j] > v[po + r * cols + best_p]:
-                    best_p = j
-                if v[yo + r * cols + j] > v[yo + r * cols + best_y]:
-                    best_y = j
-            correct += best_p == best_y
+            correct += np.argmax(pred[r]) == np.argmax(target[r])
     return correct
 
 
@@ -173,14 +166,11 @@ def predict_into(m, c, v, X, io, out_node_off, out_cols, capacity, upto, out):
     n_rows = X.shape[0]
     d = X.shape[1]
     start = 0
-    xo = io[X_OFF]
     while start < n_rows:
         rows = min(capacity, n_rows - start)
-        for r in range(rows):
-            for j in range(d):
-                v[xo + r * d + j] = X[start + r, j]
+        xs = v[io[X_OFF] : io[X_OFF] + rows * d].reshape(rows, d)
+        xs[:, :] = X[start : start + rows]
         interp.forward(m, c, v, 0, upto, rows)
-        for r in range(rows):
-            for j in range(out_cols):
-                out[start + r, j] = v[out_node_off + r * out_cols + j]
+        node = v[out_node_off : out_node_off + rows * out_cols].reshape(rows, out_cols)
+        out[start : start + rows] = node
         start += rows
