@@ -106,6 +106,7 @@ def run_steps(
     loss_off = io[LOSS_OFF]
     order = epoch_order(n_rows, shuffle, seed, epoch)
     steps = 0
+    optim.zero_grads(m, g, batch_size, True)
     while epoch < stop_epoch and steps < max_steps:
         lr = scheduled_lr(schedule, epoch)
         if lr >= 0.0:
@@ -113,7 +114,7 @@ def run_steps(
         start = batch_index * batch_size
         rows = min(batch_size, n_rows - start)
         load_batch(v, io, X, Y, order, start, rows)
-        optim.zero_grads(m, g, rows)
+        optim.zero_grads(m, g, rows, False)  # the parameters' were cleared by the update
         interp.forward(m, c, v, 0, n_nodes, rows)
         loss = v[loss_off]
         if not np.isfinite(loss):
@@ -127,7 +128,13 @@ def run_steps(
         else:
             g[loss_off] = 1.0
             interp.backward(m, c, v, g, 0, n_nodes, rows)
-            optim.apply_update(opt_kind, hyper, t0 + steps + 1, v[:n_param], g[:n_param], s1, s2)
+            # The last step of a call keeps its gradients, for whoever reads them next.
+            last = steps + 1 >= max_steps or (
+                batch_index + 1 == n_batches and epoch + 1 >= stop_epoch
+            )
+            optim.apply_update(
+                opt_kind, hyper, t0 + steps + 1, v[:n_param], g[:n_param], s1, s2, not last
+            )
         steps += 1
         batch_index += 1
         if batch_index == n_batches:

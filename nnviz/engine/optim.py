@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnviz.engine import kernels as k
+from nnviz.engine import ops
 from nnviz.engine.graph import GraphError, Program
 from nnviz.engine.jit import njit
 from nnviz.engine.spec import OPTIMIZER_DEFAULTS, OPTIMIZERS
@@ -34,10 +35,11 @@ STATE_NAMES = {
 
 
 @njit
-def zero_grads(m, g, batch):
-    """Zero the gradient of every node whose gradient is computed."""
+def zero_grads(m, g, batch, params=True):
+    """Zero the gradient of every node whose gradient is computed (parameters' too unless
+    `params` is False: an update with clear=True has zeroed those already)."""
     for i in range(m.shape[0]):
-        if m[i, k.NEEDS_GRAD]:
+        if m[i, k.NEEDS_GRAD] and (params or m[i, k.OP] != ops.PARAM):
             rows = m[i, k.ROWS]
             if rows < 0:
                 rows = batch
@@ -46,8 +48,12 @@ def zero_grads(m, g, batch):
 
 
 @njit
-def apply_update(kind, hyper, t, p, g, s1, s2):
-    """One update of the flat parameters p from their gradient g; t is the 1-based step."""
+def apply_update(kind, hyper, t, p, g, s1, s2, clear=False):
+    """One update of the flat parameters p from their gradient g; t is the 1-based step.
+
+    With `clear`, each gradient is zeroed as soon as it is used: the training loop saves a
+    separate pass over the parameters' gradients that way.
+    """
     n = p.shape[0]
     lr = hyper[LR]
     wd = hyper[WEIGHT_DECAY]
@@ -55,6 +61,8 @@ def apply_update(kind, hyper, t, p, g, s1, s2):
     if kind == SGD:
         for e in range(n):
             p[e] -= lr * (g[e] + wd * p[e])
+            if clear:
+                g[e] = 0.0
     elif kind == MOMENTUM or kind == NESTEROV:  # noqa: SIM109 (plain ints for numba)
         mu = hyper[MOMENTUM_OR_BETA1]
         for e in range(n):
@@ -64,6 +72,8 @@ def apply_update(kind, hyper, t, p, g, s1, s2):
                 p[e] -= lr * (grad + mu * s1[e])
             else:
                 p[e] -= lr * s1[e]
+            if clear:
+                g[e] = 0.0
     elif kind == RMSPROP:
         alpha = hyper[MOMENTUM_OR_BETA1]
         eps = hyper[EPS]
@@ -71,6 +81,8 @@ def apply_update(kind, hyper, t, p, g, s1, s2):
             grad = g[e] + wd * p[e]
             s1[e] = alpha * s1[e] + (one - alpha) * grad * grad
             p[e] -= lr * grad / (np.sqrt(s1[e]) + eps)
+            if clear:
+                g[e] = 0.0
     elif kind == ADAM:
         b1 = hyper[MOMENTUM_OR_BETA1]
         b2 = hyper[BETA2]
@@ -85,12 +97,16 @@ def apply_update(kind, hyper, t, p, g, s1, s2):
             s1[e] = b1 * s1[e] + (one - b1) * grad
             s2[e] = b2 * s2[e] + (one - b2) * grad * grad
             p[e] -= step_size * s1[e] / (np.sqrt(s2[e]) / root_bc2 + eps)
+            if clear:
+                g[e] = 0.0
     elif kind == ADAGRAD:
         eps = hyper[EPS]
         for e in range(n):
             grad = g[e] + wd * p[e]
             s1[e] += grad * grad
             p[e] -= lr * grad / (np.sqrt(s1[e]) + eps)
+            if clear:
+                g[e] = 0.0
 
 
 @njit

@@ -144,6 +144,9 @@ def test_steps_by_hand_equal_the_jitted_loop_bit_for_bit(optimizer):
     assert (hand.epoch, hand.batch_index) == (fast.epoch, fast.batch_index) == (1, 3)
     for name, value in fast_model.params().items():
         assert np.array_equal(value, hand_model.params()[name]), name
+        # the last step's gradients stay readable after the jitted loop
+        assert np.array_equal(fast_model.grad(name), hand_model.grad(name)), name
+        assert fast_model.grad(name).any(), name
 
 
 def test_contribution_is_upstream_times_local_derivative():
