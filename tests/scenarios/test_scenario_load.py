@@ -225,7 +225,7 @@ def test_optimizer_defaults_are_filled_in():
     assert sc.optimizer.get("eps") == 1e-8
     assert sc.optimizer.get("momentum") is None
     relu = load_scenario("mnist-relu").optimizer
-    assert (relu.get("alpha"), relu.get("eps")) == (0.9, 1e-7)
+    assert (relu.get("alpha"), relu.get("eps")) == (0.99, 1e-8)
 
 
 def test_defaults_of_a_minimal_file():
