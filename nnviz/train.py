@@ -159,47 +159,30 @@ class Trainer:
         self.test_every_epoch = True
 
     # ------------------------------------------------------------ one chunk
-    def _chunk(self, max_steps: int, stop_epoch: int):
+    def _run_steps(self, max_steps: int, stop_epoch: int, sums, correct, seen):
         p = self.model.program
         opt = self.optimizer
         s1, s2 = opt._arrays()
+        return loop.run_steps(
+            p.meta, p.consts, p.values, p.grads, self.X, self.Y, self.model.io,
+            self.model.threshold, opt.code, opt.hyper, s1, s2, opt.t, p.n_param, opt.wiring,
+            self.batch_size, self.shuffle, self.seed, self.schedule, self.epoch,
+            self.batch_index, stop_epoch, max_steps, sums, correct, seen,
+        )  # fmt: skip
+
+    def _chunk(self, max_steps: int, stop_epoch: int):
         span = stop_epoch - self.epoch + 1
         sums = np.zeros(span, np.float64)
         correct = np.zeros(span, np.int64)
         seen = np.zeros(span, np.int64)
         first = self.epoch
         t0 = time.perf_counter()
-        epoch, batch_index, steps, status = loop.run_steps(
-            p.meta,
-            p.consts,
-            p.values,
-            p.grads,
-            self.X,
-            self.Y,
-            self.model.io,
-            self.model.threshold,
-            opt.code,
-            opt.hyper,
-            s1,
-            s2,
-            opt.t,
-            p.n_param,
-            opt.wiring,
-            self.batch_size,
-            self.shuffle,
-            self.seed,
-            self.schedule,
-            self.epoch,
-            self.batch_index,
-            stop_epoch,
-            max_steps,
-            sums,
-            correct,
-            seen,
+        epoch, batch_index, steps, status = self._run_steps(
+            max_steps, stop_epoch, sums, correct, seen
         )
         elapsed = time.perf_counter() - t0
         self.train_s += elapsed
-        opt.t += steps
+        self.optimizer.t += steps
         self.steps += steps
         self.epoch, self.batch_index = epoch, batch_index
         return first, sums, correct, seen, status, elapsed, steps
@@ -207,36 +190,9 @@ class Trainer:
     def warm_up(self) -> float:
         """Compile (or load from the cache) every kernel a run uses; returns seconds taken."""
         t0 = time.perf_counter()
-        p = self.model.program
-        s1, s2 = self.optimizer._arrays()
-        loop.run_steps(
-            p.meta,
-            p.consts,
-            p.values,
-            p.grads,
-            self.X,
-            self.Y,
-            self.model.io,
-            self.model.threshold,
-            self.optimizer.code,
-            self.optimizer.hyper,
-            s1,
-            s2,
-            0,
-            p.n_param,
-            self.optimizer.wiring,
-            self.batch_size,
-            self.shuffle,
-            self.seed,
-            self.schedule,
-            0,
-            0,
-            1,
-            0,
-            np.zeros(2),
-            np.zeros(2, np.int64),
-            np.zeros(2, np.int64),
-        )
+        # zero steps: compiles or loads run_steps; it only clears the gradients
+        self._run_steps(0, self.epoch + 1, np.zeros(2), np.zeros(2, np.int64),
+                        np.zeros(2, np.int64))  # fmt: skip
         self.model.evaluate(self.X[:1], self.Y[:1])
         return time.perf_counter() - t0
 

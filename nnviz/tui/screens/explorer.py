@@ -466,24 +466,16 @@ class ExplorerScreen(BaseView):
         self._start("epoch")
 
     async def action_play(self) -> None:
-        if self._no_training():
-            return
-        if self.playing == "fast":
-            await self.stop()
-            self._refresh("paused")
-            return
-        await self._own_engine()
-        self.ctl.finish_step()
-        if self.ctl.training_over:
-            self._refresh(f"training is over ({self.ctl.trainer.epochs} epochs): r resets")
-            return
-        self.note = ""
-        self._start("fast")
+        await self._toggle_play("fast")
 
     async def action_slow(self) -> None:
+        await self._toggle_play("slow")
+
+    async def _toggle_play(self, mode: str) -> None:
+        """Start training in `mode` ("fast" or "slow"), or pause it if it runs so already."""
         if self._no_training():
             return
-        if self.playing == "slow":
+        if self.playing == mode:
             await self.stop()
             self._refresh("paused")
             return
@@ -493,7 +485,7 @@ class ExplorerScreen(BaseView):
             self._refresh(f"training is over ({self.ctl.trainer.epochs} epochs): r resets")
             return
         self.note = ""
-        self._start("slow")
+        self._start(mode)
 
     async def _rebuild(self, *, seed: int | None = None, which: int | None = None, note=""):
         await self._own_engine()
