@@ -157,8 +157,6 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
 
 def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
     trainer = session.trainer
-    samples = fin.steps * trainer.batch_size if trainer.batch_size else 0
-    samples = min(samples, fin.epochs * trainer.X.shape[0]) if samples else 0
     epochs = max(fin.epochs, 1)
     result = {
         "scenario": sc.name,

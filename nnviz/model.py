@@ -159,7 +159,6 @@ class Model:
         if nd.rows is not None:
             raise GraphError(f"node '{nd.name}' is not computed per sample")
         out = np.empty((X.shape[0], nd.cols), self.dtype)
-        before = self.program.batch
         loop.predict_into(
             self.program.meta,
             self.program.consts,
@@ -172,7 +171,6 @@ class Model:
             i + 1,
             out,
         )
-        self.program.batch = before
         return out
 
     def predict(self, X) -> np.ndarray:

@@ -43,10 +43,6 @@ def njit(fn):
     return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)(fn)
 
 
-def compile_seconds_hint() -> str:
-    return "JIT off" if JIT_DISABLED else f"cache: {os.environ.get('NUMBA_CACHE_DIR', '?')}"
-
-
 if JIT_DISABLED:
 
     def gemm(trans_a, trans_b, m, n, k, a, a_off, b, b_off, beta, c, c_off):

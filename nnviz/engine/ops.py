@@ -85,7 +85,6 @@ OPS: tuple[Op, ...] = (
 BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
 BY_CODE: dict[int, Op] = {op.code: op for op in OPS}
 
-# Loss rows are fused where the plain composition is numerically unstable:
+# Two loss rows are fused where the plain composition is numerically unstable:
 # bce_logits avoids ln(σ(z)) underflow, softmax_ce avoids ln(softmax(z)) underflow.
-LOSS_CODES = frozenset(op.code for op in OPS if op.kind == "loss")
 LEAF_CODES = frozenset((INPUT, PARAM, CONST))
