@@ -11,8 +11,14 @@ It also gives the kernels a GEMM that accumulates (C = op(A)·op(B) + beta·C) t
 BLAS, so reverse mode can add into a gradient buffer without a temporary.
 """
 
+import hashlib
 import os
+import shutil
 from pathlib import Path
+
+# Cache folders of other engine versions kept beside the current one (other installs may
+# still use them); older ones are removed when a new version first compiles.
+KEEP_OTHER_VERSIONS = 3
 
 
 def _user_cache_dir() -> Path:
@@ -20,12 +26,37 @@ def _user_cache_dir() -> Path:
     return Path(base) / "nnviz" / "numba"
 
 
+def engine_fingerprint(folder: Path = Path(__file__).parent) -> str:
+    """A hash of the engine's sources.
+
+    numba checks a cached function against its own file only, not the files of the kernels
+    it inlines: after an upgrade that changed kernels.py alone, interp.py's cached code would
+    still run the old kernels. One cache folder per version of the sources rules that out.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _prune(root: Path, current: Path) -> None:
+    others = [p for p in root.iterdir() if p.is_dir() and p != current]
+    others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in others[KEEP_OTHER_VERSIONS:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 # numba fails to import when it cannot write its cache: point it at a user folder first.
 if "NUMBA_CACHE_DIR" not in os.environ:
-    _cache = _user_cache_dir()
+    _root = _user_cache_dir()
+    _cache = _root / engine_fingerprint()
     try:
+        _new = not _cache.is_dir()
         _cache.mkdir(parents=True, exist_ok=True)
         os.environ["NUMBA_CACHE_DIR"] = str(_cache)
+        if _new:
+            _prune(_root, _cache)
     except OSError:
         pass
 

@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from nnviz.engine.expf import exp
 from nnviz.engine.jit import BLAS_MIN_WORK, gemm, njit
 
 # Columns of the Program's int table.
@@ -327,9 +328,10 @@ def _unary(m, i, batch):
 def fwd_sigmoid(m, c, v, i, batch):
     _, n, o, oa = _unary(m, i, batch)
     one = v.dtype.type(1.0)
+    single = v.itemsize == 4
     for e in range(n):
-        # exp(−x) overflows to inf for very negative x, giving exactly 0: no NaN.
-        v[o + e] = one / (one + np.exp(-v[oa + e]))
+        # exp(−x) is huge for very negative x, giving (almost) exactly 0: no NaN.
+        v[o + e] = one / (one + exp(-v[oa + e], single))
 
 
 @njit
@@ -445,20 +447,38 @@ def jvp_step(m, c, v, t, i, batch):
 
 # ---------------------------------------------------------------- softmax over each row
 @njit
+def _shifted_exp(v, oa, rows, cols, out, oo, totals):
+    """out[oo + k] = e^(z_k − max of z's row) for z at v[oa:], and each row's sum in totals.
+
+    Shifting by the row maximum keeps e^z finite. Subtracting row by row and taking exp in
+    one flat pass lets the exps vectorise: rows of ten logits are too short to.
+    """
+    single = v.itemsize == 4
+    for r in range(rows):
+        row = oa + r * cols
+        top = v[row]
+        for j in range(np.uint64(1), cols):
+            top = max(top, v[row + j])
+        for j in range(cols):
+            out[oo + r * cols + j] = v[row + j] - top
+    for e in range(rows * cols):
+        out[oo + e] = exp(out[oo + e], single)
+    for r in range(rows):
+        total = 0.0
+        for j in range(cols):
+            total += out[oo + r * cols + j]
+        totals[r] = total
+
+
+@njit
 def fwd_softmax(m, c, v, i, batch):
     rows, cols, o = _shape(m, i, batch)
     oa = _off(m, m[i, IN_A])
+    totals = np.empty(rows, np.float64)
+    _shifted_exp(v, oa, rows, cols, v, o, totals)
     for r in range(rows):
-        top = v[oa + r * cols]
-        for j in range(np.uint64(1), cols):
-            top = max(top, v[oa + r * cols + j])
-        total = 0.0
         for j in range(cols):
-            e = np.exp(v[oa + r * cols + j] - top)
-            v[o + r * cols + j] = e
-            total += e
-        for j in range(cols):
-            v[o + r * cols + j] /= total
+            v[o + r * cols + j] /= totals[r]
 
 
 @njit
@@ -666,11 +686,18 @@ def _logsumexp_row(v, o, cols):
 @njit
 def fwd_softmax_ce(m, c, v, i, batch):
     _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
+    shifted = np.empty(rows * cols, v.dtype)
+    totals = np.empty(rows, np.float64)
+    _shifted_exp(v, oa, rows, cols, shifted, np.uint64(0), totals)
     acc = 0.0
     for r in range(rows):
-        lse = _logsumexp_row(v, oa + r * cols, cols)
+        # lse − z_k = ln Σ e^(z − max) − (z_k − max); shifted holds e^(z_k − max), not z_k − max
+        log_total = math.log(totals[r])
+        top = v[oa + r * cols]
+        for j in range(np.uint64(1), cols):
+            top = max(top, v[oa + r * cols + j])
         for j in range(cols):
-            acc += v[ob + r * cols + j] * (lse - v[oa + r * cols + j])
+            acc += v[ob + r * cols + j] * (log_total - (v[oa + r * cols + j] - top))
     v[m[i, OFF]] = acc / rows
 
 
@@ -678,16 +705,24 @@ def fwd_softmax_ce(m, c, v, i, batch):
 def vjp_softmax_ce(m, c, v, g, i, batch):
     a, b, rows, cols, oa, ob = _loss_inputs(m, i, batch)
     up = g[m[i, OFF]] / rows
-    for r in range(rows):
-        lse = _logsumexp_row(v, oa + r * cols, cols)
-        ysum = 0.0
-        for j in range(cols):
-            ysum += v[ob + r * cols + j]
-        for j in range(cols):
-            k = r * cols + j
-            if m[a, NEEDS_GRAD]:  # (softmax(z)·Σy − y)/rows: p − y for one-hot targets
-                g[oa + k] += up * (math.exp(v[oa + k] - lse) * ysum - v[ob + k])
-            if m[b, NEEDS_GRAD]:
+    if m[a, NEEDS_GRAD]:  # (softmax(z)·Σy − y)/rows: p − y for one-hot targets
+        shifted = np.empty(rows * cols, v.dtype)
+        totals = np.empty(rows, np.float64)
+        _shifted_exp(v, oa, rows, cols, shifted, np.uint64(0), totals)
+        for r in range(rows):
+            ysum = 0.0
+            for j in range(cols):
+                ysum += v[ob + r * cols + j]
+            for j in range(cols):
+                k = r * cols + j
+                # p as the softmax node rounds it; p·Σy − y in float64, rounded once
+                p = float(v.dtype.type(shifted[k] / totals[r]))
+                g[oa + k] += up * (p * ysum - v[ob + k])
+    if m[b, NEEDS_GRAD]:
+        for r in range(rows):
+            lse = _logsumexp_row(v, oa + r * cols, cols)
+            for j in range(cols):
+                k = r * cols + j
                 g[ob + k] += up * (lse - v[oa + k])
 
 

@@ -58,14 +58,20 @@ def scheduled_lr(schedule, epoch):
 
 @njit
 def load_batch(v, io, X, Y, order, start, rows):
-    d = X.shape[1]
-    kk = Y.shape[1]
-    xs = v[io[X_OFF] : io[X_OFF] + rows * d].reshape(rows, d)
-    ys = v[io[Y_OFF] : io[Y_OFF] + rows * kk].reshape(rows, kk)
-    for r in range(rows):
-        s = order[start + r]
-        xs[r] = X[s]
-        ys[r] = Y[s]
+    """Copy rows order[start : start + rows] of X and Y into the x and y nodes."""
+    _copy_rows(v, io[X_OFF], X, order, start, rows)
+    _copy_rows(v, io[Y_OFF], Y, order, start, rows)
+
+
+@njit
+def _copy_rows(v, off, src, order, start, rows):
+    # Element loops with unsigned indices: numba's row-slice assignment took twice as long.
+    d = np.uint64(src.shape[1])
+    o = np.uint64(off)
+    for r in range(np.uint64(rows)):
+        s = np.uint64(order[start + r])
+        for j in range(d):
+            v[o + r * d + j] = src[s, j]
 
 
 @njit

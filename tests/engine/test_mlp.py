@@ -91,6 +91,27 @@ def test_float32_close_to_float64():
     np.testing.assert_allclose(m32.grad("W1"), m64.grad("W1"), rtol=1e-4, atol=1e-6)
 
 
+def test_float32_softmax_network_matches_the_float64_reference():
+    """float32 runs its own exp (nnviz.engine.expf): values and gradients stay within float32
+    rounding of the float64 reference, at batch sizes where its loops vectorise."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(100, 30)) * 3
+    Y = np.eye(10)[rng.integers(0, 10, 100)]
+    m32 = Model.from_spec(30, [(50, "sigmoid"), (10, "softmax")], "cross_entropy", seed=2,
+                          capacity=100)  # fmt: skip
+    _run_passes(m32, X, Y)
+    params64 = {k: v.astype(np.float64) for k, v in m32.params().items()}
+    values, grads = reference_2layer(params64, X.astype(np.float32).astype(np.float64), Y,
+                                     "sigmoid", "cross_entropy")  # fmt: skip
+    for name in ("u1", "p"):
+        np.testing.assert_allclose(m32.value(name), values[name], rtol=2e-6, atol=1e-7)
+    assert m32.value("L")[0, 0] == pytest.approx(values["L"], rel=1e-6)
+    for name, ref in grads.items():
+        np.testing.assert_allclose(m32.grad(name), ref, rtol=1e-4, atol=1e-7)
+    # rows · ∂L/∂z₂ = p − y, the identity the MNIST view shows
+    np.testing.assert_allclose(m32.grad("z2") * 100, m32.value("p") - Y, atol=1e-7)
+
+
 @pytest.mark.parametrize("dims", [(2, 4, 1), (784, 100, 10)])
 def test_node_by_node_equals_whole_pass_bit_for_bit(dims):
     n_in, n_h, n_out = dims
