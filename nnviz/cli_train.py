@@ -18,6 +18,9 @@ from nnviz.cli_common import (
     scenario_argument,
 )
 
+# --bench times an epoch of at least this many batches on its own (epoch_s in --json).
+EPOCH_TIMING_MIN_BATCHES = 100
+
 
 @click.command()
 @scenario_argument(required=False)
@@ -93,6 +96,9 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
 
     trainer = session.trainer
     trainer.test_every_epoch = not bench
+    # Long epochs are timed one by one, as the reference runs time theirs; stopping after
+    # every short epoch would cost more than the epoch.
+    trainer.time_each_epoch = bench and trainer.batches_per_epoch >= EPOCH_TIMING_MIN_BATCHES
     show = _progress_wanted(quiet, as_json)
     progress = task = None
     if show:
@@ -179,6 +185,8 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
         "optimizer": session.optimizer.kind,
         "batch_size": trainer.batch_size,
     }
+    if trainer.epoch_seconds:
+        result["epoch_s"] = [round(t, 6) for t in trainer.epoch_seconds]
     if session.optimizer.kind == "perceptron":
         result["converged_epoch"] = converged_at
         if converged_at is None:

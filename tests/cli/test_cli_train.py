@@ -56,6 +56,18 @@ def test_train_bench_json_has_the_same_keys_and_no_epoch_lines(invoke):
     assert result["epochs"] == 300 and result["steps"] == 300
 
 
+def test_bench_times_long_epochs_one_by_one(invoke):
+    ran = invoke("train", "mnist", "--epochs", "3", "--batch-size", "50", "--bench", "--json")
+    assert ran.code == 0, ran.stderr
+    (result,) = ran.json_lines()
+    assert result["steps"] == 3 * 160
+    assert len(result["epoch_s"]) == 3 and min(result["epoch_s"]) > 0
+    assert sum(result["epoch_s"]) == pytest.approx(result["train_s"], rel=1e-3)
+    # short epochs are timed together: no epoch_s
+    ran = invoke("train", "mnist", "--epochs", "2", "--bench", "--json")
+    assert "epoch_s" not in ran.json_lines()[-1]
+
+
 def test_train_text_prints_a_result_table(invoke):
     ran = invoke("train", "xor", "--epochs", "200")
     assert ran.code == 0, ran.stderr
