@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -140,9 +141,36 @@ class Row:
     nnviz_runs: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     error: str | None = None
+    # one {"torch": …, "numpy": …, "nnviz": …} per round (--rounds)
+    rounds: list = field(default_factory=list)
+
+    def note_others(self, phase: str, share: float | None) -> None:
+        """Keep the largest share of the CPUs other processes used over the rounds."""
+        if share is not None:
+            self.others_cpu[phase] = max(share, self.others_cpu.get(phase) or 0.0)
+        else:
+            self.others_cpu.setdefault(phase, None)
+
+    def end_round(self) -> None:
+        self.rounds.append({"torch": self.torch, "numpy": self.numpy, "nnviz": self.nnviz})
+
+    def combine_rounds(self) -> None:
+        """Each side's figure becomes its median over the rounds."""
+        for side in ("torch", "numpy", "nnviz"):
+            values = [r[side] for r in self.rounds if r[side] is not None]
+            setattr(self, side, statistics.median(values) if values else None)
+
+    @property
+    def round_ratios(self) -> list[float]:
+        return [r["nnviz"] / r["torch"] for r in self.rounds if r["nnviz"] and r["torch"]]
 
     @property
     def ratio(self) -> float | None:
+        # Several rounds: the median of the ratios of each round's back-to-back pair, so that
+        # a slow spell on the machine hits both sides of one ratio.
+        if len(self.rounds) > 1:
+            ratios = self.round_ratios
+            return statistics.median(ratios) if ratios else None
         if self.torch is None or self.nnviz is None or self.torch == 0:
             return None
         return self.nnviz / self.torch
@@ -415,17 +443,19 @@ def bench_nnviz_workload(
         # train (one untimed warm-up epoch + the timed ones).
         epochs = mnist_epochs + 1
         warm = run_nnviz(nnviz, [w.scenario, *w.args, *common, "--epochs", "1"], env)
-        row.compile_cold_s = warm["compile_s"]
+        if row.compile_cold_s is None:  # the first round's is the cold compile
+            row.compile_cold_s = warm["compile_s"]
         res = run_nnviz(nnviz, [w.scenario, *w.args, *common, "--epochs", str(epochs)], env)
         runs = [res]
     else:
         epochs = int(w.args[w.args.index("--epochs") + 1])
         argv = [w.scenario, *w.args, *common]
         cold = run_nnviz(nnviz, argv, env)
-        row.compile_cold_s = cold["compile_s"]
+        if row.compile_cold_s is None:
+            row.compile_cold_s = cold["compile_s"]
         runs = [run_nnviz(nnviz, argv, env) for _ in range(repeats)]
-    row.nnviz_runs = runs
-    row.compile_warm_s = min(r["compile_s"] for r in runs)
+    row.nnviz_runs += runs
+    row.compile_warm_s = min(r["compile_s"] for r in row.nnviz_runs)
     for r in runs:
         for msg in check_work(w, r, epochs):
             if msg not in row.warnings:
@@ -500,16 +530,25 @@ def render(report: dict, rows: list[Row]) -> str:
     m = report["settings"]
     out.append(
         f"nnviz vs peers  ({m['machine']}, {m['cpus']} cpus, {m['threads']} threads; "
-        f"W1/W2 median of {m['repeats']} runs, W3/W4 {m['mnist_epochs']} timed epochs)"
+        f"W1/W2 median of {m['repeats']} runs, W3/W4 {m['mnist_epochs']} timed epochs"
+        + (
+            f"; {m['rounds']} rounds, medians and the median ratio"
+            if m.get("rounds", 1) > 1
+            else ""
+        )
+        + ")"
     )
     out.append(f"load average at start {m.get('loadavg_start')}, end {m.get('loadavg_end')}")
     out.append("")
     body = []
+    many_rounds = m.get("rounds", 1) > 1
     for r in rows:
         w = r.workload
         target = ("≥ " if w.higher_is_better else "≤ ") + fmt_ratio(w.target)
         res = "ERROR" if r.error else verdict(r.passed)
         busy = [v for v in r.others_cpu.values() if v is not None]
+        ratios = r.round_ratios
+        spread = f"{fmt_ratio(min(ratios))}–{fmt_ratio(max(ratios))}" if ratios else "-"
         body.append(
             [
                 w.title,
@@ -521,12 +560,14 @@ def render(report: dict, rows: list[Row]) -> str:
                 res,
                 f"{max(busy):.0%}" if busy else "-",
             ]
+            + ([spread] if many_rounds else [])
         )
     out.append(
         table(
-            ["workload", "torch", "numpy", "nnviz", "nnviz/torch", "target", "result", "others"],
+            ["workload", "torch", "numpy", "nnviz", "nnviz/torch", "target", "result", "others"]
+            + (["rounds' ratios"] if many_rounds else []),
             body,
-            right={1, 2, 3, 4, 7},
+            right={1, 2, 3, 4, 7, 8},
         )
     )
     out.append("others: most CPU share used by other processes while this workload was measured")
@@ -606,6 +647,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--mnist-epochs", type=int, default=4, help="timed epochs of W3/W4 (default 4, +1 warm-up)"
     )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure each workload N times, peers and nnviz back to back each time; report "
+        "the medians and the median of the rounds' ratios (default 1)",
+    )
     p.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP/Numba threads (default 2)")
     p.add_argument("--wall-runs", type=int, default=5, help="runs per wall-clock figure (best of)")
     p.add_argument("--nnviz", help="nnviz command (default: the repo's .venv/bin/nnviz, then PATH)")
@@ -632,8 +680,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if bad:
         p.error(f"unknown workload(s) {bad}; choose from {list(WORKLOADS)}")
     args.which = [w for w in WORKLOADS if w in which]
-    if args.repeats < 1 or args.mnist_epochs < 1 or args.wall_runs < 1:
-        p.error("--repeats, --mnist-epochs and --wall-runs must be >= 1")
+    if min(args.repeats, args.mnist_epochs, args.wall_runs, args.rounds) < 1:
+        p.error("--repeats, --mnist-epochs, --wall-runs and --rounds must be >= 1")
     return args
 
 
@@ -664,6 +712,7 @@ def main(argv=None) -> int:
             "threads": args.threads,
             "repeats": args.repeats,
             "mnist_epochs": args.mnist_epochs,
+            "rounds": args.rounds,
             "peers_dir": str(peers_dir),
             "peers_python": args.peers_python,
             "fmnist": str(fmnist) if fmnist else None,
@@ -705,15 +754,16 @@ def main(argv=None) -> int:
         cache = args.numba_cache_dir or tmp_cache
         report["settings"]["numba_cache_dir"] = cache if args.numba_cache_dir else "fresh temp dir"
         nenv = dict(env, NUMBA_CACHE_DIR=cache)
-        for row in rows:
+        for row, _ in itertools.product(rows, range(args.rounds)):
             key = row.workload.key
+            row.torch = row.numpy = row.nnviz = None
             for impl in impls:
                 if args.wait_quiet:
                     wait_quiet(args.wait_quiet)
                 try:
                     with OthersMeter() as meter:
                         payload = run_peer(impl, args.peers_python, peers_dir, [key], peer_env)
-                    row.others_cpu[impl] = meter.share
+                    row.note_others(impl, meter.share)
                 except (BenchError, subprocess.SubprocessError) as e:
                     errors.append(f"{impl} peer on {key.upper()}: {e}")
                     fatal = True
@@ -724,17 +774,21 @@ def main(argv=None) -> int:
                 if r is not None:
                     row.checks[impl] = r.get(row.workload.check[0])
             if nnviz is None:
+                row.end_round()
                 continue
             if args.wait_quiet:
                 wait_quiet(args.wait_quiet)
             try:
                 with OthersMeter() as meter:
                     bench_nnviz_workload(row, nnviz, nenv, args.repeats, args.mnist_epochs, fmnist)
-                row.others_cpu["nnviz"] = meter.share
+                row.note_others("nnviz", meter.share)
             except (BenchError, subprocess.SubprocessError) as e:
                 row.error = str(e)
                 fatal = True
                 log(f"{key}: {e}")
+            row.end_round()
+        for row in rows:
+            row.combine_rounds()
         if nnviz is not None and not args.no_wall:
             wall = measure_wall(nnviz, nenv, args.wall_runs, errors)
             fatal = fatal or any(v is None for v in wall.values())
@@ -760,6 +814,8 @@ def main(argv=None) -> int:
             "warnings": r.warnings,
             "error": r.error,
             "nnviz_runs": r.nnviz_runs,
+            "rounds": r.rounds,
+            "round_ratios": r.round_ratios,
         }
         for r in rows
     ]

@@ -88,15 +88,17 @@ def apply_update(kind, hyper, t, p, g, s1, s2, clear=False):
         b2 = hyper[BETA2]
         eps = hyper[EPS]
         # Bias corrections in float64, then stored in the scratch slots to take the dtype.
+        # √v̂ = √v / √(1 − β₂ᵗ) is taken as √v times the reciprocal: one division per
+        # parameter instead of two (divisions bound this loop, not memory).
         hyper[SCRATCH] = hyper[LR] / (1.0 - float(b1) ** t)
-        hyper[SCRATCH + 1] = np.sqrt(1.0 - float(b2) ** t)
+        hyper[SCRATCH + 1] = 1.0 / np.sqrt(1.0 - float(b2) ** t)
         step_size = hyper[SCRATCH]
-        root_bc2 = hyper[SCRATCH + 1]
+        inv_root_bc2 = hyper[SCRATCH + 1]
         for e in range(n):
             grad = g[e] + wd * p[e]
             s1[e] = b1 * s1[e] + (one - b1) * grad
             s2[e] = b2 * s2[e] + (one - b2) * grad * grad
-            p[e] -= step_size * s1[e] / (np.sqrt(s2[e]) / root_bc2 + eps)
+            p[e] -= step_size * s1[e] / (np.sqrt(s2[e]) * inv_root_bc2 + eps)
             if clear:
                 g[e] = 0.0
     elif kind == ADAGRAD:
