@@ -1,7 +1,8 @@
 """The JIT policy: the one module in nnviz that imports numba.
 
 Every kernel is compiled with the same settings:
-- cache=True: compile once per machine; later runs load the machine code from the cache.
+- cache=True: compile once per machine and engine version; later runs load the machine code
+  from the cache (a folder per hash of the engine's sources, see engine_fingerprint).
 - nogil=True: training runs in a thread of the explorer without freezing its interface.
 - error_model="numpy": the default Python error model checks every division, which stops
   the optimizer loops from vectorising.
@@ -47,21 +48,34 @@ def _prune(root: Path, current: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-# numba fails to import when it cannot write its cache: point it at a user folder first.
-if "NUMBA_CACHE_DIR" not in os.environ:
-    _root = _user_cache_dir()
-    _cache = _root / engine_fingerprint()
+def _choose_cache_dir() -> Path | None:
+    """<$NUMBA_CACHE_DIR or ~/.cache/nnviz/numba>/<engine fingerprint>, created."""
+    given = os.environ.get("NUMBA_CACHE_DIR")
+    root = Path(given) if given else _user_cache_dir()
+    fingerprint = engine_fingerprint()
+    # A child process inherits the folder chosen here: do not nest a second one in it.
+    cache = root if root.name == fingerprint else root / fingerprint
     try:
-        _new = not _cache.is_dir()
-        _cache.mkdir(parents=True, exist_ok=True)
-        os.environ["NUMBA_CACHE_DIR"] = str(_cache)
-        if _new:
-            _prune(_root, _cache)
+        new = not cache.is_dir()
+        cache.mkdir(parents=True, exist_ok=True)
     except OSError:
-        pass
+        return None
+    if new and not given:  # prune only nnviz's own folder, never one the user named
+        _prune(root, cache)
+    return cache
+
+
+# numba cannot cache without a writable folder: point it at one before it reads its config.
+CACHE_DIR = _choose_cache_dir()
+if CACHE_DIR is not None:
+    os.environ["NUMBA_CACHE_DIR"] = str(CACHE_DIR)
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
+
+if CACHE_DIR is not None:
+    # numba may have been imported (and read its config) before nnviz was
+    numba.config.CACHE_DIR = str(CACHE_DIR)
 
 JIT_DISABLED = bool(numba.config.DISABLE_JIT)
 

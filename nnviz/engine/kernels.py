@@ -447,8 +447,9 @@ def jvp_step(m, c, v, t, i, batch):
 
 # ---------------------------------------------------------------- softmax over each row
 @njit
-def _shifted_exp(v, oa, rows, cols, out, oo, totals):
-    """out[oo + k] = e^(z_k − max of z's row) for z at v[oa:], and each row's sum in totals.
+def _shifted_exp(v, oa, rows, cols, out, oo, tops, totals):
+    """out[oo + k] = e^(z_k − max of z's row) for z at v[oa:]; each row's max in tops and
+    its sum of shifted exps in totals.
 
     Shifting by the row maximum keeps e^z finite. Subtracting row by row and taking exp in
     one flat pass lets the exps vectorise: rows of ten logits are too short to.
@@ -459,6 +460,7 @@ def _shifted_exp(v, oa, rows, cols, out, oo, totals):
         top = v[row]
         for j in range(np.uint64(1), cols):
             top = max(top, v[row + j])
+        tops[r] = top
         for j in range(cols):
             out[oo + r * cols + j] = v[row + j] - top
     for e in range(rows * cols):
@@ -474,8 +476,9 @@ def _shifted_exp(v, oa, rows, cols, out, oo, totals):
 def fwd_softmax(m, c, v, i, batch):
     rows, cols, o = _shape(m, i, batch)
     oa = _off(m, m[i, IN_A])
+    tops = np.empty(rows, np.float64)
     totals = np.empty(rows, np.float64)
-    _shifted_exp(v, oa, rows, cols, v, o, totals)
+    _shifted_exp(v, oa, rows, cols, v, o, tops, totals)
     for r in range(rows):
         for j in range(cols):
             v[o + r * cols + j] /= totals[r]
@@ -687,17 +690,14 @@ def _logsumexp_row(v, o, cols):
 def fwd_softmax_ce(m, c, v, i, batch):
     _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
     shifted = np.empty(rows * cols, v.dtype)
+    tops = np.empty(rows, np.float64)
     totals = np.empty(rows, np.float64)
-    _shifted_exp(v, oa, rows, cols, shifted, np.uint64(0), totals)
+    _shifted_exp(v, oa, rows, cols, shifted, np.uint64(0), tops, totals)
     acc = 0.0
     for r in range(rows):
-        # lse − z_k = ln Σ e^(z − max) − (z_k − max); shifted holds e^(z_k − max), not z_k − max
-        log_total = math.log(totals[r])
-        top = v[oa + r * cols]
-        for j in range(np.uint64(1), cols):
-            top = max(top, v[oa + r * cols + j])
+        lse = tops[r] + math.log(totals[r])
         for j in range(cols):
-            acc += v[ob + r * cols + j] * (log_total - (v[oa + r * cols + j] - top))
+            acc += v[ob + r * cols + j] * (lse - v[oa + r * cols + j])
     v[m[i, OFF]] = acc / rows
 
 
@@ -707,8 +707,9 @@ def vjp_softmax_ce(m, c, v, g, i, batch):
     up = g[m[i, OFF]] / rows
     if m[a, NEEDS_GRAD]:  # (softmax(z)·Σy − y)/rows: p − y for one-hot targets
         shifted = np.empty(rows * cols, v.dtype)
+        tops = np.empty(rows, np.float64)
         totals = np.empty(rows, np.float64)
-        _shifted_exp(v, oa, rows, cols, shifted, np.uint64(0), totals)
+        _shifted_exp(v, oa, rows, cols, shifted, np.uint64(0), tops, totals)
         for r in range(rows):
             ysum = 0.0
             for j in range(cols):

@@ -1,4 +1,9 @@
-"""The kernels' float32 exp: accurate to 1 ulp, NaN-preserving, finite at the extremes."""
+"""The kernels' float32 exp: accurate to 1 ulp, NaN-preserving, finite at the extremes; and
+the kernel cache folder, one per version of the engine's sources."""
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -69,3 +74,20 @@ def test_cache_folder_changes_with_any_engine_source(tmp_path):
     kernels = tmp_path / "kernels.py"
     kernels.write_text(kernels.read_text() + "\n# changed\n")
     assert jit.engine_fingerprint(tmp_path) != before
+
+
+def _cache_dir_chosen(env_dir):
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["NUMBA_CACHE_DIR"] = str(env_dir)
+    code = "import nnviz.engine.jit as j, numba; print(j.CACHE_DIR); print(numba.config.CACHE_DIR)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_a_given_cache_folder_gets_a_subfolder_per_engine_version(tmp_path):
+    fingerprint = jit.engine_fingerprint()
+    chosen, numba_reads = _cache_dir_chosen(tmp_path)
+    assert chosen == numba_reads == str(tmp_path / fingerprint)
+    # a child process inherits the chosen folder and must not nest another in it
+    assert _cache_dir_chosen(tmp_path / fingerprint)[0] == str(tmp_path / fingerprint)
