@@ -98,7 +98,8 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
     trainer.test_every_epoch = not bench
     # Long epochs are timed one by one, as the reference runs time theirs; stopping after
     # every short epoch would cost more than the epoch.
-    trainer.time_each_epoch = bench and trainer.batches_per_epoch >= EPOCH_TIMING_MIN_BATCHES
+    trainer.stop_every_epoch = bench and trainer.batches_per_epoch >= EPOCH_TIMING_MIN_BATCHES
+    epoch_ends = []  # cumulative training seconds at each epoch's end, when epochs end one by one
     show = _progress_wanted(quiet, as_json)
     progress = task = None
     if show:
@@ -133,6 +134,8 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
                                     total=event.epochs, completed=0)  # fmt: skip
             elif isinstance(event, EpochsDone):
                 last_loss = float(event.losses[-1])
+                if trainer.stop_every_epoch:
+                    epoch_ends.append(event.elapsed_s)
                 if converged_at is None and session.optimizer.kind == "perceptron":
                     perfect = (event.accuracies == 1.0).nonzero()[0]
                     if len(perfect):
@@ -153,6 +156,9 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
     if diverged is not None:
         raise click.ClickException(diverged.message)
     result = _result(sc, session, finished, compile_s, wall, converged_at)
+    if epoch_ends:
+        starts = [0.0, *epoch_ends[:-1]]
+        result["epoch_s"] = [round(b - a, 6) for a, b in zip(starts, epoch_ends, strict=True)]
     if save_path:
         save_weights(save_path, session.model.params())
         result["saved"] = str(save_path)
@@ -185,8 +191,6 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
         "optimizer": session.optimizer.kind,
         "batch_size": trainer.batch_size,
     }
-    if trainer.epoch_seconds:
-        result["epoch_s"] = [round(t, 6) for t in trainer.epoch_seconds]
     if session.optimizer.kind == "perceptron":
         result["converged_epoch"] = converged_at
         if converged_at is None:

@@ -157,11 +157,9 @@ class Trainer:
         # Evaluate the test set after every epoch (a benchmark turns this off to time training
         # alone, as the reference runs do; the final result still has it).
         self.test_every_epoch = True
-        # Stop at every epoch's end and keep each epoch's training seconds in epoch_seconds
-        # (a benchmark's per-epoch figure; a stop costs a return to Python, so it is off).
-        self.time_each_epoch = False
-        self.epoch_seconds: list[float] = []
-        self._epoch_clock = 0.0
+        # Stop at every epoch's end, so that each EpochsDone holds one epoch and its elapsed_s
+        # times it (a benchmark's per-epoch figure; a stop costs a return to Python).
+        self.stop_every_epoch = False
 
     # ------------------------------------------------------------ one chunk
     def _run_steps(self, max_steps: int, stop_epoch: int, sums, correct, seen):
@@ -218,7 +216,7 @@ class Trainer:
         yield Started(self.epochs, self.batches_per_epoch, self.X.shape[0], compile_s)
         budget = 1
         while self.epoch < self.epochs and self.diverged is None:
-            per_epoch = (self.has_test and self.test_every_epoch) or self.time_each_epoch
+            per_epoch = (self.has_test and self.test_every_epoch) or self.stop_every_epoch
             stop = self.epoch + 1 if per_epoch else self.epochs
             before = self.steps
             t0 = time.perf_counter()
@@ -240,11 +238,6 @@ class Trainer:
             yield self.diverged
             return
         complete = self.epoch - first  # epochs finished in this chunk
-        self._epoch_clock += elapsed
-        if complete:
-            if self.time_each_epoch and complete == 1 and not self.batch_index:
-                self.epoch_seconds.append(self._epoch_clock)
-            self._epoch_clock = 0.0
         if steps and self.batch_index:
             rate = steps * self.batch_size / elapsed if elapsed > 0 else 0.0
             yield Progress(

@@ -99,20 +99,20 @@ def test_progress_events_within_long_epochs():
     assert t.steps == 500
 
 
-def test_epochs_timed_one_by_one_on_request():
+def test_epochs_end_one_by_one_on_request():
     X, Y = _blobs(n=2000)
     m = Model.from_spec(2, [(3, "tanh"), (1, "sigmoid")], "bce", seed=1, capacity=16)
     t = Trainer(m, Optimizer(m.program, "sgd", lr=0.1), X, Y, epochs=4, batch_size=8,
                 chunk_seconds=1e-6)  # fmt: skip
-    t.time_each_epoch = True
-    events = list(t.run())
+    t.stop_every_epoch = True
+    done = [e for e in t.run() if isinstance(e, EpochsDone)]
     # every epoch ends its own chunk, even though the chunks are many steps shorter
-    assert [e.last_epoch for e in events if isinstance(e, EpochsDone)] == [1, 2, 3, 4]
-    assert len(t.epoch_seconds) == 4
-    assert sum(t.epoch_seconds) == pytest.approx(t.train_s)
-    untimed = Trainer(m, Optimizer(m.program, "sgd", lr=0.1), X, Y, epochs=4, batch_size=8)
-    list(untimed.run())
-    assert untimed.epoch_seconds == []
+    assert [(e.first_epoch, e.last_epoch) for e in done] == [(1, 1), (2, 2), (3, 3), (4, 4)]
+    ends = [e.elapsed_s for e in done]
+    assert ends == sorted(ends) and ends[0] > 0
+    assert ends[-1] == pytest.approx(t.train_s)
+    # off by default: a stop per epoch costs a return to Python
+    assert not Trainer(m, Optimizer(m.program, "sgd"), X, Y, batch_size=8).stop_every_epoch
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point of the test
