@@ -30,8 +30,15 @@ EPOCH_TIMING_MIN_BATCHES = 100
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the trained weights (.npz).")
 @click.option("--load", type=click.Path(dir_okay=False), help="Start from saved weights (.npz).")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 2),
+    default=None,
+    help="1, or 2 to share each step's big GEMMs, update and batch copy with a helper thread "
+    "(default: 2 when the network is big enough and there are two cores).",
+)
 def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, bench, as_json,
-          quiet, save, load):  # fmt: skip
+          quiet, save, load, threads):  # fmt: skip
     """Train SCENARIO headless and print the result.
 
     \b
@@ -48,7 +55,7 @@ def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, be
             raise click.UsageError("missing SCENARIO (or --bench alone for the benchmark suite)")
         if save or load:
             raise click.UsageError("--save and --load need a SCENARIO")
-        return run_suite(overrides, data_dir, as_json, quiet)
+        return run_suite(overrides, data_dir, as_json, quiet, threads)
     if save:
         check_save_path(save)  # before training, not after it
     sc = load_with_overrides(scenario, **overrides)
@@ -56,7 +63,7 @@ def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, be
         raise click.UsageError(f"scenario '{sc.name}' is an expression graph: nothing to train "
                                f"(try nnviz trace {sc.name})")  # fmt: skip
     results = train_scenario(sc, data_dir, bench=bench, as_json=as_json, quiet=quiet, save=save,
-                             load=load)  # fmt: skip
+                             load=load, threads=threads)  # fmt: skip
     if not as_json:
         print_results(results, bench)
     return 0
@@ -66,14 +73,19 @@ def _progress_wanted(quiet: bool, as_json: bool) -> bool:
     return not quiet and not as_json and sys.stderr.isatty()
 
 
-def train_scenario(sc, data_dir, *, bench=False, as_json=False, quiet=False, save=None, load=None):
+def train_scenario(sc, data_dir, *, bench=False, as_json=False, quiet=False, save=None, load=None,
+                   threads=None):  # fmt: skip
     """Train every data set of the scenario; returns one result dict per data set."""
     from nnviz.session import build
 
-    first = build(sc, data_dir=data_dir, chunk_seconds=0.5 if bench else 0.1)
+    chunk_s = 0.5 if bench else 0.1
+    first = build(sc, data_dir=data_dir, chunk_seconds=chunk_s, threads=threads)
     results = []
     for which in range(len(first.datasets)):
-        session = first if which == 0 else build(sc, data_dir=data_dir, which=which)
+        session = first
+        if which:
+            session = build(sc, data_dir=data_dir, which=which, chunk_seconds=chunk_s,
+                            threads=threads)  # fmt: skip
         if load:
             session.model.set_params(load_weights(load, session.model.params()))
         path = None
@@ -190,6 +202,7 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
         "dtype": sc.training.dtype,
         "optimizer": session.optimizer.kind,
         "batch_size": trainer.batch_size,
+        "threads": 2 if trainer.paired else 1,
     }
     if session.optimizer.kind == "perceptron":
         result["converged_epoch"] = converged_at
@@ -237,7 +250,7 @@ def _fmt(x) -> str:
     return str(x)
 
 
-def run_suite(overrides, data_dir, as_json, quiet):
+def run_suite(overrides, data_dir, as_json, quiet, threads=None):
     """Every shipped scenario that trains, timed, in one table."""
     from nnviz.scenario import list_scenarios, load_scenario
 
@@ -247,7 +260,9 @@ def run_suite(overrides, data_dir, as_json, quiet):
         if sc.model is None:
             continue
         sc = sc.with_overrides(**overrides)
-        results.extend(train_scenario(sc, data_dir, bench=True, as_json=as_json, quiet=quiet))
+        results.extend(
+            train_scenario(sc, data_dir, bench=True, as_json=as_json, quiet=quiet, threads=threads)
+        )
     if not as_json:
         print_results(results, True)
     return 0

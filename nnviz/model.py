@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nnviz.engine import blas, helper, loop, team
 from nnviz.engine import kernels as k
-from nnviz.engine import loop
 from nnviz.engine.graph import Graph, GraphError, Program, compile
 from nnviz.engine.nn import Layer, build_mlp, init_weights, summary_text
 from nnviz.engine.spec import summary_rows
@@ -159,40 +159,46 @@ class Model:
         if nd.rows is not None:
             raise GraphError(f"node '{nd.name}' is not computed per sample")
         out = np.empty((X.shape[0], nd.cols), self.dtype)
-        loop.predict_into(
-            self.program.meta,
-            self.program.consts,
-            self.program.values,
-            X,
-            self.io,
-            self.program.meta[i, k.OFF],
-            nd.cols,
-            self.program.capacity,
-            i + 1,
-            out,
-        )
+        with blas.one_thread():
+            loop.predict_into(
+                self.program.meta,
+                self.program.consts,
+                self.program.values,
+                X,
+                self.io,
+                self.program.meta[i, k.OFF],
+                nd.cols,
+                self.program.capacity,
+                i + 1,
+                out,
+                team.SOLO,
+            )
         return out
 
     def predict(self, X) -> np.ndarray:
         return self.output(X)
 
-    def evaluate(self, X, Y) -> tuple[float, float | None]:
-        """(mean loss, accuracy) over all rows; accuracy is None for regression."""
+    def evaluate(self, X, Y, *, paired: bool | None = None) -> tuple[float, float | None]:
+        """(mean loss, accuracy) over all rows; accuracy is None for regression.
+
+        `paired`: share the big GEMMs and copies with a helper thread (helper.py); None
+        does when the network is big enough. The numbers are the same either way.
+        """
         X = self._check_x(X)
         Y = self._check_y(Y, X.shape[0])
         if X.shape[0] == 0:
             raise GraphError("nothing to evaluate: no rows")
-        mean_loss, correct = loop.evaluate(
-            self.program.meta,
-            self.program.consts,
-            self.program.values,
-            X,
-            Y,
-            self.io,
-            self.threshold,
-            self.program.capacity,
-            self.loss + 1,
-        )
+        p = self.program
+        if paired is None:
+            paired = helper.worth_pairing(p, p.capacity)
+        order = np.arange(X.shape[0], dtype=np.int64)
+        s1, s2, hyper = helper.spare_arrays(self.dtype)
+        io = self.io
+        with helper.helper_for(paired, p.values, p.grads, s1, s2, hyper, X, Y, order, io) as ctl:
+            mean_loss, correct = loop.evaluate(
+                p.meta, p.consts, p.values, X, Y, self.io, self.threshold, p.capacity,
+                self.loss + 1, order, ctl,
+            )  # fmt: skip
         acc = None if self.task == "regression" else correct / X.shape[0]
         return float(mean_loss), acc
 

@@ -42,17 +42,21 @@ def build(
     which: int = 0,
     weights: dict[str, np.ndarray] | None = None,
     chunk_seconds: float = 0.05,
+    threads: int | None = None,
 ) -> Session:
-    """A Session for `scenario`; `which` picks the data set when the scenario has several."""
+    """A Session for `scenario`; `which` picks the data set when the scenario has several.
+
+    threads: the Trainer's (1, 2, or None to choose); an interface that draws while it trains
+    passes 1."""
     if scenario.graph is not None:
         return _build_graph(scenario)
     loaded = scenario.data.load(data_dir=data_dir)
     datasets = loaded if isinstance(loaded, list) else [(loaded.name, loaded)]
     label, dataset = datasets[which]
-    return _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds)
+    return _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threads)
 
 
-def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds) -> Session:
+def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threads) -> Session:
     spec = scenario.model
     tr = scenario.training
     n_in = dataset.n_inputs
@@ -81,7 +85,7 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds) -> Se
         model, optimizer, dataset.x_train, dataset.y_train,
         x_test=dataset.x_test, y_test=dataset.y_test, epochs=tr.epochs, batch_size=tr.batch_size,
         seed=tr.seed, shuffle=tr.shuffle, schedule=tr.schedule, schedule_step=tr.schedule_step,
-        gamma=tr.gamma, chunk_seconds=chunk_seconds,
+        gamma=tr.gamma, chunk_seconds=chunk_seconds, threads=threads,
     )  # fmt: skip
     return Session(scenario, model, optimizer, trainer, dataset, datasets, label)
 

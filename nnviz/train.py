@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnviz.engine import loop
+from nnviz.engine import helper, loop
 from nnviz.engine.graph import GraphError
 from nnviz.engine.optim import Optimizer
 from nnviz.model import Model
@@ -116,7 +116,12 @@ class Trainer:
         schedule_step: int = 1,
         gamma: float = 1.0,
         chunk_seconds: float = 0.05,
+        threads: int | None = None,
     ):
+        """threads: 1 trains on the calling thread alone; 2 shares each step's big GEMMs,
+        update and batch copy with a helper thread (helper.py); None picks 2 when the network
+        is big enough to gain and the machine can (an interface that draws while it trains
+        passes 1 to keep a core). The numbers are the same, bit for bit, either way."""
         if epochs < 1:
             raise GraphError(f"epochs must be at least 1, got {epochs}")
         if batch_size < 0:
@@ -160,18 +165,28 @@ class Trainer:
         # Stop at every epoch's end, so that each EpochsDone holds one epoch and its elapsed_s
         # times it (a benchmark's per-epoch figure; a stop costs a return to Python).
         self.stop_every_epoch = False
+        if threads not in (None, 1, 2):
+            raise GraphError(f"threads must be 1 or 2, got {threads}")
+        if threads is None:
+            threads = 2 if helper.worth_pairing(model.program, self.batch_size) else 1
+        self.paired = threads == 2 and helper.pairing_possible()
+        self.order = np.arange(n, dtype=np.int64)  # each epoch's sample order, filled in place
 
     # ------------------------------------------------------------ one chunk
     def _run_steps(self, max_steps: int, stop_epoch: int, sums, correct, seen):
         p = self.model.program
         opt = self.optimizer
         s1, s2 = opt._arrays()
-        return loop.run_steps(
-            p.meta, p.consts, p.values, p.grads, self.X, self.Y, self.model.io,
-            self.model.threshold, opt.code, opt.hyper, s1, s2, opt.t, p.n_param, opt.wiring,
-            self.batch_size, self.shuffle, self.seed, self.schedule, self.epoch,
-            self.batch_index, stop_epoch, max_steps, sums, correct, seen,
-        )  # fmt: skip
+        io = self.model.io
+        with helper.helper_for(
+            self.paired, p.values, p.grads, s1, s2, opt.hyper, self.X, self.Y, self.order, io
+        ) as ctl:
+            return loop.run_steps(
+                p.meta, p.consts, p.values, p.grads, self.X, self.Y, io,
+                self.model.threshold, opt.code, opt.hyper, s1, s2, opt.t, p.n_param, opt.wiring,
+                self.batch_size, self.shuffle, self.seed, self.schedule, self.epoch,
+                self.batch_index, stop_epoch, max_steps, sums, correct, seen, self.order, ctl,
+            )  # fmt: skip
 
     def _chunk(self, max_steps: int, stop_epoch: int):
         span = stop_epoch - self.epoch + 1
@@ -196,7 +211,7 @@ class Trainer:
         # zero steps: compiles or loads run_steps; it only clears the gradients
         self._run_steps(0, self.epoch + 1, np.zeros(2), np.zeros(2, np.int64),
                         np.zeros(2, np.int64))  # fmt: skip
-        self.model.evaluate(self.X[:1], self.Y[:1])
+        self.model.evaluate(self.X[:1], self.Y[:1], paired=self.paired)
         return time.perf_counter() - t0
 
     def step(self) -> EpochsDone | Diverged | None:
@@ -251,7 +266,9 @@ class Trainer:
                 accs = correct[:complete] / np.maximum(seen[:complete], 1)
             test_loss = test_acc = None
             if self.has_test and self.test_every_epoch:
-                test_loss, test_acc = self.model.evaluate(self.x_test, self.y_test)
+                test_loss, test_acc = self.model.evaluate(
+                    self.x_test, self.y_test, paired=self.paired
+                )
             yield EpochsDone(
                 first + 1,
                 losses,
@@ -281,10 +298,10 @@ class Trainer:
         return Diverged(self.epoch + 1, step, name, msg)
 
     def finish(self) -> Finished:
-        loss, acc = self.model.evaluate(self.X, self.Y)
+        loss, acc = self.model.evaluate(self.X, self.Y, paired=self.paired)
         test_loss = test_acc = None
         if self.has_test:
-            test_loss, test_acc = self.model.evaluate(self.x_test, self.y_test)
+            test_loss, test_acc = self.model.evaluate(self.x_test, self.y_test, paired=self.paired)
         return Finished(self.epoch, self.steps, self.train_s, loss, acc, test_loss, test_acc)
 
     # ------------------------------------------------------------ for stepping by hand

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnviz.engine import interp, ops
+from nnviz.engine import blas, interp, ops, team
 from nnviz.engine import kernels as k
 
 BATCH = None  # a node's row count when it has one row per sample
@@ -404,7 +404,8 @@ class Program:
     def forward(self, lo: int = 0, hi: int | None = None) -> None:
         """Compute nodes lo … hi−1 (all by default)."""
         lo, hi = self._range(lo, hi)
-        interp.forward(self.meta, self.consts, self.values, lo, hi, self.batch)
+        with blas.one_thread():
+            interp.forward(self.meta, self.consts, self.values, lo, hi, self.batch, team.SOLO)
 
     def seed(self) -> None:
         """Start reverse mode: ∂loss/∂loss = 1."""
@@ -415,7 +416,10 @@ class Program:
     def backward(self, lo: int = 0, hi: int | None = None) -> None:
         """Run the VJP rules of nodes hi−1 down to lo (all by default); gradients accumulate."""
         lo, hi = self._range(lo, hi)
-        interp.backward(self.meta, self.consts, self.values, self.grads, lo, hi, self.batch)
+        with blas.one_thread():
+            interp.backward(
+                self.meta, self.consts, self.values, self.grads, lo, hi, self.batch, team.SOLO
+            )
 
     def jvp(self, direction: dict[str, np.ndarray | float], lo: int = 0, hi=None) -> None:
         """Forward mode: tangents of every node along `direction` (leaf name → tangent)."""
@@ -460,7 +464,10 @@ class Program:
         meta[:, k.NEEDS_GRAD] = 0
         meta[c, k.NEEDS_GRAD] = 1
         meta[p, k.NEEDS_GRAD] = 1
-        interp.backward(meta, self.consts, self.values, scratch, c, c + 1, self.batch)
+        with blas.one_thread():
+            interp.backward(
+                meta, self.consts, self.values, scratch, c, c + 1, self.batch, team.SOLO
+            )
         prow, pcol = self.shape(p)
         poff = int(self.meta[p, k.OFF])
         return scratch[poff : poff + prow * pcol].reshape(prow, pcol).copy()

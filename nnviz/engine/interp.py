@@ -10,12 +10,12 @@ from nnviz.engine.jit import njit
 
 
 @njit
-def forward(m, c, v, lo, hi, batch):
-    """Compute the values of nodes lo … hi−1, in order."""
+def forward(m, c, v, lo, hi, batch, ctl):
+    """Compute the values of nodes lo … hi−1, in order; ctl is the team for big GEMMs."""
     for i in range(lo, hi):
         op = m[i, k.OP]
         if op == ops.MATMUL:
-            k.fwd_matmul(m, c, v, i, batch)
+            k.fwd_matmul(m, c, v, i, batch, ctl)
         elif op == ops.ADD:
             k.fwd_add(m, c, v, i, batch)
         elif op == ops.SUB:
@@ -55,14 +55,14 @@ def forward(m, c, v, lo, hi, batch):
 
 
 @njit
-def backward(m, c, v, g, lo, hi, batch):
+def backward(m, c, v, g, lo, hi, batch, ctl):
     """Run the VJP rules of nodes hi−1 … lo, in reverse order; gradients accumulate."""
     for i in range(hi - 1, lo - 1, -1):
         if not m[i, k.NEEDS_GRAD]:
             continue
         op = m[i, k.OP]
         if op == ops.MATMUL:
-            k.vjp_matmul(m, c, v, g, i, batch)
+            k.vjp_matmul(m, c, v, g, i, batch, ctl)
         elif op == ops.ADD:
             k.vjp_add(m, c, v, g, i, batch)
         elif op == ops.SUB:

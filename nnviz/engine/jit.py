@@ -9,7 +9,8 @@ Every kernel is compiled with the same settings:
 - fastmath off: results must match the textbook formulas and be reproducible.
 
 It also gives the kernels a GEMM that accumulates (C = op(A)·op(B) + beta·C) through scipy's
-BLAS, so reverse mode can add into a gradient buffer without a temporary.
+BLAS, so reverse mode can add into a gradient buffer without a temporary, and the few atomic
+and spin-wait primitives that let two threads share a training step (see team.py).
 """
 
 import hashlib
@@ -90,22 +91,50 @@ def njit(fn):
 
 if JIT_DISABLED:
 
-    def gemm(trans_a, trans_b, m, n, k, a, a_off, b, b_off, beta, c, c_off):
-        """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets."""
-        A = a[a_off : a_off + m * k]
-        A = A.reshape(k, m).T if trans_a else A.reshape(m, k)
-        B = b[b_off : b_off + k * n]
-        B = B.reshape(n, k).T if trans_b else B.reshape(k, n)
-        C = c[c_off : c_off + m * n].reshape(m, n)
+    def _rows(buf, off, rows, cols, ld):
+        """A row-major rows × cols view of buf at off whose rows are ld elements apart."""
+        step = buf.itemsize
+        return np.lib.stride_tricks.as_strided(buf[off:], (rows, cols), (ld * step, step))
+
+    def gemm_strided(trans_a, trans_b, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
+        """gemm on sub-blocks: consecutive rows of A, B and C are lda, ldb, ldc apart."""
+        A = _rows(a, a_off, k, m, lda).T if trans_a else _rows(a, a_off, m, k, lda)
+        B = _rows(b, b_off, n, k, ldb).T if trans_b else _rows(b, b_off, k, n, ldb)
+        C = _rows(c, c_off, m, n, ldc)
         if beta == 0.0:
             C[...] = A @ B
         else:
             C += A @ B
 
+    def gemm(trans_a, trans_b, m, n, k, a, a_off, b, b_off, beta, c, c_off):
+        """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets."""
+        lda = m if trans_a else k
+        ldb = k if trans_b else n
+        gemm_strided(trans_a, trans_b, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
+
+    # Without the JIT nothing runs a second thread (team.py); these keep the code runnable.
+    def load_acquire(arr, i):
+        return arr[i]
+
+    def store_release(arr, i, value):
+        arr[i] = value
+
+    def cpu_relax():
+        pass
+
+    def yield_cpu():
+        pass
+
 else:
+    import ctypes as _ctypes
+    import platform as _platform
+
     import llvmlite.binding as _llvm
+    from llvmlite import ir as _ir
     from numba import types as _types
+    from numba.core import cgutils as _cgutils
     from numba.extending import get_cython_function_address as _cython_address
+    from numba.extending import intrinsic as _intrinsic
 
     # The symbols are resolved by name when cached machine code is linked, so this stays
     # cacheable (a ctypes pointer baked into the code would not be).
@@ -114,10 +143,14 @@ else:
     _sig = _types.void(*([_types.intp] * 13))
     _sgemm = _types.ExternalFunction("nnviz_sgemm", _sig)
     _dgemm = _types.ExternalFunction("nnviz_dgemm", _sig)
+    _libc = _ctypes.CDLL(None)
+    _llvm.add_symbol("nnviz_sched_yield", _ctypes.cast(_libc.sched_yield, _ctypes.c_void_p).value)
+    yield_cpu = _types.ExternalFunction("nnviz_sched_yield", _types.int32())
+    _X86 = _platform.machine().lower() in ("x86_64", "amd64", "i686", "i386")
 
     @njit
-    def gemm(trans_a, trans_b, m, n, k, a, a_off, b, b_off, beta, c, c_off):
-        """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets.
+    def gemm_strided(trans_a, trans_b, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
+        """gemm on sub-blocks: consecutive rows of A, B and C are lda, ldb, ldc apart.
 
         BLAS is column-major, so it computes Cᵀ = op(B)ᵀ·op(A)ᵀ.
         """
@@ -125,9 +158,9 @@ else:
         ints[0] = n
         ints[1] = m
         ints[2] = k
-        ints[3] = k if trans_b else n
-        ints[4] = m if trans_a else k
-        ints[5] = n
+        ints[3] = ldb
+        ints[4] = lda
+        ints[5] = ldc
         scalars = np.empty(2, c.dtype)
         scalars[0] = 1.0
         scalars[1] = beta
@@ -149,3 +182,54 @@ else:
             )
         # Returning the argument arrays keeps them alive until BLAS has read them.
         return flags, ints, scalars
+
+    @njit
+    def gemm(trans_a, trans_b, m, n, k, a, a_off, b, b_off, beta, c, c_off):
+        """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets."""
+        lda = m if trans_a else k
+        ldb = k if trans_b else n
+        return gemm_strided(
+            trans_a, trans_b, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n
+        )
+
+    def _slot_pointer(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        return _cgutils.get_item_pointer(context, builder, sig.args[0], ary, [args[1]])
+
+    @_intrinsic
+    def load_acquire(typingctx, arr, i):
+        """arr[i] of an int64 array, read once (never hoisted out of a wait loop) and
+        ordered before the reads that follow it."""
+        sig = _types.int64(arr, i)
+
+        def codegen(context, builder, sig, args):
+            return builder.load_atomic(_slot_pointer(context, builder, sig, args), "acquire", 8)
+
+        return sig, codegen
+
+    @_intrinsic
+    def store_release(typingctx, arr, i, value):
+        """arr[i] = value on an int64 array, after every write that precedes it."""
+        sig = _types.void(arr, i, _types.int64)
+
+        def codegen(context, builder, sig, args):
+            ptr = _slot_pointer(context, builder, sig, args)
+            builder.store_atomic(args[2], ptr, "release", 8)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    @_intrinsic
+    def cpu_relax(typingctx):
+        """The x86 pause hint of a spin-wait loop (LLVM's own; no inline assembly here)."""
+        sig = _types.void()
+
+        def codegen(context, builder, sig, args):
+            if _X86:
+                fn = _cgutils.get_or_insert_function(
+                    builder.module, _ir.FunctionType(_ir.VoidType(), []), "llvm.x86.sse2.pause"
+                )
+                builder.call(fn, [])
+            return context.get_dummy_value()
+
+        return sig, codegen

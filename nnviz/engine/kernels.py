@@ -16,8 +16,9 @@ import math
 
 import numpy as np
 
+from nnviz.engine import team
 from nnviz.engine.expf import exp
-from nnviz.engine.jit import BLAS_MIN_WORK, gemm, njit
+from nnviz.engine.jit import BLAS_MIN_WORK, njit
 
 # Columns of the Program's int table.
 OP, IN_A, IN_B, ROWS, COLS, OFF, NEEDS_GRAD = 0, 1, 2, 3, 4, 5, 6
@@ -40,12 +41,15 @@ def _off(m, i):
 
 # ---------------------------------------------------------------- matmul: out = a·b
 @njit
-def fwd_matmul(m, c, v, i, batch):
+def fwd_matmul(m, c, v, i, batch, ctl):
+    """ctl: the team that shares big GEMMs (team.py); the other ops run on the caller."""
     rows, cols, o = _shape(m, i, batch)
     _, inner, oa = _shape(m, m[i, IN_A], batch)
     ob = _off(m, m[i, IN_B])
     if rows * inner * cols >= BLAS_MIN_WORK:
-        gemm(False, False, int(rows), int(cols), int(inner), v, int(oa), v, int(ob), 0.0, v, int(o))
+        V = team.IN_V
+        team.gemm_pair(ctl, v, v, False, False, int(rows), int(cols), int(inner),
+                       V, int(oa), V, int(ob), 0.0, V, int(o))  # fmt: skip
         return
     # accumulate in a register: the output shares the buffer with the inputs
     for r in range(rows):
@@ -57,7 +61,7 @@ def fwd_matmul(m, c, v, i, batch):
 
 
 @njit
-def vjp_matmul(m, c, v, g, i, batch):
+def vjp_matmul(m, c, v, g, i, batch, ctl):
     rows, cols, o = _shape(m, i, batch)
     a, b = m[i, IN_A], m[i, IN_B]
     _, inner, oa = _shape(m, a, batch)
@@ -65,20 +69,9 @@ def vjp_matmul(m, c, v, g, i, batch):
     big = rows * inner * cols >= BLAS_MIN_WORK
     if m[a, NEEDS_GRAD]:  # ∂L/∂a += ∂L/∂out · bᵀ
         if big:
-            gemm(
-                False,
-                True,
-                int(rows),
-                int(inner),
-                int(cols),
-                g,
-                int(o),
-                v,
-                int(ob),
-                1.0,
-                g,
-                int(oa),
-            )
+            G, V = team.IN_G, team.IN_V
+            team.gemm_pair(ctl, v, g, False, True, int(rows), int(inner), int(cols),
+                           G, int(o), V, int(ob), 1.0, G, int(oa))  # fmt: skip
         else:
             for r in range(rows):
                 for k in range(inner):
@@ -88,20 +81,9 @@ def vjp_matmul(m, c, v, g, i, batch):
                     g[oa + r * inner + k] += acc
     if m[b, NEEDS_GRAD]:  # ∂L/∂b += aᵀ · ∂L/∂out
         if big:
-            gemm(
-                True,
-                False,
-                int(inner),
-                int(cols),
-                int(rows),
-                v,
-                int(oa),
-                g,
-                int(o),
-                1.0,
-                g,
-                int(ob),
-            )
+            G, V = team.IN_G, team.IN_V
+            team.gemm_pair(ctl, v, g, True, False, int(inner), int(cols), int(rows),
+                           V, int(oa), G, int(o), 1.0, G, int(ob))  # fmt: skip
         else:
             for k in range(inner):
                 for j in range(cols):

@@ -7,7 +7,7 @@ interpreter functions do it here, only without returning to Python between steps
 
 import numpy as np
 
-from nnviz.engine import interp, optim
+from nnviz.engine import interp, optim, team
 from nnviz.engine.jit import njit
 
 # Slots of the int array `io` that wires a Program to its data.
@@ -27,22 +27,31 @@ def _mix32(x):
 
 @njit
 def epoch_order(n, shuffle, seed, epoch):
-    """The order of the samples in an epoch: a fresh permutation per epoch, from (seed, epoch).
+    """The order of the samples in an epoch: a fresh permutation per epoch, from (seed, epoch)."""
+    order = np.empty(n, np.int64)
+    fill_epoch_order(order, shuffle, seed, epoch)
+    return order
+
+
+@njit
+def fill_epoch_order(order, shuffle, seed, epoch):
+    """epoch_order into an existing array (a helper thread reads the same one).
 
     A Fisher–Yates shuffle driven by the Park–Miller generator: seeding it is one number (an
     MT19937 reseed per epoch cost a fifth of a small scenario's training), and its arithmetic
     stays below 2⁶³, so plain Python gives the same orders when the JIT is off.
     """
-    order = np.arange(n)
+    n = order.shape[0]
+    for i in range(n):
+        order[i] = i
     if not shuffle:
-        return order
+        return
     # Hash (seed, epoch) so that neighbouring epochs start from unrelated states.
     state = _mix32(_mix32(seed & 0xFFFFFFFF) ^ (epoch & 0xFFFFFFFF)) % 2147483646 + 1
     for i in range(n - 1, 0, -1):
         state = state * 48271 % 2147483647
         j = state % (i + 1)
         order[i], order[j] = order[j], order[i]
-    return order
 
 
 @njit
@@ -57,18 +66,35 @@ def scheduled_lr(schedule, epoch):
 
 
 @njit
-def load_batch(v, io, X, Y, order, start, rows):
-    """Copy rows order[start : start + rows] of X and Y into the x and y nodes."""
-    _copy_rows(v, io[X_OFF], X, order, start, rows)
-    _copy_rows(v, io[Y_OFF], Y, order, start, rows)
+def load_batch(v, io, X, Y, order, start, rows, ctl):
+    """Copy rows order[start : start + rows] of X and Y into the x and y nodes (the last
+    half of them on the team's helper, when it has one)."""
+    h = rows
+    seq = 0
+    if ctl[team.ON] and rows > 1 and rows * X.shape[1] >= team.MIN_COPY:
+        h = rows // 2
+        ctl[team.ARGS] = start
+        ctl[team.ARGS + 1] = h
+        ctl[team.ARGS + 2] = rows
+        seq = team.post(ctl, team.COPY)
+    copy_batch_rows(v, io, X, Y, order, start, 0, h)
+    if h < rows:
+        team.wait(ctl, seq)
 
 
 @njit
-def _copy_rows(v, off, src, order, start, rows):
+def copy_batch_rows(v, io, X, Y, order, start, lo, hi):
+    """Rows lo … hi−1 of the batch that starts at order[start]."""
+    _copy_rows(v, io[X_OFF], X, order, start, lo, hi)
+    _copy_rows(v, io[Y_OFF], Y, order, start, lo, hi)
+
+
+@njit
+def _copy_rows(v, off, src, order, start, lo, hi):
     # Element loops with unsigned indices: numba's row-slice assignment took twice as long.
     d = np.uint64(src.shape[1])
     o = np.uint64(off)
-    for r in range(np.uint64(rows)):
+    for r in range(np.uint64(lo), np.uint64(hi)):
         s = np.uint64(order[start + r])
         for j in range(d):
             v[o + r * d + j] = src[s, j]
@@ -117,11 +143,15 @@ def run_steps(
     epoch_loss,
     epoch_correct,
     epoch_seen,
+    order,
+    ctl,
 ):
     """Train from (epoch, batch_index) until stop_epoch or max_steps steps.
 
-    Per-epoch sums go to epoch_*[epoch − first epoch]. Returns (epoch, batch_index, steps,
-    status): status 1 means the loss became NaN or infinite at the last step (not updated).
+    Per-epoch sums go to epoch_*[epoch − first epoch]. `order` (one slot per row of X) takes
+    each epoch's sample order; `ctl` is the team that shares the big parts of a step.
+    Returns (epoch, batch_index, steps, status): status 1 means the loss became NaN or
+    infinite at the last step (not updated).
     """
     n_rows = X.shape[0]
     cols = Y.shape[1]
@@ -129,7 +159,7 @@ def run_steps(
     n_nodes = m.shape[0]
     first = epoch
     loss_off = io[LOSS_OFF]
-    order = epoch_order(n_rows, shuffle, seed, epoch)
+    fill_epoch_order(order, shuffle, seed, epoch)
     steps = 0
     optim.zero_grads(m, g, batch_size, True)
     while epoch < stop_epoch and steps < max_steps:
@@ -138,9 +168,9 @@ def run_steps(
             hyper[optim.LR] = lr
         start = batch_index * batch_size
         rows = min(batch_size, n_rows - start)
-        load_batch(v, io, X, Y, order, start, rows)
+        load_batch(v, io, X, Y, order, start, rows, ctl)
         optim.zero_grads(m, g, rows, False)  # the parameters' were cleared by the update
-        interp.forward(m, c, v, 0, n_nodes, rows)
+        interp.forward(m, c, v, 0, n_nodes, rows, ctl)
         loss = v[loss_off]
         if not np.isfinite(loss):
             return epoch, batch_index, steps, 1
@@ -152,13 +182,13 @@ def run_steps(
             optim.perceptron_update(v, wiring, rows, hyper[optim.LR])
         else:
             g[loss_off] = 1.0
-            interp.backward(m, c, v, g, 0, n_nodes, rows)
+            interp.backward(m, c, v, g, 0, n_nodes, rows, ctl)
             # The last step of a call keeps its gradients, for whoever reads them next.
             last = steps + 1 >= max_steps or (
                 batch_index + 1 == n_batches and epoch + 1 >= stop_epoch
             )
             optim.apply_update(
-                opt_kind, hyper, t0 + steps + 1, v[:n_param], g[:n_param], s1, s2, not last
+                opt_kind, hyper, t0 + steps + 1, v[:n_param], g[:n_param], s1, s2, not last, ctl
             )
         steps += 1
         batch_index += 1
@@ -166,26 +196,26 @@ def run_steps(
             batch_index = 0
             epoch += 1
             if epoch < stop_epoch and steps < max_steps:
-                order = epoch_order(n_rows, shuffle, seed, epoch)
+                fill_epoch_order(order, shuffle, seed, epoch)
     return epoch, batch_index, steps, 0
 
 
 @njit
-def evaluate(m, c, v, X, Y, io, threshold, capacity, upto):
+def evaluate(m, c, v, X, Y, io, threshold, capacity, upto, order, ctl):
     """Mean loss and correct count over all rows of X, in chunks of `capacity` rows.
 
     Runs nodes [0, upto): pass the loss node + 1 to get the loss, or the prediction + 1.
+    `order` is 0 … rows−1 (a helper in the team `ctl` reads it too).
     """
     n_rows = X.shape[0]
     cols = Y.shape[1]
-    order = np.arange(n_rows)
     total = 0.0
     correct = 0
     start = 0
     while start < n_rows:
         rows = min(capacity, n_rows - start)
-        load_batch(v, io, X, Y, order, start, rows)
-        interp.forward(m, c, v, 0, upto, rows)
+        load_batch(v, io, X, Y, order, start, rows, ctl)
+        interp.forward(m, c, v, 0, upto, rows, ctl)
         total += v[io[LOSS_OFF]] * rows
         correct += count_correct(v, io, rows, cols, threshold)
         start += rows
@@ -193,7 +223,7 @@ def evaluate(m, c, v, X, Y, io, threshold, capacity, upto):
 
 
 @njit
-def predict_into(m, c, v, X, io, out_node_off, out_cols, capacity, upto, out):
+def predict_into(m, c, v, X, io, out_node_off, out_cols, capacity, upto, out, ctl):
     """Forward X in chunks and copy the node at out_node_off (rows × out_cols) into out."""
     n_rows = X.shape[0]
     d = X.shape[1]
@@ -202,7 +232,7 @@ def predict_into(m, c, v, X, io, out_node_off, out_cols, capacity, upto, out):
         rows = min(capacity, n_rows - start)
         xs = v[io[X_OFF] : io[X_OFF] + rows * d].reshape(rows, d)
         xs[:, :] = X[start : start + rows]
-        interp.forward(m, c, v, 0, upto, rows)
+        interp.forward(m, c, v, 0, upto, rows, ctl)
         node = v[out_node_off : out_node_off + rows * out_cols].reshape(rows, out_cols)
         out[start : start + rows] = node
         start += rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnviz.engine import kernels as k
-from nnviz.engine import ops
+from nnviz.engine import ops, team
 from nnviz.engine.graph import GraphError, Program
 from nnviz.engine.jit import njit
 from nnviz.engine.spec import OPTIMIZER_DEFAULTS, OPTIMIZERS
@@ -48,24 +48,50 @@ def zero_grads(m, g, batch, params=True):
 
 
 @njit
-def apply_update(kind, hyper, t, p, g, s1, s2, clear=False):
+def apply_update(kind, hyper, t, p, g, s1, s2, clear, ctl):
     """One update of the flat parameters p from their gradient g; t is the 1-based step.
 
     With `clear`, each gradient is zeroed as soon as it is used: the training loop saves a
-    separate pass over the parameters' gradients that way.
+    separate pass over the parameters' gradients that way. With a helper in the team `ctl`,
+    it updates the second half; p and g must then be the parameter prefixes of the value and
+    gradient buffers the helper serves.
     """
     n = p.shape[0]
+    if kind == ADAM:
+        # Bias corrections in float64, then stored in the scratch slots to take the dtype.
+        # √v̂ = √v / √(1 − β₂ᵗ) is taken as √v times the reciprocal: one division per
+        # parameter instead of two (divisions bound this loop, not memory).
+        hyper[SCRATCH] = hyper[LR] / (1.0 - float(hyper[MOMENTUM_OR_BETA1]) ** t)
+        hyper[SCRATCH + 1] = 1.0 / np.sqrt(1.0 - float(hyper[BETA2]) ** t)
+    if ctl[team.ON] == 0 or n < team.MIN_UPDATE:
+        update_range(kind, hyper, p, g, s1, s2, clear, 0, n)
+        return
+    h = team.half(n, 16)
+    ctl[team.ARGS] = kind
+    ctl[team.ARGS + 1] = 1 if clear else 0
+    ctl[team.ARGS + 2] = h
+    ctl[team.ARGS + 3] = n
+    seq = team.post(ctl, team.UPDATE)
+    update_range(kind, hyper, p, g, s1, s2, clear, 0, h)
+    team.wait(ctl, seq)
+
+
+@njit
+def update_range(kind, hyper, p, g, s1, s2, clear, lo, hi):
+    """The update of parameters lo … hi−1 (Adam's bias corrections already in hyper)."""
     lr = hyper[LR]
     wd = hyper[WEIGHT_DECAY]
     one = p.dtype.type(1.0)
+    lo = np.uint64(lo)
+    hi = np.uint64(hi)
     if kind == SGD:
-        for e in range(n):
+        for e in range(lo, hi):
             p[e] -= lr * (g[e] + wd * p[e])
             if clear:
                 g[e] = 0.0
     elif kind == MOMENTUM or kind == NESTEROV:  # noqa: SIM109 (plain ints for numba)
         mu = hyper[MOMENTUM_OR_BETA1]
-        for e in range(n):
+        for e in range(lo, hi):
             grad = g[e] + wd * p[e]
             s1[e] = mu * s1[e] + grad
             if kind == NESTEROV:
@@ -77,7 +103,7 @@ def apply_update(kind, hyper, t, p, g, s1, s2, clear=False):
     elif kind == RMSPROP:
         alpha = hyper[MOMENTUM_OR_BETA1]
         eps = hyper[EPS]
-        for e in range(n):
+        for e in range(lo, hi):
             grad = g[e] + wd * p[e]
             s1[e] = alpha * s1[e] + (one - alpha) * grad * grad
             p[e] -= lr * grad / (np.sqrt(s1[e]) + eps)
@@ -87,14 +113,9 @@ def apply_update(kind, hyper, t, p, g, s1, s2, clear=False):
         b1 = hyper[MOMENTUM_OR_BETA1]
         b2 = hyper[BETA2]
         eps = hyper[EPS]
-        # Bias corrections in float64, then stored in the scratch slots to take the dtype.
-        # √v̂ = √v / √(1 − β₂ᵗ) is taken as √v times the reciprocal: one division per
-        # parameter instead of two (divisions bound this loop, not memory).
-        hyper[SCRATCH] = hyper[LR] / (1.0 - float(b1) ** t)
-        hyper[SCRATCH + 1] = 1.0 / np.sqrt(1.0 - float(b2) ** t)
         step_size = hyper[SCRATCH]
         inv_root_bc2 = hyper[SCRATCH + 1]
-        for e in range(n):
+        for e in range(lo, hi):
             grad = g[e] + wd * p[e]
             s1[e] = b1 * s1[e] + (one - b1) * grad
             s2[e] = b2 * s2[e] + (one - b2) * grad * grad
@@ -103,7 +124,7 @@ def apply_update(kind, hyper, t, p, g, s1, s2, clear=False):
                 g[e] = 0.0
     elif kind == ADAGRAD:
         eps = hyper[EPS]
-        for e in range(n):
+        for e in range(lo, hi):
             grad = g[e] + wd * p[e]
             s1[e] += grad * grad
             p[e] -= lr * grad / (np.sqrt(s1[e]) + eps)
@@ -207,7 +228,9 @@ class Optimizer:
             return
         s1, s2 = self._arrays()
         n = p.n_param
-        apply_update(self.code, self.hyper, self.t, p.values[:n], p.grads[:n], s1, s2)
+        apply_update(
+            self.code, self.hyper, self.t, p.values[:n], p.grads[:n], s1, s2, False, team.SOLO
+        )
 
     def state_of(self, param: str) -> dict[str, np.ndarray]:
         """This parameter's optimizer state (views), e.g. {'m': …, 'v': …} for Adam."""

@@ -78,7 +78,7 @@ class NnvizApp(App):
                     scenario = load_scenario(target)
                 if seed is not None:
                     scenario = scenario.with_overrides(seed=seed)
-                session = build(scenario, data_dir=self.data_dir)
+                session = build(scenario, data_dir=self.data_dir, threads=1)
             ctl = Controller(session, data_dir=self.data_dir)
             ctl.warm_up()
         except Exception as exc:  # shown on screen (or, from the CLI, after it)

@@ -711,7 +711,7 @@ class Controller:
         if seed is not None and seed != self.seed:
             scenario = scenario.with_overrides(seed=seed)
         which = self.which if which is None else which
-        session = build(scenario, data_dir=self.data_dir, which=which)
+        session = build(scenario, data_dir=self.data_dir, which=which, threads=1)
         return Controller(session, data_dir=self.data_dir, which=which)
 
     def warm_up(self) -> float:

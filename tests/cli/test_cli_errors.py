@@ -19,6 +19,7 @@ CASES = [
     (["train", "xor", "--lr", "-1"], "Invalid value for '--lr'"),
     (["train", "xor", "--dtype", "float16"], "'float16' is not one of 'float32', 'float64'"),
     (["train", "xor", "--optimizer", "adamw"], "Invalid value for '--optimizer'"),
+    (["train", "xor", "--threads", "3"], "Invalid value for '--threads'"),
     (["trace", "xor", "--steps", "-1"], "Invalid value for '--steps'"),
     (["check", "xor", "--elements", "0"], "Invalid value for '--elements'"),
     (["train", "{missing}"], "no such scenario file"),

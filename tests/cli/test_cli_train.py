@@ -20,7 +20,7 @@ NNVIZ = [sys.executable, "-c", "from nnviz.cli import main; main()"]
 RESULT_KEYS = {
     "scenario", "epochs", "steps", "samples", "compile_s", "train_s", "s_per_epoch",
     "samples_per_s", "steps_per_s", "final_loss", "train_accuracy", "test_accuracy", "seed",
-    "dtype",
+    "dtype", "threads",
 }  # fmt: skip
 
 
@@ -260,3 +260,18 @@ def test_bench_table_on_a_narrow_terminal_folds_numbers_instead_of_cutting_them(
     table = [line for line in text.splitlines() if line[:1] in "┏┃┡│└"]
     assert table and max(len(line) for line in table) <= 80  # it fits the terminal
     assert "…" not in ran.stdout
+
+
+def test_threads_change_the_speed_never_the_numbers(invoke):
+    from nnviz.engine.helper import pairing_possible
+
+    runs = {}
+    for threads in ("1", "2"):
+        ran = invoke("train", "mnist", "--epochs", "2", "--json", "--threads", threads)
+        assert ran.code == 0, ran.stderr
+        runs[threads] = ran.json_lines()
+    assert runs["1"][-1]["threads"] == 1
+    assert runs["2"][-1]["threads"] == (2 if pairing_possible() else 1)
+    for key in ("final_loss", "train_accuracy", "test_loss", "test_accuracy"):
+        assert runs["1"][-1][key] == runs["2"][-1][key], key
+    assert [e["loss"] for e in runs["1"][:-1]] == [e["loss"] for e in runs["2"][:-1]]

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     from nnviz.tui.mnist.app import MnistApp
 
     scenario = load_scenario(args.scenario).with_overrides(epochs=args.epochs, seed=args.seed)
-    MnistApp(build(scenario, data_dir=args.data_dir)).run()
+    MnistApp(build(scenario, data_dir=args.data_dir, threads=1)).run()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ def headless(scenario, data_dir) -> dict:
     from nnviz.session import build
     from nnviz.train import EpochsDone, Started
 
-    session = build(scenario, data_dir=data_dir)
+    session = build(scenario, data_dir=data_dir, threads=1)
     trainer = session.trainer
     n = trainer.X.shape[0]
     t0 = t_end = time.perf_counter()
@@ -45,7 +45,7 @@ async def in_app(scenario, data_dir, size=(120, 40)) -> dict:
     from nnviz.tui.mnist.app import MnistApp
     from nnviz.tui.mnist.view import MnistView
 
-    session = build(scenario, data_dir=data_dir)
+    session = build(scenario, data_dir=data_dir, threads=1)
     app = MnistApp(session)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
@@ -104,7 +104,7 @@ def in_terminal(scenario, data_dir, tab: int = 3) -> dict:
                 )
                 self.exit()
 
-    Measured(build(scenario, data_dir=data_dir)).run()
+    Measured(build(scenario, data_dir=data_dir, threads=1)).run()
     return result
 
 

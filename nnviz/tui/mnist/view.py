@@ -35,10 +35,10 @@ from textual.worker import get_current_worker
 
 from nnviz import pca
 from nnviz.engine import ops
+from nnviz.engine.blas import blas_threads, spare_one_core
 from nnviz.train import Diverged, EpochsDone, Finished, Progress, Started
 from nnviz.tui.mnist import live as lv
 from nnviz.tui.mnist import render
-from nnviz.tui.mnist.blas import blas_threads, spare_one_core
 from nnviz.tui.mnist.stepper import BatchStepper, StepError
 from nnviz.tui.mnist.widgets import (
     MatrixView,

@@ -1,0 +1,146 @@
+"""Two threads share a training step: the caller and one helper split its big parts in halves.
+
+On two cores OpenBLAS's own threads ran the GEMMs of a 784-100-10 network only 1.5× faster
+than one thread, and left the second core idle for the rest of the step. The optimizer update
+is the worst of that rest: alone it takes 23 µs, after the GEMMs (which push its state out of
+the core's cache) 95–125 µs. So the caller and a helper split every big GEMM, the update and
+the batch copy, each half on one OpenBLAS thread; each core then updates the rows of the
+weights whose gradient it has just computed.
+
+A team is an int64 array `ctl`. The caller writes a job into it and bumps SEQ; the helper
+(helper.py) runs the job and sets DONE = SEQ. A team whose ON slot is 0 is a solo team:
+every split runs whole on the caller, so the same code serves both. Only these jobs are
+split; every other op runs on the caller between them.
+
+A split never changes how an element is computed, only which thread computes it: a GEMM is
+cut along the rows or columns of its result, never along the sum. Then OpenBLAS's sgemm
+gives the same bits for the parts as for the whole: in 120 random shapes cut in two, none
+differed (tests/engine/test_team.py checks the networks' shapes and odd ones). Its dgemm did
+differ in the last bit for 45 of them, so float64 GEMMs always run whole on the caller;
+float64 is for checking gradients, float32 for speed.
+"""
+
+import numpy as np
+
+from nnviz.engine.jit import cpu_relax, gemm_strided, load_acquire, njit, store_release
+
+# Slots of `ctl`. DONE and STOP sit on cache lines of their own (8 int64 = 64 bytes): the
+# helper writes DONE while the caller writes the job.
+SEQ, ON, KIND = 0, 1, 2
+ARGS = 3  # up to 16 job arguments
+DONE = 32
+STOP = 48
+SLOTS = 64
+
+# Jobs.
+GEMM, UPDATE, COPY = 1, 2, 3
+# Buffers a GEMM job names: the values or the gradients of the Program.
+IN_V, IN_G = 0, 1
+
+# A GEMM is cut only when each part has this many multiply-adds (a smaller one gains little,
+# and stays clear of OpenBLAS's kernels for GEMMs under 100³).
+MIN_PART_WORK = 1 << 20
+# Below this many elements a split costs more than it saves.
+MIN_UPDATE = 1 << 14
+MIN_COPY = 1 << 13
+
+
+def solo() -> np.ndarray:
+    """A team of one: every job runs whole on the caller."""
+    return np.zeros(SLOTS, np.int64)
+
+
+# Shared by callers that never have a helper: nothing writes to a team whose ON slot is 0.
+SOLO = solo()
+
+
+@njit
+def post(ctl, kind):
+    """Hand the job now in ctl[ARGS:] to the helper; returns its sequence number."""
+    ctl[KIND] = kind
+    seq = ctl[SEQ] + 1
+    store_release(ctl, SEQ, seq)
+    return seq
+
+
+@njit
+def wait(ctl, seq):
+    """Spin until the helper has finished job `seq` (its writes are then visible here)."""
+    while load_acquire(ctl, DONE) != seq:
+        cpu_relax()
+
+
+@njit
+def half(n, align):
+    """Where to cut n items: about half way, on a multiple of align when there is room."""
+    h = n // 2
+    if h >= align:
+        h -= h % align
+    return h
+
+
+@njit
+def gemm_pair(ctl, v, g, ta, tb, m, n, k, a_buf, a_off, b_buf, b_off, beta, c_buf, c_off):
+    """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C with A, B, C in v or g (IN_V, IN_G).
+
+    With a helper, a big float32 GEMM is cut in two along the larger of C's dimensions and
+    the helper takes the second part.
+    """
+    a = g if a_buf == IN_G else v
+    b = g if b_buf == IN_G else v
+    c = g if c_buf == IN_G else v
+    lda = m if ta else k
+    ldb = k if tb else n
+    h = half(m, 16) if m >= n else half(n, 16)
+    smaller_part = min(h, max(m, n) - h) * min(m, n) * k
+    if ctl[ON] == 0 or smaller_part < MIN_PART_WORK or c.itemsize != 4:
+        gemm_strided(ta, tb, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
+        return
+    if m >= n:  # rows of C: rows of op(A)
+        a2 = a_off + (h if ta else h * lda)
+        _gemm_job(ctl, ta, tb, m - h, n, k, a_buf, a2, lda, b_buf, b_off, ldb, beta, c_buf,
+                  c_off + h * n, n)  # fmt: skip
+        seq = post(ctl, GEMM)
+        gemm_strided(ta, tb, h, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
+    else:  # columns of C: columns of op(B)
+        b2 = b_off + (h * ldb if tb else h)
+        _gemm_job(ctl, ta, tb, m, n - h, k, a_buf, a_off, lda, b_buf, b2, ldb, beta, c_buf,
+                  c_off + h, n)  # fmt: skip
+        seq = post(ctl, GEMM)
+        gemm_strided(ta, tb, m, h, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
+    wait(ctl, seq)
+
+
+@njit
+def _gemm_job(ctl, ta, tb, m, n, k, a_buf, a_off, lda, b_buf, b_off, ldb, beta, c_buf, c_off,
+              ldc):  # fmt: skip
+    j = ARGS
+    ctl[j] = ta
+    ctl[j + 1] = tb
+    ctl[j + 2] = m
+    ctl[j + 3] = n
+    ctl[j + 4] = k
+    ctl[j + 5] = a_buf
+    ctl[j + 6] = a_off
+    ctl[j + 7] = lda
+    ctl[j + 8] = b_buf
+    ctl[j + 9] = b_off
+    ctl[j + 10] = ldb
+    ctl[j + 11] = 1 if beta != 0.0 else 0
+    ctl[j + 12] = c_buf
+    ctl[j + 13] = c_off
+    ctl[j + 14] = ldc
+
+
+@njit
+def run_gemm_job(ctl, v, g):
+    """The helper's side of gemm_pair."""
+    j = ARGS
+    a = g if ctl[j + 5] == IN_G else v
+    b = g if ctl[j + 8] == IN_G else v
+    c = g if ctl[j + 12] == IN_G else v
+    beta = 1.0 if ctl[j + 11] else 0.0
+    gemm_strided(
+        ctl[j] != 0, ctl[j + 1] != 0, ctl[j + 2], ctl[j + 3], ctl[j + 4],
+        a, ctl[j + 6], ctl[j + 7], b, ctl[j + 9], ctl[j + 10], beta, c, ctl[j + 13], ctl[j + 14],
+    )  # fmt: skip

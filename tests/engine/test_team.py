@@ -1,0 +1,203 @@
+"""A training step shared with a helper thread gives the same bits as one thread alone.
+
+The team (nnviz/engine/team.py) cuts big GEMMs along a dimension of the result, the optimizer
+update and the batch copy in halves, and the helper thread (helper.py) runs the second half.
+Every test here compares a shared run with a solo run bit for bit.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from nnviz.engine import blas, helper, loop, optim, team
+from nnviz.engine.jit import JIT_DISABLED, gemm_strided
+from nnviz.model import Model
+from nnviz.train import Trainer
+
+needs_pair = pytest.mark.skipif(
+    not helper.pairing_possible(),
+    reason="a helper thread needs the JIT, two cores and an OpenBLAS whose threads can be set",
+)
+
+
+def test_pairing_needs_the_jit_two_cores_and_a_controllable_blas():
+    expected = not JIT_DISABLED and blas.usable_cores() >= 2 and blas.controllable()
+    assert helper.pairing_possible() == expected
+
+
+def _dummies(v, rows=1, cols=1):
+    X = np.zeros((rows, cols), v.dtype)
+    return (
+        np.zeros(1, v.dtype), np.zeros(1, v.dtype), np.zeros(optim.HYPER_SLOTS, v.dtype),
+        X, X, np.zeros(rows, np.int64), np.zeros(8, np.int64),
+    )  # fmt: skip
+
+
+def _threads_named(name):
+    return [t for t in threading.enumerate() if t.name == name]
+
+
+def test_a_solo_team_starts_no_thread_and_posts_nothing():
+    v = np.zeros(4, np.float32)
+    before = threading.active_count()
+    with helper.helper_for(False, v, v.copy(), *_dummies(v)) as ctl:
+        assert ctl[team.ON] == 0
+        assert threading.active_count() == before
+    assert not ctl.any()
+
+
+# (trans_a, trans_b, m, n, k): the matmul GEMMs of 784-100 at batch 100 and 784-512 at 128,
+# cut along rows (m ≥ n) or columns (m < n), and odd sizes that do not split evenly.
+GEMMS = [
+    (False, False, 100, 100, 784),
+    (True, False, 784, 100, 100),
+    (False, False, 128, 512, 784),
+    (True, False, 784, 512, 128),
+    (False, True, 128, 784, 512),
+    (False, False, 97, 301, 153),
+    (True, True, 301, 97, 153),
+    (False, True, 97, 301, 153),
+]
+# Too small to cut (a part under team.MIN_PART_WORK): run whole by the caller.
+SMALL_GEMMS = [(False, True, 128, 512, 10), (False, False, 97, 301, 53)]
+
+
+@needs_pair
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+@pytest.mark.parametrize("shape", GEMMS)
+def test_a_gemm_cut_in_two_gives_the_bits_of_the_whole(shape, beta, dtype):
+    """float32 GEMMs are cut; float64 ones run whole (dgemm's parts can differ in a bit)."""
+    ta, tb, m, n, k = shape
+    rng = np.random.default_rng(m * n + k)
+    # A in v, B and C in g, at offsets, as the matmul rules lay them out
+    v = rng.standard_normal(7 + m * k).astype(dtype)
+    g = rng.standard_normal(5 + k * n + m * n).astype(dtype)
+    c_off = 5 + k * n
+    lda, ldb = (m if ta else k), (k if tb else n)
+    whole = g.copy()
+    with blas.one_thread():
+        gemm_strided(ta, tb, m, n, k, v, 7, lda, whole, 5, ldb, beta, whole, c_off, n)
+    with helper.helper_for(True, v, g, *_dummies(v)) as ctl:
+        assert ctl[team.ON] == 1 and len(_threads_named(helper.THREAD_NAME)) == 1
+        team.gemm_pair(ctl, v, g, ta, tb, m, n, k, team.IN_V, 7, team.IN_G, 5, beta,
+                       team.IN_G, c_off)  # fmt: skip
+        cut = 1 if dtype == np.float32 else 0
+        assert ctl[team.SEQ] == cut and ctl[team.DONE] == cut  # the helper did its half
+    assert np.array_equal(g, whole)
+    assert not _threads_named(helper.THREAD_NAME)
+
+
+@needs_pair
+@pytest.mark.parametrize("shape", SMALL_GEMMS)
+def test_a_small_gemm_is_not_cut(shape):
+    ta, tb, m, n, k = shape
+    v = np.ones(max(m * k, k * n), np.float32)
+    g = np.zeros(k * n + m * n, np.float32)
+    with helper.helper_for(True, v, g, *_dummies(v)) as ctl:
+        team.gemm_pair(ctl, v, g, ta, tb, m, n, k, team.IN_V, 0, team.IN_V, 0, 0.0,
+                       team.IN_G, k * n)  # fmt: skip
+        assert ctl[team.SEQ] == 0  # nothing posted
+    assert np.all(g[k * n :] == k)
+
+
+@needs_pair
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad"])
+def test_an_update_split_in_two_equals_the_whole(kind):
+    n = 3 * team.MIN_UPDATE + 5
+    rng = np.random.default_rng(1)
+    p = rng.standard_normal(n + 9).astype(np.float32)  # parameters first, then other nodes
+    g = rng.standard_normal(n + 9).astype(np.float32)
+    s1 = np.abs(rng.standard_normal(n)).astype(np.float32)
+    s2 = np.abs(rng.standard_normal(n)).astype(np.float32)
+    hyper = np.array([0.01, 0.001, 0.9, 0.999, 1e-8, 0, 0, 0], np.float32)
+    code = optim.KIND_CODES[kind]
+    solo = [a.copy() for a in (p, g, s1, s2, hyper)]
+    optim.apply_update(code, solo[4], 3, solo[0][:n], solo[1][:n], solo[2], solo[3], True,
+                       team.SOLO)  # fmt: skip
+    X, Y, order, io = _dummies(p)[3:]
+    with helper.helper_for(True, p, g, s1, s2, hyper, X, Y, order, io) as ctl:
+        optim.apply_update(code, hyper, 3, p[:n], g[:n], s1, s2, True, ctl)
+        assert ctl[team.DONE] == 1
+    for shared, alone in zip((p, g, s1, s2), solo, strict=False):
+        assert np.array_equal(shared, alone)
+    assert not g[:n].any()  # cleared by both halves
+
+
+@needs_pair
+def test_a_batch_copy_split_in_two_equals_the_whole():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((500, 784)).astype(np.float32)
+    Y = rng.standard_normal((500, 10)).astype(np.float32)
+    order = rng.permutation(500).astype(np.int64)
+    io = np.zeros(8, np.int64)
+    io[loop.X_OFF], io[loop.Y_OFF] = 3, 3 + 128 * 784
+    v = np.zeros(3 + 128 * 794, np.float32)
+    alone = v.copy()
+    loop.load_batch(alone, io, X, Y, order, 37, 101, team.SOLO)
+    s1, s2, hyper = helper.spare_arrays(np.float32)
+    with helper.helper_for(True, v, v.copy(), s1, s2, hyper, X, Y, order, io) as ctl:
+        loop.load_batch(v, io, X, Y, order, 37, 101, ctl)
+        assert ctl[team.DONE] == 1
+    assert np.array_equal(v, alone)
+    rows = order[37:138]
+    assert np.array_equal(v[3 : 3 + 101 * 784].reshape(101, 784), X[rows])
+
+
+def _train(layers, optimizer, batch, threads, **opt):
+    from nnviz.engine.optim import Optimizer
+
+    rng = np.random.default_rng(3)
+    X = rng.random((1000, 784), dtype=np.float32)
+    labels = rng.integers(0, 10, 1000)
+    Y = np.eye(10, dtype=np.float32)[labels]
+    model = Model.from_spec(784, layers, "cross_entropy", task="multiclass", capacity=batch,
+                            seed=4)  # fmt: skip
+    trainer = Trainer(model, Optimizer(model.program, optimizer, **opt), X[:800], Y[:800],
+                      x_test=X[800:], y_test=Y[800:], epochs=2, batch_size=batch,
+                      threads=threads)  # fmt: skip
+    events = list(trainer.run())
+    losses = np.concatenate([e.losses for e in events if hasattr(e, "losses")])
+    return trainer, losses, events[-1], {k: v.copy() for k, v in model.params().items()}
+
+
+@needs_pair
+@pytest.mark.parametrize(
+    "layers, optimizer, batch, opt",
+    [
+        ([(100, "sigmoid"), (10, "softmax")], "adam", 100, {"lr": 0.001}),
+        ([(512, "relu"), (10, "softmax")], "rmsprop", 128, {"lr": 0.001, "alpha": 0.99}),
+    ],
+)
+def test_training_with_a_helper_equals_training_alone_bit_for_bit(layers, optimizer, batch, opt):
+    paired, losses2, fin2, params2 = _train(layers, optimizer, batch, 2, **opt)
+    alone, losses1, fin1, params1 = _train(layers, optimizer, batch, 1, **opt)
+    assert paired.paired and not alone.paired
+    assert np.array_equal(losses1, losses2)
+    assert (fin1.final_loss, fin1.test_loss, fin1.test_accuracy) == (
+        fin2.final_loss, fin2.test_loss, fin2.test_accuracy,
+    )  # fmt: skip
+    for name in params1:
+        assert np.array_equal(params1[name], params2[name]), name
+    assert not _threads_named(helper.THREAD_NAME)  # stopped after every chunk
+
+
+def test_small_networks_train_alone():
+    model = Model.from_spec(2, [(4, "sigmoid"), (1, "sigmoid")], "bce", task="binary")
+    assert not helper.worth_pairing(model.program, 4)
+    big = Model.from_spec(784, [(100, "sigmoid"), (10, "softmax")], "cross_entropy",
+                          task="multiclass", capacity=100)  # fmt: skip
+    assert helper.worth_pairing(big.program, 100) == helper.pairing_possible()
+
+
+def test_threads_must_be_1_or_2():
+    from nnviz.engine.graph import GraphError
+    from nnviz.engine.optim import Optimizer
+
+    model = Model.from_spec(2, [(1, "sigmoid")], "bce", task="binary")
+    X = np.zeros((4, 2), np.float32)
+    with pytest.raises(GraphError, match="threads must be 1 or 2, got 3"):
+        Trainer(model, Optimizer(model.program, "sgd"), X, X[:, :1], threads=3)
