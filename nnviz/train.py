@@ -156,6 +156,9 @@ class Trainer:
         self.batches_per_epoch = (n + self.batch_size - 1) // self.batch_size
         self.epoch = 0  # 0-based epoch in progress
         self.batch_index = 0
+        # (epoch, loss sum, correct, rows) of the batches an earlier chunk trained in an epoch
+        # that is not over yet: its EpochsDone averages over every batch, not the last chunk's
+        self._carried = (-1, 0.0, 0, 0)
         self.steps = 0
         self.train_s = 0.0
         self.diverged: Diverged | None = None
@@ -194,6 +197,8 @@ class Trainer:
         correct = np.zeros(span, np.int64)
         seen = np.zeros(span, np.int64)
         first = self.epoch
+        if self._carried[0] == first:
+            _, sums[0], correct[0], seen[0] = self._carried
         t0 = time.perf_counter()
         epoch, batch_index, steps, status = self._run_steps(
             max_steps, stop_epoch, sums, correct, seen
@@ -203,6 +208,9 @@ class Trainer:
         self.optimizer.t += steps
         self.steps += steps
         self.epoch, self.batch_index = epoch, batch_index
+        e = epoch - first
+        if batch_index and e < span:
+            self._carried = (epoch, float(sums[e]), int(correct[e]), int(seen[e]))
         return first, sums, correct, seen, status, elapsed, steps
 
     def warm_up(self) -> float:
@@ -229,10 +237,22 @@ class Trainer:
         Diverged."""
         compile_s = self.warm_up()
         yield Started(self.epochs, self.batches_per_epoch, self.X.shape[0], compile_s)
+        yield from self._train_until(self.epochs)
+        if self.diverged is None:
+            yield self.finish()
+
+    def epoch_events(self) -> Iterator:
+        """Train to the end of the current epoch in chunks, yielding Progress, then EpochsDone
+        or Diverged; a caller that stops iterating stops the epoch partway."""
+        yield from self._train_until(self.epoch + 1)
+
+    def _train_until(self, last_epoch: int) -> Iterator:
+        """Chunks of about chunk_seconds each, until epoch `last_epoch` (1-based) is done."""
+        last_epoch = min(last_epoch, self.epochs)
         budget = 1
-        while self.epoch < self.epochs and self.diverged is None:
+        while self.epoch < last_epoch and self.diverged is None:
             per_epoch = (self.has_test and self.test_every_epoch) or self.stop_every_epoch
-            stop = self.epoch + 1 if per_epoch else self.epochs
+            stop = self.epoch + 1 if per_epoch else last_epoch
             before = self.steps
             t0 = time.perf_counter()
             yield from self._advance(budget, stop)
@@ -240,8 +260,6 @@ class Trainer:
             done = self.steps - before
             if done and took > 0:
                 budget = int(min(max(done * self.chunk_seconds / took, 1), budget * 8 + 8))
-        if self.diverged is None:
-            yield self.finish()
 
     def _advance(self, max_steps: int, stop_epoch: int) -> Iterator:
         if self.diverged is not None or self.epoch >= self.epochs:

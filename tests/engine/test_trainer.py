@@ -115,6 +115,32 @@ def test_epochs_end_one_by_one_on_request():
     assert not Trainer(m, Optimizer(m.program, "sgd"), X, Y, batch_size=8).stop_every_epoch
 
 
+def test_an_epoch_in_chunks_can_stop_partway_and_equals_one_call():
+    X, Y = _blobs(n=2000)
+
+    def trainer():
+        m = Model.from_spec(2, [(3, "tanh"), (1, "sigmoid")], "bce", seed=1, capacity=16)
+        return Trainer(m, Optimizer(m.program, "sgd", lr=0.1), X, Y, epochs=3, batch_size=8,
+                       chunk_seconds=1e-6)  # fmt: skip
+
+    chunked, whole = trainer(), trainer()
+    events = list(chunked.epoch_events())
+    assert any(isinstance(e, Progress) for e in events)
+    (done,) = [e for e in events if isinstance(e, EpochsDone)]
+    assert done.last_epoch == 1 and chunked.epoch == 1 and chunked.batch_index == 0
+    (same,) = [e for e in whole.run_epoch() if isinstance(e, EpochsDone)]
+    assert np.array_equal(done.losses, same.losses)
+    for name, value in chunked.model.params().items():
+        assert np.array_equal(value, whole.model.params()[name]), name
+    # stopping the iteration stops the epoch partway; the next call ends that same epoch
+    partway = chunked.epoch_events()
+    next(partway)
+    partway.close()
+    assert chunked.epoch == 1 and 0 < chunked.batch_index < chunked.batches_per_epoch
+    rest = [e for e in chunked.epoch_events() if isinstance(e, EpochsDone)]
+    assert [e.last_epoch for e in rest] == [2] and chunked.batch_index == 0
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point of the test
 def test_divergence_stops_and_names_the_node():
     X, Y = _blobs()

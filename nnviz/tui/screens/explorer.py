@@ -392,7 +392,8 @@ class ExplorerScreen(BaseView):
         trainer = ctl.trainer
         steps0, t0 = trainer.steps, time.perf_counter()
         last = 0.0
-        events = trainer.run() if mode == "fast" else iter(trainer.run_epoch())
+        # in chunks either way, so that a key press stops training partway
+        events = trainer.run() if mode == "fast" else trainer.epoch_events()
         for event in events:
             if isinstance(event, EpochsDone | Progress | Diverged | Finished):
                 ctl.after_training(event)
