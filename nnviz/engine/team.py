@@ -1,11 +1,10 @@
 """Two threads share a training step: the caller and one helper split its big parts in halves.
 
 On two cores OpenBLAS's own threads ran the GEMMs of a 784-100-10 network only 1.5× faster
-than one thread, and left the second core idle for the rest of the step. The optimizer update
-is the worst of that rest: alone it takes 23 µs, after the GEMMs (which push its state out of
-the core's cache) 95–125 µs. So the caller and a helper split every big GEMM, the update and
-the batch copy, each half on one OpenBLAS thread; each core then updates the rows of the
-weights whose gradient it has just computed.
+than one thread, and left the second core idle for the rest of the step, where the optimizer
+update alone took 95–125 µs. So the caller and a helper split every big GEMM, the update and
+the batch copy, each half on one OpenBLAS thread; each core updates the rows of the weights
+whose gradient it has just computed (benchmarks/README.md has the figures).
 
 A team is an int64 array `ctl`. The caller writes a job into it and bumps SEQ; the helper
 (helper.py) runs the job and sets DONE = SEQ. A team whose ON slot is 0 is a solo team:
