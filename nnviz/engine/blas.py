@@ -69,11 +69,24 @@ def controllable() -> bool:
 
 
 def usable_cores() -> int:
-    """Cores this process may run on."""
+    """Cores this process may run on: those it may be scheduled on, capped by a cgroup's
+    CPU quota (a container may see two cores but be given one core's time)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    return max(1, min(cores, int(quota))) if quota else cores
+
+
+def _cgroup_cpu_quota(path: str = "/sys/fs/cgroup/cpu.max") -> float | None:
+    """CPUs' worth of time the cgroup allows ("200000 100000" → 2.0), None when unlimited."""
+    try:
+        with open(path, encoding="ascii") as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        return None
 
 
 def spare_one_core() -> int:

@@ -15,9 +15,6 @@ import numpy as np
 from nnviz.engine import blas, loop, ops, optim, team
 from nnviz.engine.jit import JIT_DISABLED, cpu_relax, load_acquire, njit, store_release, yield_cpu
 
-# Waits shorter than this many pause hints stay on the core; longer ones give it up to other
-# threads between checks (the caller's single-threaded stretches are tens of microseconds).
-SPINS_BEFORE_YIELD = 4096
 THREAD_NAME = "nnviz-helper"
 
 
@@ -32,7 +29,7 @@ def serve(ctl, v, g, s1, s2, hyper, X, Y, order, io):
             if load_acquire(ctl, team.STOP):
                 return
             idle += 1
-            if idle < SPINS_BEFORE_YIELD:
+            if idle < team.SPINS_BEFORE_YIELD:
                 cpu_relax()
             else:
                 yield_cpu()

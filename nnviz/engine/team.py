@@ -21,7 +21,14 @@ float64 is for checking gradients, float32 for speed.
 
 import numpy as np
 
-from nnviz.engine.jit import cpu_relax, gemm_strided, load_acquire, njit, store_release
+from nnviz.engine.jit import (
+    cpu_relax,
+    gemm_strided,
+    load_acquire,
+    njit,
+    store_release,
+    yield_cpu,
+)
 
 # Slots of `ctl`. DONE and STOP sit on cache lines of their own (8 int64 = 64 bytes): the
 # helper writes DONE while the caller writes the job.
@@ -30,6 +37,10 @@ ARGS = 3  # up to 16 job arguments
 DONE = 32
 STOP = 48
 SLOTS = 64
+
+# A wait spins this many pause hints on its core, then gives the core up between checks: the
+# other thread may need it (a container allowed one core's time on two cores, say).
+SPINS_BEFORE_YIELD = 4096
 
 # Jobs.
 GEMM, UPDATE, COPY = 1, 2, 3
@@ -65,8 +76,13 @@ def post(ctl, kind):
 @njit
 def wait(ctl, seq):
     """Spin until the helper has finished job `seq` (its writes are then visible here)."""
+    spins = 0
     while load_acquire(ctl, DONE) != seq:
-        cpu_relax()
+        spins += 1
+        if spins < SPINS_BEFORE_YIELD:
+            cpu_relax()
+        else:
+            yield_cpu()
 
 
 @njit

@@ -201,3 +201,22 @@ def test_threads_must_be_1_or_2():
     X = np.zeros((4, 2), np.float32)
     with pytest.raises(GraphError, match="threads must be 1 or 2, got 3"):
         Trainer(model, Optimizer(model.program, "sgd"), X, X[:, :1], threads=3)
+
+
+@pytest.mark.parametrize(
+    "text, cpus",
+    [("max 100000\n", None), ("150000 100000\n", 1.5), ("200000 100000", 2.0), ("junk", None)],
+)
+def test_a_cgroup_cpu_quota_is_read(tmp_path, text, cpus):
+    path = tmp_path / "cpu.max"
+    path.write_text(text)
+    assert blas._cgroup_cpu_quota(str(path)) == cpus
+    assert blas._cgroup_cpu_quota(str(tmp_path / "missing")) is None
+
+
+def test_a_quota_of_one_core_means_no_helper(monkeypatch):
+    monkeypatch.setattr(blas, "_cgroup_cpu_quota", lambda: 1.5)
+    assert blas.usable_cores() == 1
+    assert not helper.pairing_possible()
+    monkeypatch.setattr(blas, "_cgroup_cpu_quota", lambda: None)
+    assert blas.usable_cores() >= 1
