@@ -34,8 +34,9 @@ EPOCH_TIMING_MIN_BATCHES = 100
     "--threads",
     type=click.IntRange(1, 2),
     default=None,
-    help="1, or 2 to share each step's big GEMMs, update and batch copy with a helper thread "
-    "(default: 2 when the network is big enough and there are two cores).",
+    help="1, or 2 to share each step's big GEMMs, update and batch copy with a helper thread, "
+    "while that is faster than one (default: 2 when the network is big enough and there are "
+    "two cores).",
 )
 def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, bench, as_json,
           quiet, save, load, threads):  # fmt: skip
@@ -203,6 +204,8 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
         "optimizer": session.optimizer.kind,
         "batch_size": trainer.batch_size,
         "threads": 2 if trainer.paired else 1,
+        # the share of training time on two threads (the rest ran faster on one, see ThreadChoice)
+        "two_thread_share": trainer.threads.paired_s / fin.train_s if fin.train_s else None,
     }
     if session.optimizer.kind == "perceptron":
         result["converged_epoch"] = converged_at

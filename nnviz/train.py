@@ -96,6 +96,45 @@ class Finished:
     test_accuracy: float | None
 
 
+class ThreadChoice:
+    """One thread or two for the next chunk: two unless one has lately been faster.
+
+    Two threads are not always faster than one: when the second core is busy with other work
+    (another program, a sibling hyperthread, another guest of the host), each step waits for
+    it. Both choices give the same numbers bit for bit, so the trainer may switch between
+    them freely: every `every_s` seconds of training it times the other choice on a short
+    chunk (`probe_s`) and keeps whichever ran more steps a second.
+    """
+
+    MIN_STEPS = 8  # a chunk this short says little about a rate
+
+    def __init__(self, allowed: bool, every_s: float = 1.0, probe_s: float = 0.03):
+        self.allowed = allowed
+        self.paired = allowed
+        self.every_s = every_s
+        self.probe_s = probe_s
+        self.rate: dict[bool, float | None] = {True: None, False: None}
+        self.since_probe = every_s  # the first probe comes as soon as there is a rate to beat
+        self.paired_s = 0.0  # training seconds spent on two threads
+
+    def plan(self, budget: int) -> tuple[bool, int, bool]:
+        """(paired, steps, probing) for the next chunk of at most `budget` steps."""
+        current = self.rate[self.paired]
+        if self.allowed and current and self.since_probe >= self.every_s:
+            return not self.paired, max(self.MIN_STEPS, int(current * self.probe_s)), True
+        return self.paired, budget, False
+
+    def record(self, paired: bool, steps: int, seconds: float, probing: bool) -> None:
+        if paired:
+            self.paired_s += seconds
+        if steps >= self.MIN_STEPS and seconds > 0:
+            self.rate[paired] = steps / seconds
+        self.since_probe = 0.0 if probing else self.since_probe + seconds
+        mine, other = self.rate[self.paired], self.rate[not self.paired]
+        if self.allowed and mine and other and other > mine * 1.05:
+            self.paired = not self.paired
+
+
 class Trainer:
     """Trains a Model with an Optimizer on (X, Y); `run()` yields the events above."""
 
@@ -173,16 +212,18 @@ class Trainer:
         if threads is None:
             threads = 2 if helper.worth_pairing(model.program, self.batch_size) else 1
         self.paired = threads == 2 and helper.pairing_possible()
+        self.threads = ThreadChoice(self.paired)
         self.order = np.arange(n, dtype=np.int64)  # each epoch's sample order, filled in place
+        self._last_chunk = (False, 0, 0.0)  # (paired, steps, seconds) of the last chunk
 
     # ------------------------------------------------------------ one chunk
-    def _run_steps(self, max_steps: int, stop_epoch: int, sums, correct, seen):
+    def _run_steps(self, max_steps: int, stop_epoch: int, sums, correct, seen, paired: bool):
         p = self.model.program
         opt = self.optimizer
         s1, s2 = opt._arrays()
         io = self.model.io
         with helper.helper_for(
-            self.paired, p.values, p.grads, s1, s2, opt.hyper, self.X, self.Y, self.order, io
+            paired, p.values, p.grads, s1, s2, opt.hyper, self.X, self.Y, self.order, io
         ) as ctl:
             return loop.run_steps(
                 p.meta, p.consts, p.values, p.grads, self.X, self.Y, io,
@@ -191,7 +232,7 @@ class Trainer:
                 self.batch_index, stop_epoch, max_steps, sums, correct, seen, self.order, ctl,
             )  # fmt: skip
 
-    def _chunk(self, max_steps: int, stop_epoch: int):
+    def _chunk(self, max_steps: int, stop_epoch: int, paired: bool):
         span = stop_epoch - self.epoch + 1
         sums = np.zeros(span, np.float64)
         correct = np.zeros(span, np.int64)
@@ -201,9 +242,10 @@ class Trainer:
             _, sums[0], correct[0], seen[0] = self._carried
         t0 = time.perf_counter()
         epoch, batch_index, steps, status = self._run_steps(
-            max_steps, stop_epoch, sums, correct, seen
+            max_steps, stop_epoch, sums, correct, seen, paired
         )
         elapsed = time.perf_counter() - t0
+        self._last_chunk = (paired, steps, elapsed)
         self.train_s += elapsed
         self.optimizer.t += steps
         self.steps += steps
@@ -217,19 +259,20 @@ class Trainer:
         """Compile (or load from the cache) every kernel a run uses; returns seconds taken."""
         t0 = time.perf_counter()
         # zero steps: compiles or loads run_steps; it only clears the gradients
-        self._run_steps(0, self.epoch + 1, np.zeros(2), np.zeros(2, np.int64),
-                        np.zeros(2, np.int64))  # fmt: skip
+        for paired in {False, self.paired}:  # each kind of chunk the run may take
+            self._run_steps(0, self.epoch + 1, np.zeros(2), np.zeros(2, np.int64),
+                            np.zeros(2, np.int64), paired)  # fmt: skip
         self.model.evaluate(self.X[:1], self.Y[:1], paired=self.paired)
         return time.perf_counter() - t0
 
     def step(self) -> EpochsDone | Diverged | None:
         """One training step; returns the epoch's event when the step ends an epoch."""
-        events = list(self._advance(1, self.epoch + 1))
+        events = list(self._advance(1, self.epoch + 1, self.threads.paired))
         return events[-1] if events else None
 
     def run_epoch(self) -> list:
         """Train to the end of the current epoch."""
-        return list(self._advance(10**12, self.epoch + 1))
+        return list(self._advance(10**12, self.epoch + 1, self.threads.paired))
 
     # ------------------------------------------------------------ the generator
     def run(self) -> Iterator:
@@ -253,19 +296,24 @@ class Trainer:
         while self.epoch < last_epoch and self.diverged is None:
             per_epoch = (self.has_test and self.test_every_epoch) or self.stop_every_epoch
             stop = self.epoch + 1 if per_epoch else last_epoch
+            paired, size, probing = self.threads.plan(budget)
             before = self.steps
             t0 = time.perf_counter()
-            yield from self._advance(budget, stop)
+            yield from self._advance(size, stop, paired)
             took = time.perf_counter() - t0
             done = self.steps - before
-            if done and took > 0:
+            if done:
+                self.threads.record(*self._last_chunk, probing)
+            if done and took > 0 and not probing:
                 budget = int(min(max(done * self.chunk_seconds / took, 1), budget * 8 + 8))
 
-    def _advance(self, max_steps: int, stop_epoch: int) -> Iterator:
+    def _advance(self, max_steps: int, stop_epoch: int, paired: bool) -> Iterator:
         if self.diverged is not None or self.epoch >= self.epochs:
             return
         stop_epoch = min(stop_epoch, self.epochs)
-        first, sums, correct, seen, status, elapsed, steps = self._chunk(max_steps, stop_epoch)
+        first, sums, correct, seen, status, elapsed, steps = self._chunk(
+            max_steps, stop_epoch, paired
+        )
         if status == 1:
             self.diverged = self._diagnose()
             yield self.diverged

@@ -147,18 +147,20 @@ def test_a_batch_copy_split_in_two_equals_the_whole():
     assert np.array_equal(v[3 : 3 + 101 * 784].reshape(101, 784), X[rows])
 
 
-def _train(layers, optimizer, batch, threads, **opt):
+def _train(layers, optimizer, batch, threads, probe_every_s=None, rows=800, **opt):
     from nnviz.engine.optim import Optimizer
 
     rng = np.random.default_rng(3)
-    X = rng.random((1000, 784), dtype=np.float32)
-    labels = rng.integers(0, 10, 1000)
+    X = rng.random((rows + 200, 784), dtype=np.float32)
+    labels = rng.integers(0, 10, rows + 200)
     Y = np.eye(10, dtype=np.float32)[labels]
     model = Model.from_spec(784, layers, "cross_entropy", task="multiclass", capacity=batch,
                             seed=4)  # fmt: skip
-    trainer = Trainer(model, Optimizer(model.program, optimizer, **opt), X[:800], Y[:800],
-                      x_test=X[800:], y_test=Y[800:], epochs=2, batch_size=batch,
-                      threads=threads)  # fmt: skip
+    trainer = Trainer(model, Optimizer(model.program, optimizer, **opt), X[:rows], Y[:rows],
+                      x_test=X[rows:], y_test=Y[rows:], epochs=2, batch_size=batch,
+                      threads=threads, chunk_seconds=0.005)  # fmt: skip
+    if probe_every_s is not None:
+        trainer.threads.every_s = probe_every_s
     events = list(trainer.run())
     losses = np.concatenate([e.losses for e in events if hasattr(e, "losses")])
     return trainer, losses, events[-1], {k: v.copy() for k, v in model.params().items()}
@@ -183,6 +185,42 @@ def test_training_with_a_helper_equals_training_alone_bit_for_bit(layers, optimi
     for name in params1:
         assert np.array_equal(params1[name], params2[name]), name
     assert not _threads_named(helper.THREAD_NAME)  # stopped after every chunk
+
+
+@needs_pair
+def test_switching_between_one_and_two_threads_changes_no_number():
+    layers, opt = [(100, "sigmoid"), (10, "softmax")], {"lr": 0.001}
+    switching, losses2, fin2, params2 = _train(layers, "adam", 100, 2, 0.0, 5000, **opt)
+    alone, losses1, fin1, params1 = _train(layers, "adam", 100, 1, None, 5000, **opt)
+    # it timed both choices (a probe of the other one after every chunk)
+    assert all(rate is not None for rate in switching.threads.rate.values())
+    assert 0 < switching.threads.paired_s < switching.train_s
+    assert alone.threads.rate[True] is None and alone.threads.paired_s == 0
+    assert np.array_equal(losses1, losses2)
+    assert (fin1.final_loss, fin1.test_accuracy) == (fin2.final_loss, fin2.test_accuracy)
+    for name in params1:
+        assert np.array_equal(params1[name], params2[name]), name
+
+
+def test_the_thread_choice_keeps_the_faster_and_probes_the_other():
+    from nnviz.train import ThreadChoice
+
+    choice = ThreadChoice(True, every_s=1.0, probe_s=0.03)
+    assert choice.plan(5) == (True, 5, False)  # nothing timed yet: two threads
+    choice.record(True, 1000, 0.5, False)  # 2,000 steps/s on two threads
+    paired, steps, probing = choice.plan(5000)
+    assert (paired, steps, probing) == (False, 60, True)  # 0.03 s at that rate, on one thread
+    choice.record(False, 60, 0.04, True)  # 1,500 steps/s: slower, so two threads stay
+    assert choice.paired and choice.plan(5000) == (True, 5000, False)
+    choice.record(True, 1000, 1.0, False)  # two threads slow down to 1,000 steps/s
+    assert not choice.paired  # one thread's 1,500 is faster now
+    choice.record(False, 1500, 1.0, False)
+    assert choice.plan(5000) == (True, 45, True)  # a second later, two threads again, briefly
+    choice.record(True, 45, 0.015, True)  # 3,000 steps/s: back to two threads
+    assert choice.paired and choice.paired_s == pytest.approx(0.5 + 1.0 + 0.015)
+    alone = ThreadChoice(False)
+    alone.record(False, 1000, 1.0, False)
+    assert alone.plan(10) == (False, 10, False) and not alone.paired
 
 
 def test_small_networks_train_alone():
