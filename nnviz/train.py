@@ -110,7 +110,7 @@ class ThreadChoice:
 
     def __init__(self, allowed: bool, every_s: float = 1.0, probe_s: float = 0.03):
         self.allowed = allowed
-        self.paired = allowed
+        self.current = allowed  # two threads for the next ordinary chunk
         self.every_s = every_s
         self.probe_s = probe_s
         self.rate: dict[bool, float | None] = {True: None, False: None}
@@ -119,10 +119,10 @@ class ThreadChoice:
 
     def plan(self, budget: int) -> tuple[bool, int, bool]:
         """(paired, steps, probing) for the next chunk of at most `budget` steps."""
-        current = self.rate[self.paired]
-        if self.allowed and current and self.since_probe >= self.every_s:
-            return not self.paired, max(self.MIN_STEPS, int(current * self.probe_s)), True
-        return self.paired, budget, False
+        rate_now = self.rate[self.current]
+        if self.allowed and rate_now and self.since_probe >= self.every_s:
+            return not self.current, max(self.MIN_STEPS, int(rate_now * self.probe_s)), True
+        return self.current, budget, False
 
     def record(self, paired: bool, steps: int, seconds: float, probing: bool) -> None:
         if paired:
@@ -130,9 +130,9 @@ class ThreadChoice:
         if steps >= self.MIN_STEPS and seconds > 0:
             self.rate[paired] = steps / seconds
         self.since_probe = 0.0 if probing else self.since_probe + seconds
-        mine, other = self.rate[self.paired], self.rate[not self.paired]
+        mine, other = self.rate[self.current], self.rate[not self.current]
         if self.allowed and mine and other and other > mine * 1.05:
-            self.paired = not self.paired
+            self.current = not self.current
 
 
 class Trainer:
@@ -211,10 +211,14 @@ class Trainer:
             raise GraphError(f"threads must be 1 or 2, got {threads}")
         if threads is None:
             threads = 2 if helper.worth_pairing(model.program, self.batch_size) else 1
-        self.paired = threads == 2 and helper.pairing_possible()
-        self.threads = ThreadChoice(self.paired)
+        self.threads = ThreadChoice(threads == 2 and helper.pairing_possible())
         self.order = np.arange(n, dtype=np.int64)  # each epoch's sample order, filled in place
         self._last_chunk = (False, 0, 0.0)  # (paired, steps, seconds) of the last chunk
+
+    @property
+    def paired(self) -> bool:
+        """Whether this trainer may share its steps with a helper thread (threads = 2)."""
+        return self.threads.allowed
 
     # ------------------------------------------------------------ one chunk
     def _run_steps(self, max_steps: int, stop_epoch: int, sums, correct, seen, paired: bool):
@@ -267,12 +271,12 @@ class Trainer:
 
     def step(self) -> EpochsDone | Diverged | None:
         """One training step; returns the epoch's event when the step ends an epoch."""
-        events = list(self._advance(1, self.epoch + 1, self.threads.paired))
+        events = list(self._advance(1, self.epoch + 1, self.threads.current))
         return events[-1] if events else None
 
     def run_epoch(self) -> list:
         """Train to the end of the current epoch."""
-        return list(self._advance(10**12, self.epoch + 1, self.threads.paired))
+        return list(self._advance(10**12, self.epoch + 1, self.threads.current))
 
     # ------------------------------------------------------------ the generator
     def run(self) -> Iterator:

@@ -211,16 +211,16 @@ def test_the_thread_choice_keeps_the_faster_and_probes_the_other():
     paired, steps, probing = choice.plan(5000)
     assert (paired, steps, probing) == (False, 60, True)  # 0.03 s at that rate, on one thread
     choice.record(False, 60, 0.04, True)  # 1,500 steps/s: slower, so two threads stay
-    assert choice.paired and choice.plan(5000) == (True, 5000, False)
+    assert choice.current and choice.plan(5000) == (True, 5000, False)
     choice.record(True, 1000, 1.0, False)  # two threads slow down to 1,000 steps/s
-    assert not choice.paired  # one thread's 1,500 is faster now
+    assert not choice.current  # one thread's 1,500 is faster now
     choice.record(False, 1500, 1.0, False)
     assert choice.plan(5000) == (True, 45, True)  # a second later, two threads again, briefly
     choice.record(True, 45, 0.015, True)  # 3,000 steps/s: back to two threads
-    assert choice.paired and choice.paired_s == pytest.approx(0.5 + 1.0 + 0.015)
+    assert choice.current and choice.paired_s == pytest.approx(0.5 + 1.0 + 0.015)
     alone = ThreadChoice(False)
     alone.record(False, 1000, 1.0, False)
-    assert alone.plan(10) == (False, 10, False) and not alone.paired
+    assert alone.plan(10) == (False, 10, False) and not alone.current
 
 
 def test_small_networks_train_alone():
