@@ -97,7 +97,8 @@ if JIT_DISABLED:
         return np.lib.stride_tricks.as_strided(buf[off:], (rows, cols), (ld * step, step))
 
     def gemm_strided(trans_a, trans_b, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
-        """gemm on sub-blocks: consecutive rows of A, B and C are lda, ldb, ldc apart."""
+        """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets,
+        with consecutive rows of A, B and C lda, ldb, ldc elements apart."""
         A = _rows(a, a_off, k, m, lda).T if trans_a else _rows(a, a_off, m, k, lda)
         B = _rows(b, b_off, n, k, ldb).T if trans_b else _rows(b, b_off, k, n, ldb)
         C = _rows(c, c_off, m, n, ldc)
@@ -105,12 +106,6 @@ if JIT_DISABLED:
             C[...] = A @ B
         else:
             C += A @ B
-
-    def gemm(trans_a, trans_b, m, n, k, a, a_off, b, b_off, beta, c, c_off):
-        """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets."""
-        lda = m if trans_a else k
-        ldb = k if trans_b else n
-        gemm_strided(trans_a, trans_b, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
 
     # Without the JIT nothing runs a second thread (team.py); these keep the code runnable.
     def load_acquire(arr, i):
@@ -150,7 +145,8 @@ else:
 
     @njit
     def gemm_strided(trans_a, trans_b, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
-        """gemm on sub-blocks: consecutive rows of A, B and C are lda, ldb, ldc apart.
+        """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets,
+        with consecutive rows of A, B and C lda, ldb, ldc elements apart.
 
         BLAS is column-major, so it computes Cᵀ = op(B)ᵀ·op(A)ᵀ.
         """
@@ -182,15 +178,6 @@ else:
             )
         # Returning the argument arrays keeps them alive until BLAS has read them.
         return flags, ints, scalars
-
-    @njit
-    def gemm(trans_a, trans_b, m, n, k, a, a_off, b, b_off, beta, c, c_off):
-        """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets."""
-        lda = m if trans_a else k
-        ldb = k if trans_b else n
-        return gemm_strided(
-            trans_a, trans_b, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n
-        )
 
     def _slot_pointer(context, builder, sig, args):
         ary = context.make_array(sig.args[0])(context, builder, args[0])
