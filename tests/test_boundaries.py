@@ -65,7 +65,7 @@ HEADLESS = [
     "nnviz.train",
     "nnviz.model",
     *_modules("data"),
-    "nnviz.scenario",
+    *_modules("scenario"),
     "nnviz.regions",
 ]
 

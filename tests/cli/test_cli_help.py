@@ -1,4 +1,4 @@
-"""`nnviz --help`: every subcommand is listed (this needs nnviz/cli_run.py, the explorer's
+"""`nnviz --help`: every subcommand is listed (this needs nnviz/cli/run.py, the explorer's
 command, to exist: the group imports each command to show its summary)."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import nnviz.data.fetch as fetch_module
-from nnviz.cli_data import data
+from nnviz.cli.data import data
 
 
 @click.group()
@@ -160,7 +160,7 @@ def test_fetch_through_loopback(monkeypatch, tmp_path):
 
 
 def test_rich_progress_runs(capsys):
-    from nnviz.cli_data import _rich_progress
+    from nnviz.cli.data import _rich_progress
 
     bar, update = _rich_progress()
     with bar:

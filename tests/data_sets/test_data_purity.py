@@ -38,7 +38,7 @@ def test_importing_loads_nothing_heavy():
         "import sys, json\n"
         "import nnviz\n"
         "before = set(sys.modules)\n"
-        "import nnviz.data, nnviz.data.fetch, nnviz.data.idx, nnviz.cli_data\n"
+        "import nnviz.data, nnviz.data.fetch, nnviz.data.idx, nnviz.cli.data\n"
         "print(json.dumps(sorted(set(sys.modules) - before)))\n"
     )
     out = subprocess.run(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nnviz.scenario_fields import ScenarioError, data_error_key
+from nnviz.scenario.checks import ScenarioError, data_error_key
 
 if TYPE_CHECKING:  # numpy is imported when a file is validated, not for `nnviz list`
     import numpy as np
@@ -210,7 +210,7 @@ class Scenario:
         A new optimizer kind starts from that kind's defaults; ``lr`` given in the same call
         is kept.
         """
-        from nnviz.scenario_build import apply_overrides
+        from nnviz.scenario.build import apply_overrides
 
         return apply_overrides(
             self,

@@ -9,7 +9,7 @@ import time
 
 import click
 
-from nnviz.cli_common import (
+from nnviz.cli.common import (
     check_save_path,
     load_weights,
     load_with_overrides,

@@ -11,13 +11,13 @@ import click
 
 # command name → (module, attribute): imported only when that command runs or is listed.
 _COMMANDS = {
-    "run": ("nnviz.cli_run", "run"),
-    "train": ("nnviz.cli_train", "train"),
+    "run": ("nnviz.cli.run", "run"),
+    "train": ("nnviz.cli.train", "train"),
     "list": ("nnviz.cli", "list_command"),
-    "info": ("nnviz.cli_inspect", "info"),
-    "check": ("nnviz.cli_inspect", "check"),
-    "trace": ("nnviz.cli_inspect", "trace"),
-    "data": ("nnviz.cli_data", "data"),
+    "info": ("nnviz.cli.inspection", "info"),
+    "check": ("nnviz.cli.inspection", "check"),
+    "trace": ("nnviz.cli.inspection", "trace"),
+    "data": ("nnviz.cli.data", "data"),
 }
 
 # Errors that mean "your input is wrong": shown as one line, exit 2.

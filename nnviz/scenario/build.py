@@ -18,9 +18,9 @@ from nnviz.engine.spec import (
     OPTIMIZERS,
     SCHEDULES,
 )
-from nnviz.scenario_fields import Checker, Table, data_error_key, describe, is_number
-from nnviz.scenario_graph import parse_graph
-from nnviz.scenario_types import (
+from nnviz.scenario.checks import Checker, Table, data_error_key, describe, is_number
+from nnviz.scenario.expr import parse_graph
+from nnviz.scenario.records import (
     DataSpec,
     LayerSpec,
     ModelSpec,

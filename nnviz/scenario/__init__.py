@@ -18,8 +18,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-from nnviz.scenario_fields import ScenarioError, did_you_mean, one_line
-from nnviz.scenario_types import (
+from nnviz.scenario.checks import ScenarioError, did_you_mean, one_line
+from nnviz.scenario.records import (
     DataSpec,
     GraphNodeSpec,
     GraphSpec,
@@ -60,7 +60,7 @@ def scenario_dir() -> Path:
     In a source checkout (and an editable install) it is ``scenarios/`` beside the package;
     a wheel installs the same files as data under ``<prefix>/share/nnviz/scenarios``.
     """
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # nnviz/scenario/ -> nnviz/
     checkout = package.parent / "scenarios"
     candidates = [checkout, package / "scenarios"]
     for folder in candidates:
@@ -130,7 +130,7 @@ def _syntax_error(file: str, text: str, exc: tomllib.TOMLDecodeError) -> Scenari
 
 def parse_scenario(text: str, path: str | Path = "<scenario>.toml") -> Scenario:
     """A Scenario from TOML text; ``path`` names it in errors and anchors relative paths."""
-    from nnviz.scenario_build import build
+    from nnviz.scenario.build import build
 
     path = Path(path)
     try:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nnviz.scenario_fields import Checker, did_you_mean, num
-from nnviz.scenario_types import GraphNodeSpec, GraphSpec
+from nnviz.scenario.checks import Checker, did_you_mean, num
+from nnviz.scenario.records import GraphNodeSpec, GraphSpec
 
 FUNCTIONS = ("sigmoid", "tanh", "relu", "identity")
 GRAPH_KEYS = ("inputs", "nodes", "output")

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from nnviz.cli_common import load_with_overrides, override_options, scenario_argument
+from nnviz.cli.common import load_with_overrides, override_options, scenario_argument
 
 
 def _number_list(arr) -> list:
