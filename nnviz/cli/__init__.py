@@ -9,6 +9,8 @@ import sys
 
 import click
 
+from nnviz.errors import InputError
+
 # command name → (module, attribute): imported only when that command runs or is listed.
 _COMMANDS = {
     "run": ("nnviz.cli.run", "run"),
@@ -19,9 +21,6 @@ _COMMANDS = {
     "trace": ("nnviz.cli.inspection", "trace"),
     "data": ("nnviz.cli.data", "data"),
 }
-
-# Errors that mean "your input is wrong": shown as one line, exit 2.
-INPUT_ERRORS = ("ScenarioError", "GraphError", "DataError", "WeightsError")
 
 
 class LazyGroup(click.Group):
@@ -55,11 +54,9 @@ class LazyGroup(click.Group):
             sys.exit(130)
         except BrokenPipeError:
             sys.exit(1)
-        except Exception as exc:  # the user's input made something fail: say what, briefly
-            if type(exc).__name__ in INPUT_ERRORS:
-                click.echo(f"nnviz: {one_line(str(exc))}", err=True)
-                sys.exit(2)
-            raise
+        except InputError as exc:  # the user's input is wrong: say what, briefly
+            click.echo(f"nnviz: {one_line(str(exc))}", err=True)
+            sys.exit(2)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

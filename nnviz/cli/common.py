@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from nnviz.cli import complete_scenario
+from nnviz.errors import InputError
 
 
-class WeightsError(ValueError):
+class WeightsError(InputError):
     """A weights file that cannot be used; the message names the file."""
 
 

@@ -15,11 +15,12 @@ import numpy as np
 
 from nnviz.engine import blas, interp, ops, team
 from nnviz.engine import kernels as k
+from nnviz.errors import InputError
 
 BATCH = None  # a node's row count when it has one row per sample
 
 
-class GraphError(ValueError):
+class GraphError(InputError):
     """A graph that cannot be built or compiled; the message names the node."""
 
 

@@ -13,8 +13,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
+from nnviz.errors import InputError
 
-class ScenarioError(ValueError):
+
+class ScenarioError(InputError):
     """A scenario file could not be read or is not valid; the message is one line."""
 
 
