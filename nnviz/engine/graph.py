@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnviz.engine import blas, interp, ops, team
+from nnviz.engine import blas, images, interp, ops, team
 from nnviz.engine import kernels as k
 from nnviz.errors import InputError
 
@@ -34,6 +34,8 @@ class Node:
     const: float = 0.0
     init: np.ndarray | None = None  # starting value of a parameter or constant
     role: str = ""  # "x", "y", "output", "loss", "prediction", or "" (see Graph.roles)
+    image: tuple[int, int, int] | None = None  # each row read as C × H × W (image ops)
+    window: images.Window | None = None  # conv2d / pooling: size, stride, padding
 
     @property
     def op_name(self) -> str:
@@ -64,10 +66,14 @@ class Graph:
         self.index[node.name] = len(self.nodes) - 1
         return len(self.nodes) - 1
 
-    def input(self, name: str, cols: int, rows: int | None = BATCH) -> int:
-        """A data leaf: one row per sample unless `rows` is given."""
+    def input(
+        self, name: str, cols: int, rows: int | None = BATCH, image: tuple | None = None
+    ) -> int:
+        """A data leaf: one row per sample unless `rows` is given; `image` = (C, H, W) reads
+        each row as C images of H × W."""
         _positive(name, "cols", cols)
-        return self._add(Node(name, ops.INPUT, (), rows, cols))
+        shape = _image_shape(name, cols, image)
+        return self._add(Node(name, ops.INPUT, (), rows, cols, image=shape))
 
     def param(self, name: str, value) -> int:
         """A trainable leaf with its starting value (a matrix, or a vector stored as one row)."""
@@ -78,8 +84,24 @@ class Graph:
         arr = _as_matrix(name, value)
         return self._add(Node(name, ops.CONST, (), arr.shape[0], arr.shape[1], init=arr))
 
-    def op(self, op_name: str, *inputs: int | str, name: str, const: float = 0.0) -> int:
-        """Add an op node; shapes are inferred and checked."""
+    def op(
+        self,
+        op_name: str,
+        *inputs: int | str,
+        name: str,
+        const: float = 0.0,
+        image: tuple | None = None,
+        size: int = 0,
+        stride: int | None = None,
+        padding: str | int = "valid",
+    ) -> int:
+        """Add an op node; shapes are inferred and checked.
+
+        Image ops: conv2d(x, filters, bias) takes `stride` (default 1) and `padding` (valid,
+        same or a number), its kernel size from the filters; maxpool and avgpool take `size`
+        and `stride` (default: the size); reshape takes `image`, the (C, H, W) to read each
+        row as, or None to flatten.
+        """
         if op_name not in ops.BY_NAME:
             raise GraphError(f"node '{name}': unknown op '{op_name}'")
         spec = ops.BY_NAME[op_name]
@@ -88,8 +110,69 @@ class Graph:
         idx = tuple(self._ref(name, x) for x in inputs)
         if len(idx) != spec.arity:
             raise GraphError(f"node '{name}': {op_name} takes {spec.arity} inputs, got {len(idx)}")
+        if spec.kind in ("image", "shape"):
+            node = self._image_op(name, spec, idx, image, size, stride, padding)
+            return self._add(node)
+        if spec.code == ops.MATMUL and self.nodes[idx[0]].image is not None:
+            raise GraphError(
+                f"node '{name}': {op_name} needs flat rows; flatten "
+                f"{self.nodes[idx[0]].name} ({images.image_text(self.nodes[idx[0]].image)}) "
+                "with reshape first"
+            )
         rows, cols = self._infer(name, spec, idx)
-        return self._add(Node(name, spec.code, idx, rows, cols, const=float(const)))
+        keep = self.nodes[idx[0]].image if spec.arity == 1 else None
+        if spec.arity == 2 and self.nodes[idx[0]].image == self.nodes[idx[1]].image:
+            keep = self.nodes[idx[0]].image
+        return self._add(Node(name, spec.code, idx, rows, cols, const=float(const), image=keep))
+
+    def _image_op(self, name, spec, idx, image, size, stride, padding) -> Node:
+        """The node of conv2d, maxpool, avgpool or reshape, its image shape checked."""
+        a = self.nodes[idx[0]]
+        if spec.code == ops.RESHAPE:
+            return Node(
+                name, spec.code, idx, a.rows, a.cols, image=_image_shape(name, a.cols, image)
+            )
+        if a.image is None:
+            raise GraphError(
+                f"node '{name}': {spec.name} needs images; {a.name} is {a.cols} flat numbers "
+                "per row (give it an image shape with reshape)"
+            )
+        c, h, w = a.image
+        if spec.code == ops.CONV2D:
+            filters, bias = self.nodes[idx[1]], self.nodes[idx[2]]
+            if filters.rows is None or bias.rows is None:
+                raise GraphError(f"node '{name}': the filters and bias must not be batched")
+            kernel = int(round((filters.cols / c) ** 0.5)) if filters.cols % c == 0 else 0
+            if kernel < 1 or c * kernel * kernel != filters.cols:
+                raise GraphError(
+                    f"node '{name}': filters {filters.name} ({filters.rows}×{filters.cols}) are "
+                    f"not {c}·k·k wide for {a.name}'s {c} channels"
+                )
+            if bias.rows != 1 or bias.cols != filters.rows:
+                raise GraphError(
+                    f"node '{name}': bias {bias.name} ({_shape_text(bias)}) must be 1×"
+                    f"{filters.rows}, one per filter"
+                )
+            step = 1 if stride is None else stride
+            _positive(name, "stride", step)
+            if not (padding in images.PADDINGS or (isinstance(padding, int) and padding >= 0)):
+                raise GraphError(
+                    f"node '{name}': padding must be valid, same or a number ≥ 0, got {padding!r}"
+                )
+            ho, wo, window = images.conv_output(h, w, kernel, step, padding)
+            out_c, what = filters.rows, f"a {kernel}×{kernel} kernel"
+        else:
+            _positive(name, "size", size)
+            step = size if stride is None else stride
+            _positive(name, "stride", step)
+            ho, wo, window = images.pool_output(h, w, size, step)
+            out_c, what = c, f"a {size}×{size} window"
+        if ho < 1 or wo < 1:
+            raise GraphError(
+                f"node '{name}': {what} does not fit {a.name}'s {images.image_text(a.image)} images"
+            )
+        shape = (out_c, ho, wo)
+        return Node(name, spec.code, idx, a.rows, out_c * ho * wo, image=shape, window=window)
 
     def _ref(self, name: str, x: int | str) -> int:
         if isinstance(x, str):
@@ -173,7 +256,8 @@ class Graph:
             names.append(self.expression(j, False) if inline else child.name)
         a = names[0]
         b = names[1] if len(names) > 1 else ""
-        return spec.formula.format(a=a, b=b, c=_number(node.const))
+        d = names[2] if len(names) > 2 else ""
+        return spec.formula.format(a=a, b=b, c=_number(node.const), d=d)
 
     def needs_grad(self, through_step: bool = False) -> np.ndarray:
         """Which nodes' gradients are needed: on a path from a parameter (or a `wrt` leaf) to
@@ -201,6 +285,24 @@ class Graph:
         """Heaviside steps that stand between a parameter and the loss."""
         through = self.needs_grad(through_step=True)
         return [i for i, nd in enumerate(self.nodes) if nd.op == ops.STEP and through[i]]
+
+
+def _image_shape(name: str, cols: int, image) -> tuple[int, int, int] | None:
+    """`image` as (C, H, W) when it holds exactly `cols` numbers; None stays None (flat)."""
+    if image is None:
+        return None
+    try:
+        shape = tuple(int(d) for d in image)
+    except (TypeError, ValueError):
+        raise GraphError(f"node '{name}': an image shape is (C, H, W), got {image!r}") from None
+    if len(shape) != 3 or min(shape) < 1:
+        raise GraphError(f"node '{name}': an image shape is (C, H, W) of sizes ≥ 1, got {image!r}")
+    if shape[0] * shape[1] * shape[2] != cols:
+        raise GraphError(
+            f"node '{name}': {images.image_text(shape)} images hold "
+            f"{shape[0] * shape[1] * shape[2]} numbers, not the {cols} of a row"
+        )
+    return shape
 
 
 def _rows_compatible(ra: int | None, rb: int | None) -> bool:
@@ -270,6 +372,13 @@ def compile(graph: Graph, dtype=np.float32, capacity: int = 1, *, through_step=F
         meta[i, k.OP] = node.op
         meta[i, k.IN_A] = node.inputs[0] if len(node.inputs) > 0 else -1
         meta[i, k.IN_B] = node.inputs[1] if len(node.inputs) > 1 else -1
+        meta[i, k.IN_C] = node.inputs[2] if len(node.inputs) > 2 else -1
+        if node.image is not None:
+            meta[i, k.CH], meta[i, k.HT], meta[i, k.WD] = node.image
+        if node.window is not None:
+            win = node.window
+            meta[i, k.KSIZE], meta[i, k.STRIDE] = win.size, win.stride
+            meta[i, k.PAD_T], meta[i, k.PAD_L] = win.pad_top, win.pad_left
         meta[i, k.ROWS] = -1 if node.rows is None else node.rows
         meta[i, k.COLS] = node.cols
         meta[i, k.NEEDS_GRAD] = int(needs[i])
@@ -324,6 +433,24 @@ class Program:
 
     def shape(self, key: int | str) -> tuple[int, int]:
         return self.graph.nodes[self.find(key)].shape(self.batch)
+
+    def image(self, key: int | str) -> tuple[int, int, int] | None:
+        """(C, H, W) of each row of an image node, None for a flat one."""
+        return self.graph.nodes[self.find(key)].image
+
+    def value_images(self, key: int | str) -> np.ndarray:
+        """An image node's value as (batch, C, H, W) (a view)."""
+        return self._images(self.value(key), key)
+
+    def grad_images(self, key: int | str) -> np.ndarray:
+        """∂loss/∂node of an image node as (batch, C, H, W) (a view)."""
+        return self._images(self.grad(key), key)
+
+    def _images(self, flat: np.ndarray, key: int | str) -> np.ndarray:
+        shape = self.image(key)
+        if shape is None:
+            raise GraphError(f"node '{self.name(self.find(key))}' is not an image node")
+        return flat.reshape(flat.shape[0], *shape)
 
     def _view(self, buffer: np.ndarray, key: int | str) -> np.ndarray:
         i = self.find(key)

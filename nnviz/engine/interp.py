@@ -52,6 +52,14 @@ def forward(m, c, v, lo, hi, batch, ctl):
             k.fwd_softmax_ce(m, c, v, i, batch)
         elif op == ops.L2:
             k.fwd_l2(m, c, v, i, batch)
+        elif op == ops.CONV2D:
+            k.fwd_conv2d(m, c, v, i, batch)
+        elif op == ops.MAXPOOL:
+            k.fwd_maxpool(m, c, v, i, batch)
+        elif op == ops.AVGPOOL:
+            k.fwd_avgpool(m, c, v, i, batch)
+        elif op == ops.RESHAPE:
+            k.fwd_reshape(m, c, v, i, batch)
 
 
 @njit
@@ -99,6 +107,14 @@ def backward(m, c, v, g, lo, hi, batch, ctl):
             k.vjp_softmax_ce(m, c, v, g, i, batch)
         elif op == ops.L2:
             k.vjp_l2(m, c, v, g, i, batch)
+        elif op == ops.CONV2D:
+            k.vjp_conv2d(m, c, v, g, i, batch)
+        elif op == ops.MAXPOOL:
+            k.vjp_maxpool(m, c, v, g, i, batch)
+        elif op == ops.AVGPOOL:
+            k.vjp_avgpool(m, c, v, g, i, batch)
+        elif op == ops.RESHAPE:
+            k.vjp_reshape(m, c, v, g, i, batch)
 
 
 @njit
@@ -144,3 +160,11 @@ def tangents(m, c, v, t, lo, hi, batch):
             k.jvp_softmax_ce(m, c, v, t, i, batch)
         elif op == ops.L2:
             k.jvp_l2(m, c, v, t, i, batch)
+        elif op == ops.CONV2D:
+            k.jvp_conv2d(m, c, v, t, i, batch)
+        elif op == ops.MAXPOOL:
+            k.jvp_maxpool(m, c, v, t, i, batch)
+        elif op == ops.AVGPOOL:
+            k.jvp_avgpool(m, c, v, t, i, batch)
+        elif op == ops.RESHAPE:
+            k.jvp_reshape(m, c, v, t, i, batch)

@@ -18,11 +18,14 @@ import numpy as np
 
 from nnviz.engine import team
 from nnviz.engine.expf import exp
-from nnviz.engine.jit import BLAS_MIN_WORK, njit
+from nnviz.engine.jit import BLAS_MIN_WORK, gemm_strided, njit
 
-# Columns of the Program's int table.
+# Columns of the Program's int table. Image ops also read IN_C (a third input), the node's
+# image shape CH × HT × WD (0 when it is not an image batch) and its window: the kernel (or
+# pooling) size, the stride and the padding above and left of the image.
 OP, IN_A, IN_B, ROWS, COLS, OFF, NEEDS_GRAD = 0, 1, 2, 3, 4, 5, 6
-META_COLUMNS = 7
+IN_C, CH, HT, WD, KSIZE, STRIDE, PAD_T, PAD_L = 7, 8, 9, 10, 11, 12, 13, 14
+META_COLUMNS = 15
 
 
 @njit
@@ -751,3 +754,305 @@ def jvp_l2(m, c, v, t, i, batch):
     for e in range(n):
         acc += 2.0 * v[oa + e] * t[oa + e]
     t[m[i, OFF]] = c[i] * acc
+
+
+# ================================================================ image ops
+# A row of an image batch holds C·H·W numbers: element [c, y, x] at (c·H + y)·W + x.
+# Geometry is int64 (it goes negative at the padding); the innermost loops index unsigned.
+@njit
+def _image(m, i):
+    """(channels, height, width) of node i's images."""
+    return m[i, CH], m[i, HT], m[i, WD]
+
+
+@njit
+def _window(m, i):
+    """(size, stride, padding above, padding left) of node i's window."""
+    return m[i, KSIZE], m[i, STRIDE], m[i, PAD_T], m[i, PAD_L]
+
+
+@njit
+def _inside(q, s, pad, width, n_out):
+    """The output columns j in [lo, hi) whose input column s·j + q − pad lies in the image."""
+    lo = 0
+    while lo < n_out and lo * s + q - pad < 0:
+        lo += 1
+    hi = n_out
+    while hi > lo and (hi - 1) * s + q - pad >= width:
+        hi -= 1
+    return lo, hi
+
+
+@njit
+def _im2col(v, base, C, H, W, k, s, pt, pl, Ho, Wo, out):
+    """The patch matrix of the image at v[base:]: C·k·k rows of Ho·Wo columns, row
+    (c·k + u)·k + q, column i·Wo + j holding x[c, s·i + u − pt, s·j + q − pl] (0 outside)."""
+    plane = Ho * Wo
+    zero = out.dtype.type(0.0)
+    r = 0
+    for ch in range(C):
+        for u in range(k):
+            for q in range(k):
+                lo, hi = _inside(q, s, pl, W, Wo)
+                for i in range(Ho):
+                    dst = np.uint64(r * plane + i * Wo)
+                    y = i * s + u - pt
+                    if y < 0 or y >= H:
+                        for j in range(np.uint64(Wo)):
+                            out[dst + j] = zero
+                        continue
+                    for j in range(np.uint64(lo)):
+                        out[dst + j] = zero
+                    for j in range(np.uint64(hi), np.uint64(Wo)):
+                        out[dst + j] = zero
+                    src = np.uint64(base + (ch * H + y) * W + lo * s + q - pl)
+                    d0 = dst + np.uint64(lo)
+                    if s == 1:
+                        for j in range(np.uint64(hi - lo)):
+                            out[d0 + j] = v[src + j]
+                    else:
+                        su = np.uint64(s)
+                        for j in range(np.uint64(hi - lo)):
+                            out[d0 + j] = v[src + j * su]
+                r += 1
+
+
+@njit
+def _col2im_add(cols, C, H, W, k, s, pt, pl, Ho, Wo, g, base):
+    """The transpose of _im2col: add each patch entry back onto the pixel it was read from."""
+    plane = Ho * Wo
+    r = 0
+    for ch in range(C):
+        for u in range(k):
+            for q in range(k):
+                lo, hi = _inside(q, s, pl, W, Wo)
+                for i in range(Ho):
+                    y = i * s + u - pt
+                    if y >= 0 and y < H:
+                        src = np.uint64(r * plane + i * Wo + lo)
+                        dst = np.uint64(base + (ch * H + y) * W + lo * s + q - pl)
+                        su = np.uint64(s)
+                        for j in range(np.uint64(hi - lo)):
+                            g[dst + j * su] += cols[src + j]
+                r += 1
+
+
+@njit
+def _conv_parts(m, i, batch):
+    rows, _, o = _shape(m, i, batch)
+    a, kf, bb = m[i, IN_A], m[i, IN_B], m[i, IN_C]
+    C, H, W = _image(m, a)
+    F, Ho, Wo = _image(m, i)
+    return int(rows), o, a, kf, bb, C, H, W, F, Ho, Wo
+
+
+# ---------------------------------------------------------------- conv2d: out = x ⋆ K + bias
+# Per image, one GEMM on its patch matrix P (C·k·k × H'·W'): out_n = K·P_n + bias, which is
+# already in the F × H' × W' layout. The patches are built again in the backward pass rather
+# than kept: a batch's patches take k² times the memory of its images.
+@njit
+def fwd_conv2d(m, c, v, i, batch):
+    rows, o, a, kf, bb, C, H, W, F, Ho, Wo = _conv_parts(m, i, batch)
+    k, s, pt, pl = _window(m, i)
+    oa, ok, ob = _off(m, a), _off(m, kf), _off(m, bb)
+    depth, plane = C * k * k, Ho * Wo
+    patches = np.empty(depth * plane, v.dtype)
+    for n in range(rows):
+        _im2col(v, int(oa) + n * C * H * W, C, H, W, k, s, pt, pl, Ho, Wo, patches)
+        on = o + np.uint64(n * F * plane)
+        for f in range(F):
+            bias = v[ob + np.uint64(f)]
+            row = on + np.uint64(f * plane)
+            for e in range(np.uint64(plane)):
+                v[row + e] = bias
+        gemm_strided(False, False, F, plane, depth, v, int(ok), depth, patches, 0, plane,
+                     1.0, v, int(on), plane)  # fmt: skip
+
+
+@njit
+def vjp_conv2d(m, c, v, g, i, batch):
+    rows, o, a, kf, bb, C, H, W, F, Ho, Wo = _conv_parts(m, i, batch)
+    k, s, pt, pl = _window(m, i)
+    oa, ok, ob = _off(m, a), _off(m, kf), _off(m, bb)
+    depth, plane = C * k * k, Ho * Wo
+    need_x, need_k, need_b = m[a, NEEDS_GRAD], m[kf, NEEDS_GRAD], m[bb, NEEDS_GRAD]
+    patches = np.empty(depth * plane if need_k or need_x else 0, v.dtype)
+    for n in range(rows):
+        on = int(o) + n * F * plane  # ∂L/∂out of image n: F × H'·W'
+        if need_b:  # ∂L/∂bias[f] += Σ_ij ∂L/∂out[n, f, i, j]
+            for f in range(F):
+                row = np.uint64(on + f * plane)
+                acc = g[row]
+                for e in range(np.uint64(1), np.uint64(plane)):
+                    acc += g[row + e]
+                g[ob + np.uint64(f)] += acc
+        if need_k:  # ∂L/∂K += ∂L/∂out_n · P_nᵀ: each weight, the upstream map ⋅ its patch row
+            _im2col(v, int(oa) + n * C * H * W, C, H, W, k, s, pt, pl, Ho, Wo, patches)
+            gemm_strided(False, True, F, depth, plane, g, on, plane, patches, 0, plane,
+                         1.0, g, int(ok), depth)  # fmt: skip
+        if need_x:  # ∂L/∂P_n = Kᵀ · ∂L/∂out_n, added back onto the pixels the patches read
+            gemm_strided(True, False, depth, plane, F, v, int(ok), depth, g, on, plane,
+                         0.0, patches, 0, plane)  # fmt: skip
+            _col2im_add(patches, C, H, W, k, s, pt, pl, Ho, Wo, g, int(oa) + n * C * H * W)
+
+
+@njit
+def jvp_conv2d(m, c, v, t, i, batch):
+    """ṫ = ẋ ⋆ K + x ⋆ K̇ + ḃias, straight from the formula."""
+    rows, o, a, kf, bb, C, H, W, F, Ho, Wo = _conv_parts(m, i, batch)
+    k, s, pt, pl = _window(m, i)
+    oa, ok, ob = int(_off(m, a)), int(_off(m, kf)), int(_off(m, bb))
+    for n in range(rows):
+        for f in range(F):
+            for ii in range(Ho):
+                for jj in range(Wo):
+                    acc = t[ob + f]
+                    for ch in range(C):
+                        for u in range(k):
+                            y = ii * s + u - pt
+                            if y < 0 or y >= H:
+                                continue
+                            for q in range(k):
+                                x = jj * s + q - pl
+                                if x < 0 or x >= W:
+                                    continue
+                                px = oa + n * C * H * W + (ch * H + y) * W + x
+                                w = ok + f * C * k * k + (ch * k + u) * k + q
+                                acc += t[px] * v[w] + v[px] * t[w]
+                    t[int(o) + n * F * Ho * Wo + (f * Ho + ii) * Wo + jj] = acc
+
+
+# ---------------------------------------------------------------- pooling over k × k windows
+@njit
+def _pool_parts(m, i, batch):
+    rows, _, o = _shape(m, i, batch)
+    a = m[i, IN_A]
+    C, H, W = _image(m, a)
+    _, Ho, Wo = _image(m, i)
+    k, s, _, _ = _window(m, i)
+    return int(rows), int(o), a, int(_off(m, a)), C, H, W, Ho, Wo, k, s
+
+
+@njit
+def _argmax_in_window(v, base, W, y0, x0, k):
+    """Index of the window's first maximum (row by row): ties go to the first."""
+    best = base + y0 * W + x0
+    top = v[best]
+    for u in range(k):
+        for q in range(k):
+            e = base + (y0 + u) * W + x0 + q
+            if v[e] > top:
+                top = v[e]
+                best = e
+    return best
+
+
+@njit
+def fwd_maxpool(m, c, v, i, batch):
+    rows, o, a, oa, C, H, W, Ho, Wo, k, s = _pool_parts(m, i, batch)
+    for n in range(rows):
+        for ch in range(C):
+            base = oa + (n * C + ch) * H * W
+            out = o + (n * C + ch) * Ho * Wo
+            for ii in range(Ho):
+                for jj in range(Wo):
+                    v[out + ii * Wo + jj] = v[_argmax_in_window(v, base, W, ii * s, jj * s, k)]
+
+
+@njit
+def vjp_maxpool(m, c, v, g, i, batch):
+    rows, o, a, oa, C, H, W, Ho, Wo, k, s = _pool_parts(m, i, batch)
+    if not m[a, NEEDS_GRAD]:
+        return
+    for n in range(rows):
+        for ch in range(C):
+            base = oa + (n * C + ch) * H * W
+            out = o + (n * C + ch) * Ho * Wo
+            for ii in range(Ho):
+                for jj in range(Wo):
+                    g[_argmax_in_window(v, base, W, ii * s, jj * s, k)] += g[out + ii * Wo + jj]
+
+
+@njit
+def jvp_maxpool(m, c, v, t, i, batch):
+    rows, o, a, oa, C, H, W, Ho, Wo, k, s = _pool_parts(m, i, batch)
+    for n in range(rows):
+        for ch in range(C):
+            base = oa + (n * C + ch) * H * W
+            out = o + (n * C + ch) * Ho * Wo
+            for ii in range(Ho):
+                for jj in range(Wo):
+                    t[out + ii * Wo + jj] = t[_argmax_in_window(v, base, W, ii * s, jj * s, k)]
+
+
+@njit
+def _window_mean(v, base, W, y0, x0, k):
+    acc = 0.0
+    for u in range(k):
+        for q in range(k):
+            acc += v[base + (y0 + u) * W + x0 + q]
+    return acc / (k * k)
+
+
+@njit
+def fwd_avgpool(m, c, v, i, batch):
+    rows, o, a, oa, C, H, W, Ho, Wo, k, s = _pool_parts(m, i, batch)
+    for n in range(rows):
+        for ch in range(C):
+            base = oa + (n * C + ch) * H * W
+            out = o + (n * C + ch) * Ho * Wo
+            for ii in range(Ho):
+                for jj in range(Wo):
+                    v[out + ii * Wo + jj] = _window_mean(v, base, W, ii * s, jj * s, k)
+
+
+@njit
+def vjp_avgpool(m, c, v, g, i, batch):
+    rows, o, a, oa, C, H, W, Ho, Wo, k, s = _pool_parts(m, i, batch)
+    if not m[a, NEEDS_GRAD]:
+        return
+    for n in range(rows):
+        for ch in range(C):
+            base = oa + (n * C + ch) * H * W
+            out = o + (n * C + ch) * Ho * Wo
+            for ii in range(Ho):
+                for jj in range(Wo):
+                    share = v.dtype.type(g[out + ii * Wo + jj] / (k * k))
+                    for u in range(k):
+                        for q in range(k):
+                            g[base + (ii * s + u) * W + jj * s + q] += share
+
+
+@njit
+def jvp_avgpool(m, c, v, t, i, batch):
+    rows, o, a, oa, C, H, W, Ho, Wo, k, s = _pool_parts(m, i, batch)
+    for n in range(rows):
+        for ch in range(C):
+            base = oa + (n * C + ch) * H * W
+            out = o + (n * C + ch) * Ho * Wo
+            for ii in range(Ho):
+                for jj in range(Wo):
+                    t[out + ii * Wo + jj] = _window_mean(t, base, W, ii * s, jj * s, k)
+
+
+# ---------------------------------------------------------------- reshape: the same numbers
+@njit
+def fwd_reshape(m, c, v, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    for e in range(n):
+        v[o + e] = v[oa + e]
+
+
+@njit
+def vjp_reshape(m, c, v, g, i, batch):
+    a, n, o, oa = _unary(m, i, batch)
+    if m[a, NEEDS_GRAD]:
+        for e in range(n):
+            g[oa + e] += g[o + e]
+
+
+@njit
+def jvp_reshape(m, c, v, t, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    for e in range(n):
+        t[o + e] = t[oa + e]

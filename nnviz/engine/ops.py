@@ -31,6 +31,10 @@ BCE = 18
 BCE_LOGITS = 19
 SOFTMAX_CE = 20
 L2 = 21
+CONV2D = 22
+MAXPOOL = 23
+AVGPOOL = 24
+RESHAPE = 25
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,10 @@ class Op:
     code: int
     name: str
     arity: int
-    formula: str  # how the node reads: {a}, {b} are the inputs' names, {c} the constant
+    formula: str  # how the node reads: {a}, {b}, {d} are the inputs' names, {c} the constant
     local: str  # ∂out/∂input as a student writes it; {out} is this node, {a}/{b} its inputs
-    kind: str  # leaf | linear | elementwise | rowwise | reduce | loss
+    kind: str  # leaf | linear | elementwise | rowwise | reduce | loss | image | shape
+    layout: str = ""  # image ops: how the numbers are laid out and the rule element by element
 
 
 OPS: tuple[Op, ...] = (
@@ -80,6 +85,52 @@ OPS: tuple[Op, ...] = (
         "loss",
     ),
     Op(L2, "l2", 1, "{c}·Σ {a}²", "2·{c}·{a}", "reduce"),
+    # Image ops. A batch of images is one row per sample of C·H·W numbers, channel by channel,
+    # each channel row by row: element [c, y, x] of a row sits at (c·H + y)·W + x.
+    Op(
+        CONV2D,
+        "conv2d",
+        3,
+        "{a} ⋆ {b} + {d}",
+        "∂/∂{b}[f,c,u,v] = Σₙᵢⱼ ∂L/∂{out}[n,f,i,j]·{a}[n,c,s·i+u−p,s·j+v−q], "
+        "∂/∂{d}[f] = Σₙᵢⱼ ∂L/∂{out}[n,f,i,j], "
+        "∂/∂{a}[n,c,y,x] = Σ_f,u,v ∂L/∂{out}[n,f,(y−u+p)/s,(x−v+q)/s]·{b}[f,c,u,v]",
+        "image",
+        "x: batch × C·H·W; filters K: F × C·k·k (row f is filter f, as C × k × k); bias: 1 × F; "
+        "out: batch × F·H'·W' with out[n,f,i,j] = bias[f] + Σ_c,u,v K[f,c,u,v]·x[n,c,s·i+u−p,"
+        "s·j+v−q] (x is 0 outside the image; p, q the padding above and left; stride s); "
+        "H' = ⌊(H + padding − k)/s⌋ + 1; valid: no padding, same: H' = ⌈H/s⌉",
+    ),
+    Op(
+        MAXPOOL,
+        "maxpool",
+        1,
+        "maxpool({a})",
+        "1 at each window's first maximum, 0 elsewhere (the gradient goes to the argmax)",
+        "image",
+        "x: batch × C·H·W; out: batch × C·H'·W' with out[n,c,i,j] = max_u,v x[n,c,s·i+u,s·j+v] "
+        "over a k × k window, stride s; H' = ⌊(H − k)/s⌋ + 1",
+    ),
+    Op(
+        AVGPOOL,
+        "avgpool",
+        1,
+        "avgpool({a})",
+        "1/k² for each cell of the window",
+        "image",
+        "x: batch × C·H·W; out: batch × C·H'·W' with out[n,c,i,j] = mean_u,v x[n,c,s·i+u,s·j+v] "
+        "over a k × k window, stride s; H' = ⌊(H − k)/s⌋ + 1",
+    ),
+    Op(
+        RESHAPE,
+        "reshape",
+        1,
+        "{a}",
+        "1 (the same numbers, read with another shape)",
+        "shape",
+        "the same row of numbers, read as an image C × H × W or as a flat vector: "
+        "flattening keeps the order (c, y, x)",
+    ),
 )
 
 BY_NAME: dict[str, Op] = {op.name: op for op in OPS}

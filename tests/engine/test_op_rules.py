@@ -13,12 +13,16 @@ H = 1e-4  # the five-point stencil's truncation (~H⁴) and rounding (~1e-16·|L
 TOLERANCE = 1e-6
 
 
-def _build(op_name, inputs, const):
+def _build(op_name, inputs, const, source_image=None, attrs=None):
+    """out = op(a0, a1, …) on parameters; with `source_image`, a0's rows are read as images of
+    that (C, H, W) shape (through a reshape node) before the op sees them."""
     g = Graph()
     names = []
     for k, arr in enumerate(inputs):
         names.append(g.param(f"a{k}", arr))
-    out = g.op(op_name, *names, name="out", const=const)
+    if source_image is not None:
+        names[0] = g.op("reshape", names[0], name="a0_images", image=source_image)
+    out = g.op(op_name, *names, name="out", const=const, **(attrs or {}))
     rows, cols = g.nodes[out].rows, g.nodes[out].cols
     weights = np.linspace(0.5, 1.5, rows * cols).reshape(rows, cols)  # a non-uniform upstream
     g.const("R", weights)
@@ -38,9 +42,9 @@ def _rel_error(a, n):
     return float(np.max(np.abs(a - n) / scale, initial=0.0))
 
 
-def check_rules(op_name, inputs, const=0.0):
+def check_rules(op_name, inputs, const=0.0, source_image=None, **attrs):
     """Assert the op's VJP and JVP rules match central differences on these inputs."""
-    p = _build(op_name, inputs, const)
+    p = _build(op_name, inputs, const, source_image, attrs)
     _loss(p)
     p.seed()
     p.backward()
@@ -279,6 +283,72 @@ def test_softmax_ce(pair):
 @given(one(), st.floats(0, 2))
 def test_l2(a, c):
     check_rules("l2", [a], const=c)
+
+
+@st.composite
+def conv_case(draw):
+    """Images, filters and bias of a small convolution, with its stride and padding."""
+    rows, c, f = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(2, 6)), draw(st.integers(2, 6))
+    k = draw(st.integers(1, min(h, w, 3)))
+    stride = draw(st.integers(1, 2))
+    padding = draw(st.sampled_from(["valid", "same", 1]))
+    x = draw(matrices(rows, c * h * w))
+    filters = draw(matrices(f, c * k * k))
+    bias = draw(matrices(1, f))
+    return [x, filters, bias], (c, h, w), stride, padding
+
+
+@st.composite
+def pool_case(draw, distinct=False):
+    """Images and a pooling window that fits them; `distinct`: no two values within 0.05
+    (max pooling's argmax must not change under the central difference's shifts)."""
+    rows, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(2, 6)), draw(st.integers(2, 6))
+    size = draw(st.integers(1, min(h, w, 3)))
+    stride = draw(st.integers(1, 3))
+    n = rows * c * h * w
+    if distinct:
+        ranks = np.array(draw(st.permutations(range(n))), dtype=np.float64)
+        x = (ranks * 0.1 - n * 0.05).reshape(rows, c * h * w)
+    else:
+        x = draw(matrices(rows, c * h * w))
+    return x, (c, h, w), size, stride
+
+
+@case("conv2d")
+@EXAMPLES
+@given(conv_case())
+def test_conv2d(drawn):
+    inputs, image, stride, padding = drawn
+    check_rules("conv2d", inputs, source_image=image, stride=stride, padding=padding)
+
+
+@case("maxpool")
+@EXAMPLES
+@given(pool_case(distinct=True))
+def test_maxpool(drawn):
+    x, image, size, stride = drawn
+    check_rules("maxpool", [x], source_image=image, size=size, stride=stride)
+
+
+@case("avgpool")
+@EXAMPLES
+@given(pool_case())
+def test_avgpool(drawn):
+    x, image, size, stride = drawn
+    check_rules("avgpool", [x], source_image=image, size=size, stride=stride)
+
+
+@case("reshape")
+@EXAMPLES
+@given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.booleans())
+def test_reshape(rows, c, h, w, flatten):
+    x = np.linspace(-2.0, 2.0, rows * c * h * w).reshape(rows, c * h * w)
+    if flatten:  # images back to flat rows
+        check_rules("reshape", [x], source_image=(c, h, w), image=None)
+    else:
+        check_rules("reshape", [x], image=(c, h, w))
 
 
 def test_every_op_has_a_case():
