@@ -63,13 +63,15 @@ class Model:
         task: str | None = None,
         dtype="float32",
         capacity: int = DEFAULT_CAPACITY,
+        image: tuple[int, int, int] | None = None,
     ) -> Model:
-        """Build an MLP from (units, activation) layers; weights by hand or from `init`."""
+        """Build a network from (units, activation) layers (or Layer records: conv and
+        pooling layers need `image`, the inputs' (C, H, W)); weights by hand or from `init`."""
         layers = tuple(Layer(*lay) if isinstance(lay, tuple) else lay for lay in layers)
-        start = init_weights(n_inputs, layers, init, init_scale, seed)
+        start = init_weights(n_inputs, layers, init, init_scale, seed, image)
         if weights:
             start.update(weights)
-        graph = build_mlp(n_inputs, layers, loss, start, l2)
+        graph = build_mlp(n_inputs, layers, loss, start, l2, image)
         if task is None:
             task = {"cross_entropy": "multiclass", "mse": "regression", "mae": "regression"}.get(
                 loss, "binary"
@@ -121,14 +123,14 @@ class Model:
                 (self.graph.nodes[i].name, str(self.program.shape(i)), self.program.value(i).size)
                 for i in self.program.param_indices
             ]
-        return summary_rows(self.spec[0], [(lay.units, lay.activation) for lay in self.spec[1]])
+        return summary_rows(self.spec[0], self.spec[1], self.graph.nodes[self.x].image)
 
     def summary(self) -> str:
         if self.spec is None:
             return "\n".join(
                 f"{name}: {shape} {count}" for name, shape, count in self.summary_rows()
             )
-        return summary_text(self.spec[0], self.spec[1])
+        return summary_text(self.spec[0], self.spec[1], self.graph.nodes[self.x].image)
 
     # ------------------------------------------------------------ running
     def _check_x(self, X) -> np.ndarray:

@@ -62,7 +62,10 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threa
     n_in = dataset.n_inputs
     if spec.inputs is not None and spec.inputs != n_in:
         raise GraphError(f"model.inputs: {spec.inputs} does not match the data's {n_in} inputs")
-    layers = tuple(Layer(lay.units, lay.activation) for lay in spec.layers)
+    layers = tuple(
+        Layer(lay.units, lay.activation, lay.kind, lay.kernel, lay.stride, lay.padding, lay.pool)
+        for lay in spec.layers
+    )
     if layers[-1].units != dataset.y_train.shape[1]:
         raise GraphError(
             f"the output layer has {layers[-1].units} units but the data has "
@@ -79,6 +82,7 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threa
     model = Model.from_spec(
         n_in, layers, spec.loss, init=spec.init, init_scale=spec.init_scale, seed=tr.seed,
         l2=spec.l2, weights=given, task=dataset.task, dtype=tr.dtype, capacity=capacity,
+        image=spec.image,
     )  # fmt: skip
     optimizer = Optimizer(model.program, scenario.optimizer.kind, **dict(scenario.optimizer.params))
     trainer = Trainer(

@@ -33,7 +33,7 @@ def info(scenario, as_json):
         n_in = sc.model.inputs or INPUT_SIZES.get(sc.data.kind)
         if n_in is None:
             n_in = sc.data.load().n_inputs
-        rows = summary_rows(n_in, [(lay.units, lay.activation) for lay in sc.model.layers])
+        rows = summary_rows(n_in, sc.model.layers, sc.model.image)
         out.update(
             inputs=n_in,
             layers=[{"layer": r[0], "output_shape": r[1], "params": r[2]} for r in rows],

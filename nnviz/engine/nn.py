@@ -2,6 +2,9 @@
 
 Node names follow the course: x (inputs), y (targets), W1, b1 (first layer), xW1 = x·W1,
 z1 = xW1 + b1 (pre-activation), u1 (hidden activation), …, p (the output), L (the loss).
+A conv layer k has filters W<k> (one row of C·k·k weights per filter) and bias b<k>:
+z<k> = u<k−1> ⋆ W<k> + b<k>, then u<k>; a pooling layer k gives m<k>; the last image node
+is flattened (<name>_flat) before the first dense layer. Layers are numbered in order.
 """
 
 from __future__ import annotations
@@ -12,35 +15,72 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnviz.engine.graph import Graph, GraphError
-from nnviz.engine.spec import ACTIVATIONS, INITIALIZERS, LOSSES, summary_rows
+from nnviz.engine.spec import (
+    ACTIVATIONS,
+    INITIALIZERS,
+    LOSSES,
+    LayerShapeError,
+    plan_layers,
+    summary_rows,
+)
 
 
 @dataclass(frozen=True)
 class Layer:
+    """A dense layer (units, activation); a conv layer (units = filters, kernel, stride,
+    padding, activation); or a pooling layer (kernel = the window, stride, pool max/avg)."""
+
     units: int
     activation: str
+    kind: str = "dense"  # dense | conv | pool
+    kernel: int = 0
+    stride: int = 0  # 0: 1 for conv, the window size for pooling
+    padding: str = "valid"
+    pool: str = "max"
+
+
+def _plan(n_inputs, layers, image):
+    try:
+        return plan_layers(n_inputs, layers, image)
+    except LayerShapeError as exc:
+        raise GraphError(f"layers[{exc.index}]: {exc}") from None
 
 
 def init_weights(
-    n_inputs: int, layers: Sequence[Layer], init: str = "glorot", scale: float = 0.7, seed: int = 0
+    n_inputs: int,
+    layers: Sequence[Layer],
+    init: str = "glorot",
+    scale: float = 0.7,
+    seed: int = 0,
+    image: tuple[int, int, int] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Starting weights, seeded: W_k is (fan_in × units), b_k is (1 × units).
+    """Starting weights, seeded: W_k is (fan_in × units), b_k is (1 × units); a conv layer's
+    W_k is (filters × C·k·k), drawn as its transpose (fan_in × filters) so that the numbers
+    are the reference benchmarks' (peers/common.py init_cnn) for the same seed.
 
     uniform: W and b from U[−scale, scale] (the course's a = 0.7); glorot: W from
     U[±√(6/(fan_in+fan_out))], b = 0; he: W from N(0, 2/fan_in), b = 0; zeros: all 0.
+    A conv layer's fans are C·k·k and filters·k·k (as Keras and PyTorch count them).
     """
     if init not in INITIALIZERS:
         raise GraphError(f"initializer '{init}' is not one of {', '.join(INITIALIZERS)}")
     rng = np.random.default_rng(seed)
     weights = {}
-    fan_in = n_inputs
-    for n, layer in enumerate(layers, start=1):
+    for planned, layer in zip(_plan(n_inputs, layers, image), layers, strict=True):
+        n = planned.index + 1
+        if planned.kind == "pool":
+            continue
+        fan_in = int(np.prod(planned.shape_in))
+        fan_out = layer.units
+        if planned.kind == "conv":
+            fan_in = planned.shape_in[0] * planned.size**2
+            fan_out = layer.units * planned.size**2
         shape = (fan_in, layer.units)
         if init == "uniform":
             w = rng.uniform(-scale, scale, size=shape)
             b = rng.uniform(-scale, scale, size=(1, layer.units))
         elif init == "glorot":
-            limit = np.sqrt(6.0 / (fan_in + layer.units))
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
             w = rng.uniform(-limit, limit, size=shape)
             b = np.zeros((1, layer.units))
         elif init == "he":
@@ -49,9 +89,8 @@ def init_weights(
         else:
             w = np.zeros(shape)
             b = np.zeros((1, layer.units))
-        weights[f"W{n}"] = w
+        weights[f"W{n}"] = np.ascontiguousarray(w.T) if planned.kind == "conv" else w
         weights[f"b{n}"] = b
-        fan_in = layer.units
     return weights
 
 
@@ -61,27 +100,44 @@ def build_mlp(
     loss: str,
     weights: dict[str, np.ndarray],
     l2: float = 0.0,
+    image: tuple[int, int, int] | None = None,
 ) -> Graph:
-    """The graph of an MLP with the given starting weights and loss.
+    """The graph of a network with the given starting weights and loss: dense layers, with
+    conv and pooling layers before them when the inputs are images of shape `image`.
 
     Softmax + cross-entropy and sigmoid + bce_logits use the fused, stable loss on the
     logits; the probabilities are still computed (as p) for reading and predicting.
     """
     layers = [Layer(*lay) if isinstance(lay, tuple) else lay for lay in layers]
     _check_spec(n_inputs, layers, loss)
+    plan = _plan(n_inputs, layers, image)
     g = Graph()
-    x = g.input("x", n_inputs)
+    x = g.input("x", n_inputs, image=image if plan[0].kind != "dense" else None)
     g.nodes[x].role = "x"
     prev = "x"
     last = len(layers)
-    for n, layer in enumerate(layers, start=1):
+    for planned, layer in zip(plan, layers, strict=True):
+        n = planned.index + 1
+        if planned.kind == "pool":
+            prev_name = f"m{n}"
+            op = "maxpool" if layer.pool == "max" else "avgpool"
+            g.op(op, prev, name=prev_name, size=planned.size, stride=planned.stride)
+            prev = prev_name
+            continue
         for name in (f"W{n}", f"b{n}"):
             if name not in weights:
                 raise GraphError(f"node '{name}': no starting value given")
         g.param(f"W{n}", weights[f"W{n}"])
         g.param(f"b{n}", np.asarray(weights[f"b{n}"]).reshape(1, -1))
-        g.op("matmul", prev, f"W{n}", name=f"{prev}W{n}")
-        z = g.op("add", f"{prev}W{n}", f"b{n}", name=f"z{n}")
+        if planned.kind == "conv":
+            z = g.op("conv2d", prev, f"W{n}", f"b{n}", name=f"z{n}", stride=planned.stride,
+                     padding=layer.padding)  # fmt: skip
+        else:
+            if g.nodes[g.find(prev)].image is not None:
+                g.op("reshape", prev, name=f"{prev}_flat", image=None)
+                prev = f"{prev}_flat"
+            g.op("matmul", prev, f"W{n}", name=f"{prev}W{n}")
+            z = g.op("add", f"{prev}W{n}", f"b{n}", name=f"z{n}")
         out_name = "p" if n == last else f"u{n}"
         if n == last and layer.activation == "step":
             out_name = "a"
@@ -99,9 +155,10 @@ def build_mlp(
         data_loss = g.op(loss, out, y, name="J" if l2 else "L")
     total = data_loss
     if l2:
-        for n in range(1, last + 1):
+        weighted = [p.index + 1 for p in plan if p.kind != "pool"]
+        for n in weighted:
             pen = g.op("l2", f"W{n}", name=f"R{n}", const=l2)
-            total = g.op("add", total, pen, name="L" if n == last else f"J{n}")
+            total = g.op("add", total, pen, name="L" if n == weighted[-1] else f"J{n}")
     g.loss = total
     g.nodes[total].role = "loss"
     return g
@@ -113,6 +170,8 @@ def _check_spec(n_inputs: int, layers: Sequence[Layer], loss: str) -> None:
     if not layers:
         raise GraphError("a network needs at least one layer")
     for n, layer in enumerate(layers):
+        if layer.kind == "pool":
+            continue
         if layer.units < 1:
             raise GraphError(f"layers[{n}].units must be at least 1, got {layer.units}")
         if layer.activation not in ACTIVATIONS:
@@ -123,6 +182,8 @@ def _check_spec(n_inputs: int, layers: Sequence[Layer], loss: str) -> None:
     if loss not in LOSSES:
         raise GraphError(f"loss '{loss}' is not one of {', '.join(LOSSES)}")
     out = layers[-1]
+    if out.kind != "dense":
+        raise GraphError(f"layers[{len(layers) - 1}]: the output layer must be a dense layer")
     if loss == "cross_entropy" and (out.activation != "softmax" or out.units < 2):
         raise GraphError("loss cross_entropy needs a softmax output layer of at least 2 units")
     if loss in ("bce", "bce_logits") and out.units != 1:
@@ -131,13 +192,13 @@ def _check_spec(n_inputs: int, layers: Sequence[Layer], loss: str) -> None:
         raise GraphError("loss bce needs a sigmoid output (probabilities)")
 
 
-def summary_text(n_inputs: int, layers: Sequence[Layer]) -> str:
+def summary_text(n_inputs: int, layers: Sequence[Layer], image=None) -> str:
     """The summary as plain text, for notebooks and logs."""
-    rows = summary_rows(n_inputs, [(lay.units, lay.activation) for lay in layers])
+    rows = summary_rows(n_inputs, layers, image)
     width = max(len(r[0]) for r in rows) + 2
-    lines = [f"{'Layer (type)':<{width}}{'Output Shape':<16}{'Param #':>10}", "=" * (width + 26)]
+    lines = [f"{'Layer (type)':<{width}}{'Output Shape':<20}{'Param #':>10}", "=" * (width + 30)]
     for name, shape, count in rows:
-        lines.append(f"{name:<{width}}{shape:<16}{count:>10,}")
-    lines.append("=" * (width + 26))
+        lines.append(f"{name:<{width}}{shape:<20}{count:>10,}")
+    lines.append("=" * (width + 30))
     lines.append(f"Total params: {sum(r[2] for r in rows):,}")
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from nnviz.engine.images import PADDINGS, POOLS
 from nnviz.engine.spec import (
     ACTIVATIONS,
     DTYPES,
@@ -17,6 +18,8 @@ from nnviz.engine.spec import (
     OPTIMIZER_DEFAULTS,
     OPTIMIZERS,
     SCHEDULES,
+    LayerShapeError,
+    plan_layers,
 )
 from nnviz.scenario.checks import Checker, Table, data_error_key, describe, is_number
 from nnviz.scenario.expr import parse_graph
@@ -31,8 +34,12 @@ from nnviz.scenario.records import (
 )
 
 TOP_KEYS = ("name", "description", "data", "model", "graph", "optimizer", "training", "view")
-MODEL_KEYS = ("inputs", "layers", "loss", "init", "init_scale", "l2", "weights")
+MODEL_KEYS = ("inputs", "input_shape", "layers", "loss", "init", "init_scale", "l2", "weights")
 LAYER_KEYS = ("units", "activation")
+CONV_KEYS = ("conv", "kernel", "stride", "padding", "activation")
+POOL_KEYS = ("pool", "size", "stride")
+# (C, H, W) of the data kinds whose rows are images.
+IMAGE_KINDS = {"mnist": (1, 28, 28)}
 TRAINING_KEYS = (
     "epochs",
     "batch_size",
@@ -222,12 +229,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     layer_list = chk.array("model.layers", tbl.raw("layers"))
     if not layer_list:
         chk.fail("model.layers", "a model needs at least one layer")
-    layers = []
-    for i, raw in enumerate(layer_list):
-        layer = chk.table(f"model.layers[{i}]", raw, LAYER_KEYS)
-        units = layer.integer("units", lo=1)
-        activation = layer.choice("activation", ACTIVATIONS)
-        layers.append(LayerSpec(units, activation))
+    layers = [parse_layer(chk, i, raw) for i, raw in enumerate(layer_list)]
     loss = tbl.choice("loss", LOSSES)
     init = tbl.choice("init", INITIALIZERS, MODEL_DEFAULTS["init"])
     init_scale = tbl.number("init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True)
@@ -240,15 +242,82 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
         chk.fail("model.inputs", f"{inputs} does not match the data's {data_inputs} inputs")
     inputs = inputs if inputs is not None else data_inputs
 
+    image = parse_image(chk, tbl, layers, data, inputs)
+    if image is not None:
+        inputs = inputs if inputs is not None else image[0] * image[1] * image[2]
     check_loss(chk, layers, loss)
+    if inputs is not None:
+        try:
+            plan_layers(inputs, layers, image)
+        except LayerShapeError as exc:
+            chk.fail(f"model.layers[{exc.index}]", str(exc))
     weights = ()
     if tbl.has("weights"):
-        weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs)
-    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights)
+        weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs, image)
+    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image)
+
+
+def parse_layer(chk: Checker, i: int, raw: Any) -> LayerSpec:
+    """A dense layer { units, activation }, a conv layer { conv = filters, kernel, stride,
+    padding, activation } or a pooling layer { pool = "max" | "avg", size, stride }."""
+    key = f"model.layers[{i}]"
+    if isinstance(raw, dict) and "conv" in raw:
+        layer = chk.table(key, raw, CONV_KEYS)
+        filters = layer.integer("conv", lo=1)
+        kernel = layer.integer("kernel", lo=1)
+        stride = layer.integer("stride", 1, lo=1)
+        padding = layer.choice("padding", PADDINGS, "valid")
+        activation = layer.choice("activation", ACTIVATIONS)
+        if activation in ("softmax", "step"):
+            chk.fail(f"{key}.activation", f"{activation} is not for conv layers")
+        return LayerSpec(filters, activation, "conv", kernel, stride, padding)
+    if isinstance(raw, dict) and "pool" in raw:
+        layer = chk.table(key, raw, POOL_KEYS)
+        pool = layer.choice("pool", POOLS)
+        size = layer.integer("size", lo=1)
+        stride = layer.integer("stride", size, lo=1)
+        return LayerSpec(0, "identity", "pool", size, stride, "valid", pool)
+    layer = chk.table(key, raw, LAYER_KEYS)
+    return LayerSpec(layer.integer("units", lo=1), layer.choice("activation", ACTIVATIONS))
+
+
+def parse_image(
+    chk: Checker, tbl: Table, layers: list[LayerSpec], data: DataSpec, inputs: int | None
+) -> tuple[int, int, int] | None:
+    """The inputs' (C, H, W) for a network with conv or pooling layers: model.input_shape,
+    else the data kind's (MNIST: 1 × 28 × 28). None for dense-only networks."""
+    first = next((i for i, layer in enumerate(layers) if layer.kind != "dense"), None)
+    image = None
+    if tbl.has("input_shape"):
+        key = tbl.key("input_shape")
+        raw = chk.array(key, tbl.raw("input_shape"))
+        if len(raw) != 3:
+            chk.fail(key, f"expected [channels, height, width], got {len(raw)} numbers")
+        image = tuple(chk.integer(f"{key}[{j}]", d, lo=1) for j, d in enumerate(raw))
+        if inputs is not None and image[0] * image[1] * image[2] != inputs:
+            chk.fail(key, f"{image[0]}×{image[1]}×{image[2]} images do not hold {inputs} inputs")
+    elif first is not None:
+        image = IMAGE_KINDS.get(data.kind)
+        if image is None:
+            chk.fail(
+                f"model.layers[{first}]",
+                f"a {layers[first].kind} layer needs images: give model.input_shape = "
+                "[channels, height, width]",
+            )
+    if first is None:
+        return None
+    for i, layer in enumerate(layers[first:], start=first):
+        if layer.kind != "dense" and any(lay.kind == "dense" for lay in layers[first:i]):
+            chk.fail(f"model.layers[{i}]", f"a {layer.kind} layer cannot follow a dense layer")
+    return image
 
 
 def check_loss(chk: Checker, layers: list[LayerSpec], loss: str) -> None:
     last = len(layers) - 1
+    if layers[-1].kind != "dense":
+        chk.fail(
+            f"model.layers[{last}]", "the output layer must be a dense layer { units, activation }"
+        )
     for i, layer in enumerate(layers[:-1]):
         if layer.activation == "softmax":
             chk.fail(f"model.layers[{i}].activation", "softmax is only for the output layer")
@@ -268,12 +337,18 @@ def check_loss(chk: Checker, layers: list[LayerSpec], loss: str) -> None:
 
 
 def parse_weights(
-    chk: Checker, value: Any, layers: list[LayerSpec], inputs: int | None
+    chk: Checker, value: Any, layers: list[LayerSpec], inputs: int | None, image=None
 ) -> tuple[tuple[tuple[str, np.ndarray], ...], int | None]:
-    names = [f"{p}{k}" for k in range(1, len(layers) + 1) for p in ("W", "b")]
+    names = [
+        f"{p}{k}" for k in range(1, len(layers) + 1) for p in ("W", "b")
+        if layers[k - 1].kind != "pool"
+    ]  # fmt: skip
     tbl = chk.table("model.weights", value, names)
     if inputs is None and "W1" in value:  # the data does not tell: W1 does
         inputs = _matrix(chk, "model.weights.W1", value["W1"]).shape[0]
+    if inputs is None:
+        chk.fail("model.inputs", "missing: the number of inputs is needed to check the weights")
+    shapes = dict(ModelSpec(inputs, tuple(layers), "", "", 0.0, 0.0, (), image).weight_shapes())
     out = []
     for name in names:
         if name not in value:
@@ -281,13 +356,13 @@ def parse_weights(
         key = tbl.key(name)
         raw = value[name]
         array = _matrix(chk, key, raw) if name[0] == "W" else _vector(chk, key, raw)
-        k = int(_SHAPE.fullmatch(name).group(2))
-        units = layers[k - 1].units
-        fan_in = inputs if k == 1 else layers[k - 2].units
-        want = (fan_in, units) if name[0] == "W" else (units,)
+        want = shapes[name]
         if array.shape != want:
             got, need = _shape_text(array.shape), _shape_text(want)
-            what = "(fan_in, units)" if name[0] == "W" else "(units,)"
+            conv = layers[int(_SHAPE.fullmatch(name).group(2)) - 1].kind == "conv"
+            what = (
+                "(units,)" if name[0] == "b" else "(filters, C·k·k)" if conv else "(fan_in, units)"
+            )
             chk.fail(key, f"shape {got} does not match the network's {need} {what}")
         array.flags.writeable = False
         out.append((name, array))

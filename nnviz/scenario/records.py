@@ -15,10 +15,18 @@ if TYPE_CHECKING:  # numpy is imported when a file is validated, not for `nnviz 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One dense layer: ``units`` outputs, then ``activation``."""
+    """One layer. Dense: ``units`` outputs, then ``activation``. Conv (kind "conv"): ``units``
+    filters of ``kernel`` × ``kernel``, ``stride``, ``padding`` (valid, same), then
+    ``activation``. Pooling (kind "pool"): ``pool`` (max, avg) over ``kernel`` × ``kernel``
+    windows, ``stride`` (0: the window size); its units are 0."""
 
     units: int
     activation: str
+    kind: str = "dense"
+    kernel: int = 0
+    stride: int = 0
+    padding: str = "valid"
+    pool: str = "max"
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class ModelSpec:
     init_scale: float
     l2: float
     weights: tuple[tuple[str, np.ndarray], ...] = ()
+    image: tuple[int, int, int] | None = None  # (C, H, W) of the inputs, for conv layers
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ModelSpec):
@@ -57,7 +66,9 @@ class ModelSpec:
         return hash((self._plain(), arrays))
 
     def _plain(self) -> tuple:
-        return (self.inputs, self.layers, self.loss, self.init, self.init_scale, self.l2)
+        return (
+            self.inputs, self.layers, self.loss, self.init, self.init_scale, self.l2, self.image
+        )  # fmt: skip
 
     @property
     def outputs(self) -> int:
@@ -68,14 +79,25 @@ class ModelSpec:
         return dict(self.weights).get(name)
 
     def weight_shapes(self, inputs: int | None = None) -> tuple[tuple[str, tuple[int, ...]], ...]:
-        """(name, shape) of every parameter in order W1, b1, W2, b2, ..."""
+        """(name, shape) of every parameter in order W1, b1, W2, b2, ...: a dense layer's W is
+        (fan_in, units), a conv layer's (filters, C·k·k); pooling layers have none."""
+        from nnviz.engine.spec import plan_layers
+
         fan_in = self.inputs if inputs is None else inputs
         if fan_in is None:
             raise ValueError("the number of inputs is not known before the data is loaded")
         shapes: list[tuple[str, tuple[int, ...]]] = []
-        for k, layer in enumerate(self.layers, start=1):
-            shapes += [(f"W{k}", (fan_in, layer.units)), (f"b{k}", (layer.units,))]
-            fan_in = layer.units
+        for planned, layer in zip(
+            plan_layers(fan_in, self.layers, self.image), self.layers, strict=True
+        ):
+            k = planned.index + 1
+            if planned.kind == "pool":
+                continue
+            if planned.kind == "conv":
+                w = (layer.units, planned.shape_in[0] * planned.size**2)
+            else:
+                w = (math.prod(planned.shape_in), layer.units)
+            shapes += [(f"W{k}", w), (f"b{k}", (layer.units,))]
         return tuple(shapes)
 
     def param_count(self, inputs: int | None = None) -> int:

@@ -193,8 +193,8 @@ INLINE = [
     ),
     (
         HEAD + XOR_MODEL + "description = 'x'\n",
-        "model.description: unknown key; allowed: inputs, layers, loss, init, init_scale, l2, "
-        "weights",
+        "model.description: unknown key; allowed: inputs, input_shape, layers, loss, init, "
+        "init_scale, l2, weights",
     ),
     ('name = "a"\nname = "b"\n', "line 2, column 11: Cannot overwrite a value"),
     (
