@@ -934,55 +934,87 @@ def _pool_parts(m, i, batch):
 
 
 @njit
-def _argmax_in_window(v, base, W, y0, x0, k):
-    """Index of the window's first maximum (row by row): ties go to the first."""
-    best = base + y0 * W + x0
-    top = v[best]
+def _argmax_window(v, e0, W, k):
+    """Index of the first maximum (row by row) of the k × k window whose top left is v[e0].
+
+    Selects, not branches: a branch on the comparison mispredicts half the time on real
+    feature maps (3× slower here). 2 × 2 windows, the common case, are written out."""
+    one = np.uint64(1)
+    if k == 2:
+        e1 = e0 + W
+        best, top = e0, v[e0]
+        x = v[e0 + one]
+        best, top = (e0 + one, x) if x > top else (best, top)
+        x = v[e1]
+        best, top = (e1, x) if x > top else (best, top)
+        x = v[e1 + one]
+        best, top = (e1 + one, x) if x > top else (best, top)
+        return best
+    best = e0
+    top = v[e0]
     for u in range(k):
+        row = e0 + u * W
         for q in range(k):
-            e = base + (y0 + u) * W + x0 + q
-            if v[e] > top:
-                top = v[e]
-                best = e
+            x = v[row + q]
+            later = x > top
+            top = x if later else top
+            best = row + q if later else best
     return best
 
 
 @njit
-def fwd_maxpool(m, c, v, i, batch):
+def _max_window(v, e0, W, k):
+    """The maximum of the k × k window whose top left is v[e0] (the forward pass needs no
+    index: half the work of _argmax_window)."""
+    one = np.uint64(1)
+    if k == 2:
+        e1 = e0 + W
+        return max(max(v[e0], v[e0 + one]), max(v[e1], v[e1 + one]))
+    top = v[e0]
+    for u in range(k):
+        for q in range(k):
+            top = max(top, v[e0 + u * W + q])
+    return top
+
+
+@njit
+def _pool_planes(m, i, batch):
+    """Unsigned geometry of a pooling node: every (image, channel) plane is pooled alike."""
     rows, o, a, oa, C, H, W, Ho, Wo, k, s = _pool_parts(m, i, batch)
-    for n in range(rows):
-        for ch in range(C):
-            base = oa + (n * C + ch) * H * W
-            out = o + (n * C + ch) * Ho * Wo
-            for ii in range(Ho):
-                for jj in range(Wo):
-                    v[out + ii * Wo + jj] = v[_argmax_in_window(v, base, W, ii * s, jj * s, k)]
+    u = np.uint64
+    return a, u(rows * C), u(o), u(oa), u(H * W), u(W), u(Ho), u(Wo), u(k), u(s)
+
+
+@njit
+def fwd_maxpool(m, c, v, i, batch):
+    _, planes, o, oa, area, W, Ho, Wo, k, s = _pool_planes(m, i, batch)
+    for p in range(planes):
+        base, out = oa + p * area, o + p * Ho * Wo
+        for ii in range(Ho):
+            for jj in range(Wo):
+                v[out + ii * Wo + jj] = _max_window(v, base + ii * s * W + jj * s, W, k)
 
 
 @njit
 def vjp_maxpool(m, c, v, g, i, batch):
-    rows, o, a, oa, C, H, W, Ho, Wo, k, s = _pool_parts(m, i, batch)
+    a, planes, o, oa, area, W, Ho, Wo, k, s = _pool_planes(m, i, batch)
     if not m[a, NEEDS_GRAD]:
         return
-    for n in range(rows):
-        for ch in range(C):
-            base = oa + (n * C + ch) * H * W
-            out = o + (n * C + ch) * Ho * Wo
-            for ii in range(Ho):
-                for jj in range(Wo):
-                    g[_argmax_in_window(v, base, W, ii * s, jj * s, k)] += g[out + ii * Wo + jj]
+    for p in range(planes):
+        base, out = oa + p * area, o + p * Ho * Wo
+        for ii in range(Ho):
+            for jj in range(Wo):
+                g[_argmax_window(v, base + ii * s * W + jj * s, W, k)] += g[out + ii * Wo + jj]
 
 
 @njit
 def jvp_maxpool(m, c, v, t, i, batch):
-    rows, o, a, oa, C, H, W, Ho, Wo, k, s = _pool_parts(m, i, batch)
-    for n in range(rows):
-        for ch in range(C):
-            base = oa + (n * C + ch) * H * W
-            out = o + (n * C + ch) * Ho * Wo
-            for ii in range(Ho):
-                for jj in range(Wo):
-                    t[out + ii * Wo + jj] = t[_argmax_in_window(v, base, W, ii * s, jj * s, k)]
+    _, planes, o, oa, area, W, Ho, Wo, k, s = _pool_planes(m, i, batch)
+    for p in range(planes):
+        base, out = oa + p * area, o + p * Ho * Wo
+        for ii in range(Ho):
+            for jj in range(Wo):
+                t[out + ii * Wo + jj] = t[_argmax_window(v, base + ii * s * W + jj * s, W, k)]
 
 
 @njit
