@@ -2,7 +2,7 @@
 """nnviz side by side with the PyTorch-eager and numpy peers, in one run on one machine.
 
 Usage:
-    python benchmarks/compare.py [w1 w2 w3 w4] [--peers-python PY] [--peers-dir DIR]
+    python benchmarks/compare.py [w1 w2 w3 w4 w5] [--peers-python PY] [--peers-dir DIR]
                                  [--fmnist DIR] [--repeats N] [--mnist-epochs N] [--json]
 
 The peers (``bench_torch.py``, ``bench_numpy.py`` from ``../shared/peers`` beside the repo) run
@@ -118,10 +118,21 @@ WORKLOADS = {
             mnist=True,
             check=("test_acc", "test_accuracy", "test accuracy"),
         ),
+        Workload(
+            "w5",
+            "W5 FMNIST conv8@5x5-pool-10, Adam",
+            "s/epoch",
+            False,
+            1.0,
+            "mnist-cnn",
+            ("--lr", "0.001", "--batch-size", "100", "--optimizer", "adam"),
+            mnist=True,
+            check=("test_acc", "test_accuracy", "test accuracy"),
+        ),
     )
 }
 # Steps per epoch that each workload must report (a check that nnviz ran the same work).
-STEPS_PER_EPOCH = {"w1": 1, "w2": 4, "w3": 600, "w4": 469}
+STEPS_PER_EPOCH = {"w1": 1, "w2": 4, "w3": 600, "w4": 469, "w5": 600}
 
 
 class BenchError(RuntimeError):
@@ -407,7 +418,7 @@ def nnviz_figure(w: Workload, res: dict) -> float:
         return float(res["steps_per_s"])
     if w.key == "w2":
         return 1.0 / float(res["s_per_epoch"])
-    # W3/W4: the median of the epochs after the first, as the peers time theirs
+    # W3-W5: the median of the epochs after the first, as the peers time theirs
     timed = res.get("epoch_s", [])[1:]
     return statistics.median(timed) if timed else float(res["s_per_epoch"])
 
@@ -530,7 +541,7 @@ def render(report: dict, rows: list[Row]) -> str:
     m = report["settings"]
     out.append(
         f"nnviz vs peers  ({m['machine']}, {m['cpus']} cpus, {m['threads']} threads; "
-        f"W1/W2 median of {m['repeats']} runs, W3/W4 {m['mnist_epochs']} timed epochs"
+        f"W1/W2 median of {m['repeats']} runs, W3-W5 {m['mnist_epochs']} timed epochs"
         + (
             f"; {m['rounds']} rounds, medians and the median ratio"
             if m.get("rounds", 1) > 1
@@ -631,7 +642,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="Benchmark nnviz side by side with the PyTorch and numpy peers.",
     )
-    p.add_argument("workloads", nargs="*", metavar="wN", help="w1 w2 w3 w4 (default: all)")
+    p.add_argument("workloads", nargs="*", metavar="wN", help="w1 w2 w3 w4 w5 (default: all)")
     p.add_argument(
         "--peers-python",
         default=os.environ.get("NNVIZ_PEERS_PYTHON", str(DEFAULT_PEERS_PYTHON)),
@@ -645,7 +656,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--repeats", type=int, default=5, help="timed runs of W1/W2 per implementation (default 5)"
     )
     p.add_argument(
-        "--mnist-epochs", type=int, default=4, help="timed epochs of W3/W4 (default 4, +1 warm-up)"
+        "--mnist-epochs", type=int, default=4, help="timed epochs of W3-W5 (default 4, +1 warm-up)"
     )
     p.add_argument(
         "--rounds",

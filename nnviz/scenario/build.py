@@ -306,8 +306,8 @@ def parse_image(
             )
     if first is None:
         return None
-    for i, layer in enumerate(layers[first:], start=first):
-        if layer.kind != "dense" and any(lay.kind == "dense" for lay in layers[first:i]):
+    for i, layer in enumerate(layers):
+        if layer.kind != "dense" and any(lay.kind == "dense" for lay in layers[:i]):
             chk.fail(f"model.layers[{i}]", f"a {layer.kind} layer cannot follow a dense layer")
     return image
 

@@ -43,7 +43,7 @@ def test_data_without_a_subcommand_shows_its_commands(invoke):
 def test_complete_scenario_returns_names_with_the_prefix():
     assert complete_scenario(None, None, "x") == ["xor"]
     assert complete_scenario(None, None, "perc") == ["perceptron", "perceptron-step"]
-    assert complete_scenario(None, None, "mnist") == ["mnist", "mnist-relu"]
+    assert complete_scenario(None, None, "mnist") == ["mnist", "mnist-cnn", "mnist-relu"]
     assert complete_scenario(None, None, "") == scenario_names()
     assert complete_scenario(None, None, "zzz") == []
 

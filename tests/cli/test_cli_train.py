@@ -242,8 +242,8 @@ def test_bench_without_a_scenario_runs_the_whole_suite(invoke, tmp_path):
         "and",
         "xor",
     ]
-    mnist = [r for r in results if r["scenario"] in ("mnist", "mnist-relu")]
-    assert len(mnist) == 2 and all(r["samples"] == 64 for r in mnist)  # the --data-dir set
+    mnist = [r for r in results if r["scenario"] in ("mnist", "mnist-cnn", "mnist-relu")]
+    assert len(mnist) == 3 and all(r["samples"] == 64 for r in mnist)  # the --data-dir set
 
 
 def test_bench_table_on_a_narrow_terminal_folds_numbers_instead_of_cutting_them(

@@ -219,6 +219,56 @@ INLINE = [
 ]
 
 
+MNIST_MODEL = "[data]\nkind = 'mnist'\nsource = 'sample'\n[model]\nloss = 'cross_entropy'\n"
+GATE_MODEL = "[data]\nkind = 'gate'\ngate = 'xor'\n[model]\nloss = 'bce'\n"
+CONV4 = "{ conv = 4, kernel = 3, activation = 'relu' }"
+DENSE10 = "{ units = 10, activation = 'softmax' }"
+INLINE += [
+    # conv and pooling layers: the layer, and the shapes that do not fit
+    (
+        MNIST_MODEL + f"layers = [{{ conv = 4, kernel = 30, activation = 'relu' }}, {DENSE10}]",
+        "model.layers[0]: a 30×30 kernel (stride 1, padding valid) does not fit its 1×28×28 input",
+    ),
+    (
+        MNIST_MODEL + "layers = [{ conv = 4, kernel = 5, stride = 5, activation = 'relu' }, "
+        f"{{ pool = 'max', size = 6 }}, {DENSE10}]",
+        "model.layers[1]: a 6×6 window (stride 6) does not fit its 4×5×5 input",
+    ),
+    (
+        MNIST_MODEL + f"layers = [{{ units = 10, activation = 'relu' }}, {CONV4}, {DENSE10}]",
+        "model.layers[1]: a conv layer cannot follow a dense layer",
+    ),
+    (
+        GATE_MODEL + "layers = [{ conv = 2, kernel = 1, activation = 'relu' }, "
+        "{ units = 1, activation = 'sigmoid' }]",
+        "model.layers[0]: a conv layer needs images: give model.input_shape = "
+        "[channels, height, width]",
+    ),
+    (
+        GATE_MODEL + "input_shape = [1, 2, 2]\nlayers = [{ conv = 2, kernel = 1, "
+        "activation = 'relu' }, { units = 1, activation = 'sigmoid' }]",
+        "model.input_shape: 1×2×2 images do not hold 2 inputs",
+    ),
+    (
+        MNIST_MODEL + f"layers = [{CONV4}, {{ pool = 'max', size = 2 }}]",
+        "model.layers[1]: the output layer must be a dense layer { units, activation }",
+    ),
+    (
+        MNIST_MODEL + "layers = [{ conv = 4, kernel = 3, padding = 'full', activation = 'relu' }, "
+        f"{DENSE10}]",
+        "model.layers[0].padding: 'full' is not one of valid, same",
+    ),
+    (
+        MNIST_MODEL + f"layers = [{{ conv = 4, kernal = 3, activation = 'relu' }}, {DENSE10}]",
+        "model.layers[0].kernal: unknown key; did you mean 'kernel'?",
+    ),
+    (
+        MNIST_MODEL + f"layers = [{{ pool = 'min', size = 2 }}, {DENSE10}]",
+        "model.layers[0].pool: 'min' is not one of max, avg",
+    ),
+]
+
+
 @pytest.mark.parametrize(("text", "expected"), INLINE)
 def test_inline_error(text, expected):
     assert _error(lambda: parse_scenario(text, "t.toml")) == "t.toml: " + expected

@@ -24,6 +24,7 @@ SHIPPED = {
     "exercise1",
     "gates",
     "mnist",
+    "mnist-cnn",
     "mnist-relu",
     "moons",
     "perceptron",
