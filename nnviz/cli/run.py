@@ -40,6 +40,12 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
             loaded = loaded.with_overrides(seed=seed)
     except ScenarioError as exc:
         _fail(str(exc))
+    if loaded.model is not None and any(lay.kind != "dense" for lay in loaded.model.layers):
+        # The explorer's MNIST view draws dense layers only so far.
+        _fail(
+            f"{loaded.path.name}: the explorer does not show conv or pooling layers yet; "
+            f"train it headless with `nnviz train {scenario}`"
+        )
 
     # The app opens at once; its loading screen covers importing the engine, building the
     # session and loading (or compiling) the kernels. A session that cannot be built (data
