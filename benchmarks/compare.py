@@ -124,7 +124,7 @@ WORKLOADS = {
             "s/epoch",
             False,
             1.0,
-            "mnist-cnn",
+            str(REPO / "benchmarks" / "w5-cnn.toml"),
             ("--lr", "0.001", "--batch-size", "100", "--optimizer", "adam"),
             mnist=True,
             check=("test_acc", "test_accuracy", "test accuracy"),

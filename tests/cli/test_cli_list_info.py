@@ -35,7 +35,11 @@ def test_list_json_is_one_object_per_line(invoke):
         ("xor", [12, 5], 17),  # 2-4-1: 4(2 + 1) + 1(4 + 1)
         ("mnist", [78_500, 1_010], 79_510),  # 784-100-10
         ("mnist-relu", [401_920, 5_130], 407_050),  # 784-512-10
-        ("mnist-cnn", [208, 0, 0, 11_530], 11_738),  # 8·(5·5 + 1), pool, flatten, 1152·10 + 10
+        (
+            "mnist-cnn",
+            [208, 0, 3_216, 0, 0, 2_570],
+            5_994,
+        ),  # 8·(5·5 + 1), 16·(8·5·5 + 1), 256·10 + 10
     ],
 )
 def test_info_json_parameter_counts(invoke, name, layer_params, total):
@@ -73,11 +77,13 @@ def test_info_mnist_cnn_lists_image_shapes(invoke):
     assert [(layer["layer"], layer["output_shape"]) for layer in out["layers"]] == [
         ("conv2d_1 (relu)", "(None, 8, 24, 24)"),
         ("max_pooling2d_2", "(None, 8, 12, 12)"),
-        ("flatten", "(None, 1152)"),
-        ("dense_3 (softmax)", "(None, 10)"),
+        ("conv2d_3 (relu)", "(None, 16, 8, 8)"),
+        ("max_pooling2d_4", "(None, 16, 4, 4)"),
+        ("flatten", "(None, 256)"),
+        ("dense_5 (softmax)", "(None, 10)"),
     ]
     text = invoke("info", "mnist-cnn").stdout
-    assert "conv2d_1 (relu)" in text and "Total params: 11,738" in text
+    assert "conv2d_3 (relu)" in text and "Total params: 5,994" in text
 
 
 def test_info_chain_shows_the_graph(invoke):
