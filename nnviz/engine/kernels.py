@@ -848,25 +848,43 @@ def _conv_parts(m, i, batch):
 
 # ---------------------------------------------------------------- conv2d: out = x ⋆ K + bias
 # Per image, one GEMM on its patch matrix P (C·k·k × H'·W'): out_n = K·P_n + bias, which is
-# already in the F × H' × W' layout. The patches are built again in the backward pass rather
-# than kept: a batch's patches take k² times the memory of its images.
+# already in the F × H' × W' layout. The bias rides in the GEMM as one more column of K
+# against a row of ones under P: a separate pass to add it (or, backward, to sum the upstream
+# map for it) cost as much as the GEMM, as a sum in order does not vectorise. The patches are
+# built again in the backward pass rather than kept: a batch's patches take k² times the
+# memory of its images.
+@njit
+def _filters_with_bias(v, ok, ob, F, depth):
+    """[K | bias]: F rows of C·k·k weights and the filter's bias."""
+    kb = np.empty(F * (depth + 1), v.dtype)
+    for f in range(F):
+        for e in range(depth):
+            kb[f * (depth + 1) + e] = v[ok + np.uint64(f * depth + e)]
+        kb[f * (depth + 1) + depth] = v[ob + np.uint64(f)]
+    return kb
+
+
+@njit
+def _patches_with_ones(depth, plane, dtype):
+    """Room for a patch matrix and, under it, the row of ones that meets the bias."""
+    patches = np.empty((depth + 1) * plane, dtype)
+    for e in range(plane):
+        patches[depth * plane + e] = 1.0
+    return patches
+
+
 @njit
 def fwd_conv2d(m, c, v, i, batch):
     rows, o, a, kf, bb, C, H, W, F, Ho, Wo = _conv_parts(m, i, batch)
     k, s, pt, pl = _window(m, i)
     oa, ok, ob = _off(m, a), _off(m, kf), _off(m, bb)
     depth, plane = C * k * k, Ho * Wo
-    patches = np.empty(depth * plane, v.dtype)
+    kb = _filters_with_bias(v, ok, ob, F, depth)
+    patches = _patches_with_ones(depth, plane, v.dtype)
     for n in range(rows):
         _im2col(v, int(oa) + n * C * H * W, C, H, W, k, s, pt, pl, Ho, Wo, patches)
-        on = o + np.uint64(n * F * plane)
-        for f in range(F):
-            bias = v[ob + np.uint64(f)]
-            row = on + np.uint64(f * plane)
-            for e in range(np.uint64(plane)):
-                v[row + e] = bias
-        gemm_strided(False, False, F, plane, depth, v, int(ok), depth, patches, 0, plane,
-                     1.0, v, int(on), plane)  # fmt: skip
+        gemm_strided(False, False, F, plane, depth + 1, kb, 0, depth + 1, patches, 0, plane,
+                     0.0, v, int(o) + n * F * plane, plane)  # fmt: skip
 
 
 @njit
@@ -876,24 +894,26 @@ def vjp_conv2d(m, c, v, g, i, batch):
     oa, ok, ob = _off(m, a), _off(m, kf), _off(m, bb)
     depth, plane = C * k * k, Ho * Wo
     need_x, need_k, need_b = m[a, NEEDS_GRAD], m[kf, NEEDS_GRAD], m[bb, NEEDS_GRAD]
-    patches = np.empty(depth * plane if need_k or need_x else 0, v.dtype)
+    patches = _patches_with_ones(depth, plane, v.dtype)
+    # ∂L/∂[K | bias] summed image by image: ∂L/∂out_n · [P_n; 1]ᵀ, whose last column is
+    # Σ_ij ∂L/∂out[n, f, i, j]; each weight's entry is the upstream map ⋅ its patch row
+    dkb = np.zeros(F * (depth + 1), v.dtype)
     for n in range(rows):
         on = int(o) + n * F * plane  # ∂L/∂out of image n: F × H'·W'
-        if need_b:  # ∂L/∂bias[f] += Σ_ij ∂L/∂out[n, f, i, j]
-            for f in range(F):
-                row = np.uint64(on + f * plane)
-                acc = g[row]
-                for e in range(np.uint64(1), np.uint64(plane)):
-                    acc += g[row + e]
-                g[ob + np.uint64(f)] += acc
-        if need_k:  # ∂L/∂K += ∂L/∂out_n · P_nᵀ: each weight, the upstream map ⋅ its patch row
+        if need_k or need_b:
             _im2col(v, int(oa) + n * C * H * W, C, H, W, k, s, pt, pl, Ho, Wo, patches)
-            gemm_strided(False, True, F, depth, plane, g, on, plane, patches, 0, plane,
-                         1.0, g, int(ok), depth)  # fmt: skip
+            gemm_strided(False, True, F, depth + 1, plane, g, on, plane, patches, 0, plane,
+                         1.0, dkb, 0, depth + 1)  # fmt: skip
         if need_x:  # ∂L/∂P_n = Kᵀ · ∂L/∂out_n, added back onto the pixels the patches read
             gemm_strided(True, False, depth, plane, F, v, int(ok), depth, g, on, plane,
                          0.0, patches, 0, plane)  # fmt: skip
             _col2im_add(patches, C, H, W, k, s, pt, pl, Ho, Wo, g, int(oa) + n * C * H * W)
+    for f in range(F):
+        if need_k:
+            for e in range(depth):
+                g[ok + np.uint64(f * depth + e)] += dkb[f * (depth + 1) + e]
+        if need_b:
+            g[ob + np.uint64(f)] += dkb[f * (depth + 1) + depth]
 
 
 @njit
