@@ -131,6 +131,11 @@ WORKLOADS = {
         ),
     )
 }
+# Every side a workload can be measured on; the hand-fused numba loop has W1 and W2 only.
+SIDES = ("torch", "numpy", "numba_fused", "nnviz")
+FUSED_WORKLOADS = ("w1", "w2")
+# The `impl` a peer script writes into its results, when it differs from its file's name.
+PEER_IMPL = {"numba_fused": "numba"}
 # Steps per epoch that each workload must report (a check that nnviz ran the same work).
 STEPS_PER_EPOCH = {"w1": 1, "w2": 4, "w3": 600, "w4": 469, "w5": 600}
 
@@ -144,6 +149,7 @@ class Row:
     workload: Workload
     torch: float | None = None
     numpy: float | None = None
+    numba_fused: float | None = None  # the hand-fused numba loop (W1, W2 only)
     nnviz: float | None = None
     compile_cold_s: float | None = None
     compile_warm_s: float | None = None
@@ -152,7 +158,7 @@ class Row:
     nnviz_runs: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     error: str | None = None
-    # one {"torch": …, "numpy": …, "nnviz": …} per round (--rounds)
+    # one {"torch": …, "numpy": …, "numba_fused": …, "nnviz": …} per round (--rounds)
     rounds: list = field(default_factory=list)
 
     def note_others(self, phase: str, share: float | None) -> None:
@@ -163,11 +169,11 @@ class Row:
             self.others_cpu.setdefault(phase, None)
 
     def end_round(self) -> None:
-        self.rounds.append({"torch": self.torch, "numpy": self.numpy, "nnviz": self.nnviz})
+        self.rounds.append({side: getattr(self, side) for side in SIDES})
 
     def combine_rounds(self) -> None:
         """Each side's figure becomes its median over the rounds."""
-        for side in ("torch", "numpy", "nnviz"):
+        for side in SIDES:
             values = [r[side] for r in self.rounds if r[side] is not None]
             setattr(self, side, statistics.median(values) if values else None)
 
@@ -185,6 +191,18 @@ class Row:
         if self.torch is None or self.nnviz is None or self.torch == 0:
             return None
         return self.nnviz / self.torch
+
+    @property
+    def cost_vs_fused(self) -> float | None:
+        """nnviz's time per step (or epoch) over the hand-fused loop's, median of the rounds."""
+        pairs = [
+            (r["nnviz"], r["numba_fused"]) for r in self.rounds if r["nnviz"] and r["numba_fused"]
+        ]
+        if not pairs:
+            return None
+        if self.workload.higher_is_better:  # a rate: cost is its inverse
+            return statistics.median(fused / mine for mine, fused in pairs)
+        return statistics.median(mine / fused for mine, fused in pairs)
 
     @property
     def passed(self) -> bool | None:
@@ -361,7 +379,7 @@ def peer_results(payload: dict, impl: str) -> dict:
     """Main result per workload key ('w1'..) of one peer, without its one-off DataLoader runs."""
     out = {}
     for r in payload.get("results", []):
-        if r.get("impl") != impl or "DataLoader" in r.get("variant", ""):
+        if r.get("impl") != PEER_IMPL.get(impl, impl) or "DataLoader" in r.get("variant", ""):
             continue
         key = r["workload"].split()[0].lower()
         out.setdefault(key, r)
@@ -565,8 +583,10 @@ def render(report: dict, rows: list[Row]) -> str:
                 w.title,
                 fmt_figure(w.unit, r.torch),
                 fmt_figure(w.unit, r.numpy),
+                fmt_figure(w.unit, r.numba_fused),
                 fmt_figure(w.unit, r.nnviz),
                 fmt_ratio(r.ratio),
+                fmt_ratio(r.cost_vs_fused),
                 target,
                 res,
                 f"{max(busy):.0%}" if busy else "-",
@@ -575,13 +595,18 @@ def render(report: dict, rows: list[Row]) -> str:
         )
     out.append(
         table(
-            ["workload", "torch", "numpy", "nnviz", "nnviz/torch", "target", "result", "others"]
+            ["workload", "torch", "numpy", "fused", "nnviz", "nnviz/torch", "cost/fused"]
+            + ["target", "result", "others"]
             + (["rounds' ratios"] if many_rounds else []),
             body,
-            right={1, 2, 3, 4, 7, 8},
+            right={1, 2, 3, 4, 5, 6, 9, 10},
         )
     )
     out.append("others: most CPU share used by other processes while this workload was measured")
+    out.append(
+        "fused: the hand-fused numba loop (bench_numba_fused.py, W1 and W2); cost/fused: "
+        "nnviz's time per step over its (aim: ≤ 1.5× on W1)"
+    )
 
     check_rows = [
         [
@@ -680,6 +705,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="before each program, wait up to S seconds for other processes to go quiet",
     )
     p.add_argument("--no-numpy", action="store_true", help="skip the numpy peer")
+    p.add_argument(
+        "--no-fused", action="store_true", help="skip the hand-fused numba loop (W1, W2)"
+    )
     p.add_argument("--peers-only", action="store_true", help="run only the peers")
     p.add_argument("--no-wall", action="store_true", help="skip the wall-clock figures")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -759,6 +787,7 @@ def main(argv=None) -> int:
     # ---- each workload: the peers, then nnviz, back to back (so load changes hit all alike)
     peer_env = dict(env, PEERS_REPEATS=str(args.repeats), PEERS_MNIST_EPOCHS=str(args.mnist_epochs))
     impls = ["torch"] + ([] if args.no_numpy else ["numpy"])
+    impls += [] if args.no_fused else ["numba_fused"]
     report["peers_env"] = {}
     wall: dict = {}
     with tempfile.TemporaryDirectory(prefix="nnviz-bench-cache-") as tmp_cache:
@@ -767,8 +796,10 @@ def main(argv=None) -> int:
         nenv = dict(env, NUMBA_CACHE_DIR=cache)
         for row, _ in itertools.product(rows, range(args.rounds)):
             key = row.workload.key
-            row.torch = row.numpy = row.nnviz = None
+            row.torch = row.numpy = row.numba_fused = row.nnviz = None
             for impl in impls:
+                if impl == "numba_fused" and key not in FUSED_WORKLOADS:
+                    continue
                 if args.wait_quiet:
                     wait_quiet(args.wait_quiet)
                 try:
@@ -813,7 +844,9 @@ def main(argv=None) -> int:
             "unit": r.workload.unit,
             "torch": r.torch,
             "numpy": r.numpy,
+            "numba_fused": r.numba_fused,
             "nnviz": r.nnviz,
+            "cost_vs_numba_fused": r.cost_vs_fused,
             "ratio_vs_torch": r.ratio,
             "target": r.workload.target,
             "target_is_minimum": r.workload.higher_is_better,
