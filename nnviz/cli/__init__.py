@@ -70,9 +70,25 @@ def complete_scenario(ctx, param, incomplete):
     return [name for name in scenario_names() if name.startswith(incomplete)]
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def help_when_bare(ctx: click.Context) -> None:
+    """A group called with no command prints its help on stdout and exits 0.
+
+    Click 8.2 made a bare group call a usage error (exit 2); `invoke_without_command=True` with
+    this check in the group's body gives the same help-and-success under every click version.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="nnviz", prog_name="nnviz")
-def cli():
+@click.pass_context
+def cli(ctx):
     """nnviz: watch a neural network learn, one number at a time.
 
     \b
@@ -81,9 +97,10 @@ def cli():
       nnviz train mnist      train headless, fast
       nnviz list             the shipped scenarios
     """
+    help_when_bare(ctx)
 
 
-@click.command("list")
+@click.command("list", short_help="List the shipped scenarios.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_command(as_json):
     """List the shipped scenarios with their descriptions."""

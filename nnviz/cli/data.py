@@ -9,10 +9,16 @@ from pathlib import Path
 
 import click
 
+from nnviz.cli import help_when_bare
 
-@click.group("data")
-def data() -> None:
+
+@click.group(
+    "data", invoke_without_command=True, short_help="The data sets nnviz has, and fetching MNIST."
+)
+@click.pass_context
+def data(ctx: click.Context) -> None:
     """Data sets: the bundled MNIST sample, full MNIST, and where nnviz finds them."""
+    help_when_bare(ctx)
 
 
 def _rich_progress():
@@ -70,7 +76,7 @@ def _plain_progress():
     return update
 
 
-@data.command("fetch")
+@data.command("fetch", short_help="Download a full data set (MNIST, about 11 MB).")
 @click.argument("name", type=click.Choice(["mnist"], case_sensitive=False))
 @click.option(
     "--dest",
@@ -164,7 +170,7 @@ def _show(info: dict) -> None:
     echo(f"Data kinds: {', '.join(info['kinds'])}")
 
 
-@data.command("info")
+@data.command("info", short_help="Which data sets are available, and where.")
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),

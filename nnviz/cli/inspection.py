@@ -14,7 +14,7 @@ def _number_list(arr) -> list:
 
 
 # ================================================================ info
-@click.command()
+@click.command(short_help="The model summary: layers, shapes, parameter counts.")
 @scenario_argument()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 def info(scenario, as_json):
@@ -88,7 +88,7 @@ def _print_info(out: dict) -> None:
 
 
 # ================================================================ check
-@click.command()
+@click.command(short_help="Analytic vs numerical gradient of every parameter.")
 @scenario_argument()
 @click.option("--data-dir", type=click.Path(file_okay=False), envvar="NNVIZ_DATA",
               help="Folder of MNIST-format IDX files.")  # fmt: skip
@@ -134,7 +134,7 @@ def check(scenario, data_dir, seed, elements, as_json):
 
 
 # ================================================================ trace
-@click.command()
+@click.command(short_help="Every value, gradient and update at the given training steps.")
 @scenario_argument()
 @click.option(
     "--steps",

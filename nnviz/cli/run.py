@@ -11,7 +11,7 @@ import click
 from nnviz.cli import complete_scenario, one_line
 
 
-@click.command("run")
+@click.command("run", short_help="Step through backpropagation in the explorer (default xor).")
 @click.argument("scenario", required=False, default="xor", shell_complete=complete_scenario)
 @click.option(
     "--seed", type=click.IntRange(min=0), default=None, help="Training seed (overrides the file's)."

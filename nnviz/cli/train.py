@@ -22,7 +22,7 @@ from nnviz.cli.common import (
 EPOCH_TIMING_MIN_BATCHES = 100
 
 
-@click.command()
+@click.command(short_help="Train a scenario headless; --bench times it.")
 @scenario_argument(required=False)
 @override_options
 @click.option("--bench", is_flag=True, help="Time the run; no SCENARIO: the whole suite.")
