@@ -104,9 +104,13 @@ def cli(ctx):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_command(as_json):
     """List the shipped scenarios with their descriptions."""
-    from nnviz.scenario import list_scenarios
+    from nnviz.scenario import list_scenarios, scenario_dir
 
     rows = list_scenarios()
+    if not rows:
+        raise click.ClickException(
+            f"no shipped scenarios in {scenario_dir()}: nnviz is not fully installed"
+        )
     if as_json:
         for name, description in rows:
             click.echo(json.dumps({"name": name, "description": description}))
