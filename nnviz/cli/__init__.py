@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 
 import click
@@ -101,7 +100,7 @@ def cli(ctx):
 
 
 @click.command("list", short_help="List the shipped scenarios.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines: one scenario event each.")
 def list_command(as_json):
     """List the shipped scenarios with their descriptions."""
     from nnviz.scenario import list_scenarios, scenario_dir
@@ -112,8 +111,10 @@ def list_command(as_json):
             f"no shipped scenarios in {scenario_dir()}: nnviz is not fully installed"
         )
     if as_json:
+        from nnviz.cli.jsonl import emit
+
         for name, description in rows:
-            click.echo(json.dumps({"name": name, "description": description}))
+            emit("scenario", {"name": name, "description": description})
         return
     width = max(len(name) for name, _ in rows)
     for name, description in rows:
