@@ -68,6 +68,7 @@ def test_wheel_carries_the_scenarios_inside_the_package(built):
                   if n.startswith("nnviz/scenarios/")) == SHIPPED  # fmt: skip
     assert not any(n.startswith(("scenarios/", "tests/")) for n in names)
     assert "nnviz/tui/app.tcss" in names and "nnviz/data/mnist_sample.npz" in names
+    assert "nnviz/schema/events.schema.json" in names
     assert "License-Expression: MIT" in meta
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "Classifier: Intended Audience :: Education" in meta
