@@ -64,9 +64,38 @@ def one_line(text: str) -> str:
 
 
 def complete_scenario(ctx, param, incomplete):
+    """Shipped scenario names, then `.toml` files, with the prefix typed; folders too when
+    what is typed looks like a path or names no scenario, to walk down to a file."""
     from nnviz.scenario import scenario_names
 
-    return [name for name in scenario_names() if name.startswith(incomplete)]
+    names = [name for name in scenario_names() if name.startswith(incomplete)]
+    pathlike = incomplete.startswith((".", "~", "/")) or "/" in incomplete
+    return names + toml_paths(incomplete, with_folders=pathlike or not names)
+
+
+def toml_paths(incomplete: str, *, with_folders: bool) -> list[str]:
+    """`.toml` files (and folders, ending in /) whose path starts with `incomplete`."""
+    from pathlib import Path
+
+    cut = incomplete.rfind("/") + 1
+    folder, stem = incomplete[:cut], incomplete[cut:]
+    try:
+        entries = sorted(Path(folder or ".").expanduser().iterdir())
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        if not entry.name.startswith(stem) or (entry.name.startswith(".") and not stem):
+            continue
+        try:
+            if entry.is_dir():
+                if with_folders and entry.name != "__pycache__":
+                    out.append(f"{folder}{entry.name}/")
+            elif entry.suffix == ".toml":
+                out.append(f"{folder}{entry.name}")
+        except OSError:
+            continue
+    return out
 
 
 def help_when_bare(ctx: click.Context) -> None:
