@@ -119,3 +119,19 @@ def test_no_scenarios_found_is_one_line(tmp_path, monkeypatch):
     assert "Traceback" not in result.output
     assert result.output.strip().count("\n") == 0
     assert f"no shipped scenarios in {tmp_path}" in result.output
+
+
+def test_every_dependency_has_the_floor_the_lowest_ci_leg_pins():
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "floors.py")], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    pins = proc.stdout.splitlines()
+    assert len(pins) == len(deps)
+    for dep, pin in zip(deps, pins, strict=True):
+        name, floor = pin.split("==")
+        assert dep.startswith(f"{name}>={floor}"), (dep, pin)
+    assert "textual==5.0" in pins  # Static.update(layout=...) came in 5.0: 1.0 crashes
