@@ -83,7 +83,11 @@ def _expected_shapes(sc, data_dir) -> dict:
         loaded = sc.data.load(data_dir=data_dir)
         first = loaded[0][1] if isinstance(loaded, list) else loaded
         inputs = first.n_inputs
-    return {name: np.zeros(shape) for name, shape in sc.model.weight_shapes(inputs)}
+    # as the engine holds them (what `nnviz train --save` writes): b_k as one row (1, units)
+    return {
+        name: np.zeros(shape if len(shape) == 2 else (1, *shape))
+        for name, shape in sc.model.weight_shapes(inputs)
+    }
 
 
 def _train_command(name, overrides, data_dir, load) -> str:
