@@ -65,6 +65,10 @@ class Adagrad(keras.optimizers.Adagrad):
 }
 
 
+def _uses_ops(plan: Plan) -> bool:
+    return plan.loss == "bce" or plan.optimizer in _CUSTOM
+
+
 def _logits_loss(plan: Plan) -> bool:
     return plan.loss in ("cross_entropy", "bce_logits")
 
@@ -82,7 +86,9 @@ def render(plan: Plan) -> str:
         _fit(plan),
         _evaluate(plan),
     ]
-    return "\n\n\n".join(p.strip("\n") for p in parts if p) + "\n"
+    head = parts[0] + "\n\n" + parts[1]
+    rest = [p.strip("\n") for p in parts[2:] if p]
+    return "\n\n\n".join([head, *rest]) + "\n"
 
 
 def _imports(plan: Plan) -> str:
@@ -94,7 +100,7 @@ def _imports(plan: Plan) -> str:
         "",
         "import keras  # noqa: E402",
         "import numpy as np  # noqa: E402",
-        "from keras import layers, ops  # noqa: E402",
+        f"from keras import {'layers, ops' if _uses_ops(plan) else 'layers'}  # noqa: E402",
         "",
         f'keras.config.set_floatx("{plan.dtype}")  # nnviz trains this scenario in {plan.dtype}',
     ]
@@ -210,7 +216,7 @@ def _compile(plan: Plan) -> str:
         metrics = '["binary_accuracy"]'
     lines += [
         "model.compile(",
-        f"    optimizer=optimizer,",
+        "    optimizer=optimizer,",
         f"    loss={loss},",
         f"    metrics={metrics},",
         ")",
@@ -263,8 +269,13 @@ def _fit(plan: Plan) -> str:
         lines.append(f"    order = {order}")
     lines += [
         "    fit = model.fit(",
-        f"        {rows}, batch_size=BATCH_SIZE, epochs=epoch + 1, initial_epoch=epoch,",
-        f"        shuffle=False, verbose=0{callbacks},",
+        f"        {rows},",
+        "        batch_size=BATCH_SIZE,",
+        "        epochs=epoch + 1,",
+        "        initial_epoch=epoch,",
+        "        shuffle=False,",
+        "        verbose=0,",
+        *(["        callbacks=[schedule],"] if callbacks else []),
         "    )",
         '    history.append(fit.history["loss"][0])',
     ]

@@ -45,7 +45,9 @@ def render(plan: Plan) -> str:
         _fit(plan),
         _evaluate(plan),
     ]
-    return "\n\n\n".join(p.strip("\n") for p in parts if p) + "\n"
+    head = parts[0] + "\n\n" + parts[1] + "\n\n" + parts[2]  # imports: one blank line after
+    rest = [p.strip("\n") for p in parts[3:] if p]
+    return "\n\n\n".join([head, *rest]) + "\n"
 
 
 def _imports(plan: Plan) -> str:
@@ -120,30 +122,22 @@ print(model)"""
 
 def _optimizer(plan: Plan) -> str:
     h = {name: source.hyper(v) for name, v in plan.hyper.items()}
-    wd = h.get("weight_decay", "0.0")
     kind = plan.optimizer
-    if kind == "sgd":
-        call = f"optim.SGD(model.parameters(), lr={h['lr']}, weight_decay={wd})"
-    elif kind in ("momentum", "nesterov"):
-        nesterov = "True" if kind == "nesterov" else "False"
-        call = (
-            f"optim.SGD(model.parameters(), lr={h['lr']}, momentum={h['momentum']}, "
-            f"nesterov={nesterov}, weight_decay={wd})"
-        )
+    args = ["model.parameters()", f"lr={h['lr']}"]
+    if kind in ("momentum", "nesterov"):
+        args += [f"momentum={h['momentum']}", f"nesterov={kind == 'nesterov'}"]
     elif kind == "rmsprop":
-        call = (
-            f"optim.RMSprop(model.parameters(), lr={h['lr']}, alpha={h['alpha']}, "
-            f"eps={h['eps']}, weight_decay={wd})"
-        )
+        args += [f"alpha={h['alpha']}", f"eps={h['eps']}"]
     elif kind == "adam":
-        call = (
-            f"optim.Adam(model.parameters(), lr={h['lr']}, betas=({h['beta1']}, {h['beta2']}), "
-            f"eps={h['eps']}, weight_decay={wd})"
-        )
-    else:  # adagrad
-        call = f"optim.Adagrad(model.parameters(), lr={h['lr']}, eps={h['eps']}, weight_decay={wd})"
-    lines = [f"# Step 2: the optimizer ({kind}, as nnviz's: every hyperparameter written out).",
-             f"optimizer = {call}"]  # fmt: skip
+        args += [f"betas=({h['beta1']}, {h['beta2']})", f"eps={h['eps']}"]
+    elif kind == "adagrad":
+        args += [f"eps={h['eps']}"]
+    args.append(f"weight_decay={h.get('weight_decay', '0.0')}")
+    head = {"rmsprop": "optim.RMSprop", "adam": "optim.Adam", "adagrad": "optim.Adagrad"}
+    lines = [
+        f"# Step 2: the optimizer ({kind}, as nnviz's: every hyperparameter written out).",
+        "optimizer = " + source.call(head.get(kind, "optim.SGD"), args, len("optimizer = ")),
+    ]
     if plan.schedule == "step":
         lines += [
             f"# The learning rate per epoch: {source.schedule_text(plan)}.",
@@ -153,7 +147,8 @@ def _optimizer(plan: Plan) -> str:
     elif plan.schedule == "exponential":
         lines += [
             f"# The learning rate per epoch: {source.schedule_text(plan)}.",
-            f"scheduler = optim.lr_scheduler.ExponentialLR(optimizer, gamma={source.hyper(plan.gamma)})",
+            "scheduler = optim.lr_scheduler.ExponentialLR("
+            f"optimizer, gamma={source.hyper(plan.gamma)})",
         ]
     return "\n".join(lines)
 
@@ -167,10 +162,10 @@ def _loss(plan: Plan) -> str:
             "",
             "",
             "def bce_loss(p, y):",
-            '    """Binary cross-entropy as nnviz computes it: the mean of −(y ln p + (1 − y) ln(1 − p))',
-            "    in float64, with p clamped to [ε, 1 − ε] so that ln never sees 0 and the gradient",
-            "    passing through the clamp unchanged. (nn.BCELoss caps ln at −100 instead: the same",
-            '    numbers while p stays inside.)"""',
+            '    """Binary cross-entropy as nnviz computes it: the mean of',
+            "    −(y ln p + (1 − y) ln(1 − p)) in float64, with p clamped to [ε, 1 − ε] so that ln",
+            "    never sees 0 and the gradient passing through the clamp unchanged. (nn.BCELoss",
+            '    caps ln at −100 instead: the same numbers while p stays inside.)"""',
             "    p = p.double()",
             "    p_safe = p + (p.clamp(BCE_EPS, 1 - BCE_EPS) - p).detach()",
             "    loss = -(y * torch.log(p_safe) + (1 - y) * torch.log(1 - p_safe)).mean()",
@@ -197,7 +192,7 @@ def _loss(plan: Plan) -> str:
             "",
             "",
             "def l2_penalty(model):",
-            '    """nnviz\'s (and the course\'s) L2 term: L2 · ΣW² over the weights, biases excluded."""',
+            '    """nnviz\'s (and the course\'s) L2 term: L2 · ΣW², biases excluded."""',
             f"    return L2 * ({weights})",
             "",
             "",
@@ -241,8 +236,8 @@ def _loader(plan: Plan) -> str:
         "",
         "",
         "class NnvizOrder(Sampler):",
-        '    """A fresh order of the rows every epoch, nnviz\'s: the same mini-batches as nnviz trains',
-        "    on. (To shuffle as any other PyTorch script does, drop the sampler and pass",
+        '    """A fresh order of the rows every epoch, nnviz\'s: the same mini-batches as nnviz',
+        "    trains on. (To shuffle as any other PyTorch script does, drop the sampler and pass",
         '    shuffle=True to the DataLoader.)"""',
         "",
         "    def __init__(self, n, seed):",
@@ -257,7 +252,8 @@ def _loader(plan: Plan) -> str:
         "        return iter(order)",
         "",
         "",
-        "data_loader = DataLoader(dataset, batch_size=BATCH_SIZE, sampler=NnvizOrder(len(dataset), SEED))",
+        "sampler = NnvizOrder(len(dataset), SEED)",
+        "data_loader = DataLoader(dataset, batch_size=BATCH_SIZE, sampler=sampler)",
     ]
     return "\n".join(lines)
 
@@ -267,6 +263,7 @@ def _fit(plan: Plan) -> str:
     report = "Loss: {history[-1]:.6f}"
     if accuracy:
         report += ", Accuracy: {correct / len(dataset):.4f}"
+        report = report.replace("correct / len(dataset)", "accuracy")
     sched = "    scheduler.step()\n" if plan.schedule != "constant" else ""
     line = f'print(f"Epoch [{{epoch + 1}}/{{EPOCHS}}], {report}")'
     every = source.print_every(plan)
@@ -288,7 +285,7 @@ for epoch in range(EPOCHS):
         total += loss.item() * len(inputs)
         correct += count_correct(outputs, labels)
 {sched}    history.append(total / len(dataset))
-{show}"""
+{"    accuracy = correct / len(dataset)" + chr(10) if accuracy else ""}{show}"""
 
 
 def _evaluate(plan: Plan) -> str:

@@ -3,6 +3,8 @@ MNIST loader), the starting weights and nnviz's sample order. Plain numpy in the
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from nnviz.export.plan import EmbeddedData, MnistData, Plan
@@ -21,19 +23,42 @@ def hyper(value: float) -> str:
     return repr(float(value))
 
 
-def array_literal(values: np.ndarray, dtype: str, indent: int) -> str:
-    """Nested lists of numbers, wrapped at WIDTH; a matrix keeps one row per line when it fits."""
+def array_literal(values: np.ndarray, dtype: str, indent: int, around: int = 0) -> str:
+    """Nested lists of numbers, wrapped at WIDTH; a matrix keeps its rows whole when they fit.
+    `around`: the characters on the literal's line besides it (`x = np.array(` ... `)`)."""
     values = np.asarray(values)
     if values.ndim == 1:
-        return _wrap([number(v, dtype) for v in values], indent)
-    rows = ["[" + ", ".join(number(v, dtype) for v in row) + "]" for row in values]
-    return _wrap(rows, indent)
+        return _wrap([number(v, dtype) for v in values], indent, around)
+    rows = [_wrap([number(v, dtype) for v in row], indent + 4) for row in values]
+    if any("\n" in row for row in rows):  # rows longer than a line: one (wrapped) row each
+        pad = " " * (indent + 4)
+        return "[\n" + "".join(f"{pad}{row},\n" for row in rows) + " " * indent + "]"
+    return _wrap(rows, indent, around)
 
 
-def _wrap(items: list[str], indent: int) -> str:
+def comment(text: str, indent: int = 0) -> str:
+    """`text` as # comment lines of at most WIDTH characters."""
+    pad = " " * indent + "# "
+    lines = textwrap.wrap(
+        text, WIDTH, initial_indent=pad, subsequent_indent=pad,
+        break_long_words=False, break_on_hyphens=False,
+    )  # fmt: skip
+    return "\n".join(lines)
+
+
+def call(head: str, args: list[str], indent: int = 0) -> str:
+    """head(a, b, ...) on one line when it fits, else one argument a line (`indent`: the
+    characters before it on its first line)."""
+    one = f"{head}({', '.join(args)})"
+    if indent + len(one) <= WIDTH:
+        return one
+    return f"{head}(\n" + "".join(f"    {a},\n" for a in args) + ")"
+
+
+def _wrap(items: list[str], indent: int, around: int = 0) -> str:
     """[a, b, ...] on one line when it fits, else items packed greedily on lines of WIDTH."""
     text = "[" + ", ".join(items) + "]"
-    if indent + len(text) <= WIDTH:
+    if indent + around + len(text) <= WIDTH:
         return text
     pad = " " * (indent + 4)
     lines, line = [], ""
@@ -59,7 +84,8 @@ def docstring(plan: Plan, recipe: str, run: str) -> str:
         "losses it prints are nnviz's up to float rounding; compare with",
         f"    {plan.command}",
         "",
-        f"Written by `nnviz export {plan.name} --to {plan.target}`. Run it with `{run}`.",
+        f"Written by `nnviz export {plan.name} --to {plan.target}`.",
+        f"Run it with `{run}`.",
         '"""',
     ]
     return "\n".join(lines)
@@ -75,27 +101,32 @@ def data_source(plan: Plan) -> str:
 
 def _embedded_source(data: EmbeddedData) -> str:
     n = data.x_train.shape[0]
-    out = [f"# Step 0: the data, as nnviz makes it ({data.source}; {n} training rows)."]
+    out = [comment(f"Step 0: the data, as nnviz makes it ({data.source}; {n} training rows).")]
     for what in ("x_train", "y_train", "x_test", "y_test"):
         arr = getattr(data, what)
         if arr is None:
             out.append(f"{what} = None")
             continue
-        out.append(f"{what} = np.array({array_literal(arr, 'float32', 0)}, dtype=np.float32)")
+        lead = f"{what} = np.array("
+        literal = array_literal(arr, "float32", 0, len(lead) + len(", dtype=np.float32)"))
+        out.append(f"{lead}{literal}, dtype=np.float32)")
     return "\n".join(out)
 
 
 def _mnist_source(data: MnistData) -> str:
     train = f"the first {data.n_train:,}" if data.limit_train else f"all {data.n_train:,}"
     head = [
-        f"# Step 0: the data: {data.source}, read as nnviz reads it: each image a row of 784",
-        f"# pixels / 255 in float32, each label a one-hot row of 10; {train} training images.",
+        comment(
+            f"Step 0: the data: {data.source}, read as nnviz reads it: each image a row of 784 "
+            f"pixels / 255 in float32, each label a one-hot row of 10; {train} training images."
+        )
     ]
     limit_train = data.limit_train or None
     limit_test = data.limit_test or None
     if data.files is None:
         body = f"""\
-MNIST_SAMPLE = {str(data.sample_path)!r}  # nnviz's bundled sample (uint8 images, labels)
+# nnviz's bundled sample: uint8 images and their labels.
+MNIST_SAMPLE = {str(data.sample_path)!r}
 
 
 def load_mnist():
@@ -128,7 +159,7 @@ def load_mnist():
         for role in ("train_images", "train_labels", "test_images", "test_labels")
     )
 '''
-    tail = f"""
+    tail = """
 
 def pixels(images):
     flat = images.reshape(len(images), -1).astype(np.float32)
@@ -142,10 +173,13 @@ def one_hot(labels):
 
 images_train, labels_train, images_test, labels_test = load_mnist()"""
     if limit_train:
-        tail += f"\nimages_train, labels_train = images_train[:{limit_train}], labels_train[:{limit_train}]"
+        tail += (
+            f"\nimages_train = images_train[:{limit_train}]"
+            f"\nlabels_train = labels_train[:{limit_train}]"
+        )
     if limit_test:
         tail += (
-            f"\nimages_test, labels_test = images_test[:{limit_test}], labels_test[:{limit_test}]"
+            f"\nimages_test = images_test[:{limit_test}]\nlabels_test = labels_test[:{limit_test}]"
         )
     tail += """
 x_train, y_train = pixels(images_train), one_hot(labels_train)
@@ -167,7 +201,7 @@ def start_source(plan: Plan) -> str:
     s = plan.start
     dt = "np.float32" if plan.dtype == "float32" else "np.float64"
     if s.literal is not None:
-        lines = [f"# The starting weights: {s.origin}.", "START = {"]
+        lines = [comment(f"The starting weights: {s.origin}."), "START = {"]
         for name, arr in s.literal.items():
             lines.append(
                 f'    "{name}": np.array({array_literal(arr, plan.dtype, 4)}, dtype={dt}),'
@@ -176,7 +210,7 @@ def start_source(plan: Plan) -> str:
         return "\n".join(lines)
     if s.file is not None:
         return (
-            f"# The starting weights: {s.origin} (nnviz train --save).\n"
+            comment(f"The starting weights: {s.origin} (nnviz train --save).") + "\n"
             f"WEIGHTS = {str(s.file)!r}\n"
             "with np.load(WEIGHTS) as npz:\n"
             f"    START = {{name: npz[name].astype({dt}) for name in npz.files}}\n"
@@ -206,8 +240,10 @@ def start_source(plan: Plan) -> str:
         "zeros": "all zero",
     }[s.init]
     lines = [
-        f"# The starting weights: {s.origin}: {described}, drawn with numpy's",
-        "# default_rng(seed) in the order W1, b1, W2, b2, ... exactly as nnviz draws them.",
+        comment(
+            f"The starting weights: {s.origin}: {described}, drawn with numpy's "
+            "default_rng(seed) in the order W1, b1, W2, b2, ... exactly as nnviz draws them."
+        ),
         "def nnviz_init(sizes, seed):",
         "    rng = np.random.default_rng(seed)",
         "    start = {}",
@@ -221,7 +257,9 @@ def start_source(plan: Plan) -> str:
         f"START = nnviz_init([{sizes}], seed={s.seed})",
     ]
     for name, arr in s.given.items():
-        lines.append(f'START["{name}"] = np.array({array_literal(arr, plan.dtype, 0)}, dtype={dt})')
+        around = len(f'START["{name}"] = np.array(, dtype={dt})')
+        literal = array_literal(arr, plan.dtype, 0, around)
+        lines.append(f'START["{name}"] = np.array({literal}, dtype={dt})')
     return "\n".join(lines)
 
 

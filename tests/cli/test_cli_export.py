@@ -134,7 +134,7 @@ def test_load_takes_a_saved_weights_file(invoke, tmp_path):
     saved = np.load(weights)
     ran = invoke("export", "xor", "--to", "pytorch", "--load", str(weights))
     assert ran.code == 0, ran.stderr
-    assert f"loaded from {weights}" in ran.stdout
+    assert "loaded from" in ran.stdout and str(weights) in ran.stdout
     assert str(np.float32(saved["W1"][0, 0])) in ran.stdout  # the trained weights, not the init
 
 

@@ -85,7 +85,10 @@ name = "case"
 {data}
 
 [model]
-{inputs_line}layers = [{{ units = {width}, activation = "{hidden}" }}, {{ units = {units}, activation = "{out}" }}]
+{inputs_line}layers = [
+    {{ units = {width}, activation = "{hidden}" }},
+    {{ units = {units}, activation = "{out}" }},
+]
 loss = "{loss}"
 init = "glorot"
 l2 = {l2}

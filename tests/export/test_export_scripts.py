@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from export_support import (
     assert_matches,
     export_to,
@@ -43,6 +42,14 @@ def target(request, monkeypatch):
     return request.param
 
 
+def _param_count(namespace: dict, target: str) -> int:
+    """The script's model's parameters, as its library counts them (Keras: its summary's)."""
+    model = namespace["model"]
+    if target == "keras":
+        return model.count_params()
+    return sum(p.numel() for p in model.parameters())
+
+
 def _keras_settings(target: str, settings: str) -> str:
     """Keras's weight decay is decoupled, so its export refuses nnviz's (tested apart)."""
     if target != "keras":
@@ -62,6 +69,7 @@ def test_xor_ten_full_batch_steps_match_nnviz(tmp_path, target):
     ran = run_script(export_to(tmp_path, sc, target))
     ref = nnviz_run(sc)
     assert len(ran["history"]) == 10
+    assert _param_count(ran, target) == sc.model.param_count() == 17
     assert_matches(ran, ref, RTOL)
     assert ran["train_loss"] != pytest.approx(ref.epoch_losses[0], rel=1e-3)  # it did train
 
@@ -71,6 +79,7 @@ def test_circles_one_epoch_of_shuffled_minibatches_matches_nnviz(tmp_path, targe
     ran = run_script(export_to(tmp_path, sc, target))
     ref = nnviz_run(sc)
     assert ref.steps == 4  # 400 rows in batches of 100, in nnviz's order
+    assert _param_count(ran, target) == sc.model.param_count()
     assert_matches(ran, ref, RTOL)
 
 
