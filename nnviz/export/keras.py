@@ -75,7 +75,7 @@ def _logits_loss(plan: Plan) -> bool:
 
 def render(plan: Plan) -> str:
     parts = [
-        source.docstring(plan, "Keras", f"KERAS_BACKEND=torch python {plan.name}.py"),
+        source.docstring(plan, "Keras", "python; it needs Keras 3, torch and numpy"),
         _imports(plan),
         source.data_source(plan),
         _model(plan),
@@ -226,9 +226,11 @@ def _compile(plan: Plan) -> str:
 
 def _fit(plan: Plan) -> str:
     lines = [
-        f"# Step 4: fit the model: {plan.epochs} epochs of mini-batches of {plan.batch_size}, one",
-        "# fit() per epoch over the rows in nnviz's order (its loss is the mean of the epoch's",
-        "# mini-batch losses, before each update, as nnviz's).",
+        source.comment(
+            f"Step 4: fit the model: {source.epochs_text(plan)} of mini-batches of "
+            f"{plan.batch_size}, one fit() per epoch over the rows in nnviz's order (its loss is "
+            "the mean of the epoch's mini-batch losses, before each update, as nnviz's)."
+        ),
         f"EPOCHS = {plan.epochs}",
         f"BATCH_SIZE = {plan.batch_size}",
     ]

@@ -31,7 +31,7 @@ def _logits_loss(plan: Plan) -> bool:
 
 def render(plan: Plan) -> str:
     parts = [
-        source.docstring(plan, "PyTorch", f"python {plan.name}.py"),
+        source.docstring(plan, "PyTorch", "python; it needs torch and numpy"),
         _imports(plan),
         _dtype(plan),
         source.data_source(plan),
@@ -218,7 +218,10 @@ def _correct(plan: Plan) -> str:
 
 def _loader(plan: Plan) -> str:
     lines = [
-        f"# Step 4: fit the model: {plan.epochs} epochs of mini-batches of {plan.batch_size}.",
+        source.comment(
+            f"Step 4: fit the model: {source.epochs_text(plan)} of mini-batches of "
+            f"{plan.batch_size}."
+        ),
         f"EPOCHS = {plan.epochs}",
         f"BATCH_SIZE = {plan.batch_size}",
         "dataset = TensorDataset(X_train, Y_train)",

@@ -84,11 +84,21 @@ def docstring(plan: Plan, recipe: str, run: str) -> str:
         "losses it prints are nnviz's up to float rounding; compare with",
         f"    {plan.command}",
         "",
-        f"Written by `nnviz export {plan.name} --to {plan.target}`.",
-        f"Run it with `{run}`.",
+        f"Written by `{export_command(plan)}`.",
+        f"Run it with {run}.",
         '"""',
     ]
     return "\n".join(lines)
+
+
+def export_command(plan: Plan) -> str:
+    """The `nnviz export` line that writes this script (the train line's overrides kept)."""
+    words = plan.command.split(" ")
+    return " ".join(["nnviz", "export", *words[2:3], "--to", plan.target, *words[3:]])
+
+
+def epochs_text(plan: Plan) -> str:
+    return f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}"
 
 
 # ------------------------------------------------------------------ data
