@@ -52,3 +52,30 @@ def test_a_big_network_draws_its_init_instead_of_listing_it():
     text = export_script(load_scenario("mnist-relu"), "pytorch")
     assert "START = nnviz_init([(784, 512), (512, 10)], seed=0)" in text
     assert len(text) < 20_000
+
+
+def test_writing_a_script_imports_neither_torch_nor_keras():
+    body = (
+        "import sys\n"
+        "from nnviz.export import export_script\n"
+        "from nnviz.scenario import load_scenario\n"
+        "for target in ('pytorch', 'keras'):\n"
+        "    export_script(load_scenario('circles'), target)\n"
+        "top = {m.split('.')[0] for m in sys.modules}\n"
+        "bad = sorted(top & {'torch', 'keras', 'textual', 'rich'})\n"
+        "print('loaded:', bad)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", body], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert "loaded: []" in ran.stdout
+
+
+def test_a_data_set_too_big_to_embed_is_refused():
+    from nnviz.export import ExportError
+
+    sc = load_scenario("sine")
+    big = sc.data.__class__(
+        kind="sine", params=(("n", 30_000), ("n_test", 0)), base_dir=None, source="sine.toml"
+    )
+    with pytest.raises(ExportError, match=r"sine data of 60,000 numbers: a script embeds at most"):
+        export_script(type(sc)(**{**sc.__dict__, "data": big}), "pytorch")
