@@ -56,11 +56,7 @@ def export(scenario, target, load, output, force, epochs, lr, batch_size, optimi
         if Path(output).exists() and not force:
             raise ExportError(f"{output}: already exists (pass --force to replace it)")
     weights = None
-    if load:
-        if sc.model is None:
-            raise click.UsageError(
-                f"--load: scenario '{sc.name}' has no model to load weights into"
-            )
+    if load and sc.model is not None:  # an expression graph is refused by export_script
         weights = load_weights(load, _expected_shapes(sc, data_dir))
     text = export_script(
         sc, target, data_dir=data_dir, weights=weights, weights_path=load,
