@@ -9,6 +9,7 @@ Whether a file is gzipped is decided by its first two bytes, not by its name.
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import BinaryIO
 import numpy as np
 
 from nnviz.data.errors import DataError
+from nnviz.limits import MAX_ARRAY_BYTES, MAX_ROWS, bound, bound_bytes
 
 GZIP_MAGIC = b"\x1f\x8b"
 UBYTE = 0x08
@@ -32,6 +34,8 @@ STANDARD_NAMES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
+# The other spelling some copies use (Kaggle's, for one): a dot before "idx".
+OTHER_NAMES = {role: stem.replace("-idx", ".idx") for role, stem in STANDARD_NAMES.items()}
 
 _CHUNK = 1 << 20
 
@@ -110,7 +114,50 @@ def read_header(path: str | Path) -> tuple[int, tuple[int, ...]]:
     return _guarded(path, go)
 
 
-def _read(path: Path, magic_wanted: int, what: str) -> np.ndarray:
+def _gzip_size(path: Path) -> int | None:
+    """The uncompressed size a gzip file states in its last four bytes (modulo 2³²)."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(2) != GZIP_MAGIC:
+                return None
+            fh.seek(-4, os.SEEK_END)
+            return struct.unpack("<I", fh.read(4))[0]
+    except OSError:
+        return None
+
+
+def _check_size(path: Path, fh: BinaryIO, dims: tuple[int, ...], what: str, itemsize: int):
+    """The number of data bytes the header promises, checked before memory is taken: against
+    nnviz's bounds, and against what the file itself can hold."""
+    count = dims[0] if dims else 0
+    if count == 0:
+        raise DataError(f"{path}: holds no {what} (the header says 0)")
+    bound(count, MAX_ROWS, f"{path}: the number of {what}", DataError)
+    size = int(np.prod(dims, dtype=np.int64))
+    bound_bytes(size * itemsize, MAX_ARRAY_BYTES, f"{path}: the {what} in memory", DataError)
+    header = 4 + 4 * len(dims)
+    stated = _gzip_size(path)
+    if fh is not None and not isinstance(fh, gzip.GzipFile):
+        have = os.fstat(fh.fileno()).st_size - header
+    elif stated is not None:
+        have = (stated - header) % (1 << 32)
+        if have == size % (1 << 32):
+            return size  # as promised (the sizes agree modulo 2³², as gzip states them)
+    else:
+        return size
+    if have < size:
+        raise DataError(
+            f"{path}: truncated: the header promises {size:,} bytes of {what}, the file has "
+            f"{max(have, 0):,}"
+        )
+    if have > size:
+        raise DataError(f"{path}: {have - size:,} bytes after the end of the {what}")
+    return size
+
+
+def _read(path: Path, magic_wanted: int, what: str, pixels: bool = False) -> np.ndarray:
+    """The file's data as uint8 (or, with pixels, as float32 in [0, 1], converted as it is
+    read so that the bytes are never held twice)."""
     fh = _open(path)
     try:
         magic, dims = _read_header(fh, path)
@@ -121,14 +168,19 @@ def _read(path: Path, magic_wanted: int, what: str) -> np.ndarray:
             )
         if what == "images" and tuple(dims[1:]) != (ROWS, COLS):
             raise DataError(f"{path}: images are {dims[1]}x{dims[2]}, expected {ROWS}x{COLS}")
-        size = int(np.prod(dims, dtype=np.int64))
-        out = np.empty(size, dtype=np.uint8)
-        view = memoryview(out)
+        size = _check_size(path, fh, dims, what, 4 if pixels else 1)
+        out = np.empty(size, dtype=np.float32 if pixels else np.uint8)
+        chunk = np.empty(_CHUNK, dtype=np.uint8)
+        view = memoryview(chunk)
         got = 0
         while got < size:
-            n = fh.readinto(view[got : got + _CHUNK])
+            n = fh.readinto(view[: min(_CHUNK, size - got)])
             if not n:
                 break
+            if pixels:
+                np.divide(chunk[:n], np.float32(255.0), out=out[got : got + n])
+            else:
+                out[got : got + n] = chunk[:n]
             got += n
         if got < size:
             raise DataError(
@@ -152,6 +204,14 @@ def read_images(path: str | Path) -> np.ndarray:
     return _guarded(path, lambda: _read(path, IMAGES_MAGIC, "images"))
 
 
+def read_pixels(path: str | Path) -> np.ndarray:
+    """Images as float32 rows in [0, 1], shape (N, 784), from an IDX3 file: pixel / 255
+    (what MNIST trains on; never a uint8 copy of the whole file besides)."""
+    path = Path(path)
+    images = _guarded(path, lambda: _read(path, IMAGES_MAGIC, "images", pixels=True))
+    return images.reshape(images.shape[0], -1)
+
+
 def read_labels(path: str | Path) -> np.ndarray:
     """uint8 labels 0..9, shape (N,), from an IDX1 file (gzipped or raw)."""
     path = Path(path)
@@ -162,9 +222,12 @@ def read_labels(path: str | Path) -> np.ndarray:
     return labels
 
 
-def read_pair(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Images (N, 28, 28) and their labels (N,), checking that the counts agree."""
-    images = read_images(images_path)
+def read_pair(
+    images_path: str | Path, labels_path: str | Path, *, pixels: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 28, 28) and their labels (N,), checking that the counts agree; with pixels,
+    the images as float32 rows (N, 784) of read_pixels."""
+    images = read_pixels(images_path) if pixels else read_images(images_path)
     labels = read_labels(labels_path)
     if images.shape[0] != labels.shape[0]:
         raise DataError(
@@ -172,6 +235,12 @@ def read_pair(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndar
             f"{images.shape[0]:,} images"
         )
     return images, labels
+
+
+def names_for(role: str) -> tuple[str, ...]:
+    """The file names a role may have, in the order they are tried."""
+    stems = dict.fromkeys((STANDARD_NAMES[role], OTHER_NAMES[role]))
+    return tuple(name for stem in stems for name in (stem, stem + ".gz"))
 
 
 def find_file(folder: str | Path, stem: str) -> Path | None:
@@ -184,12 +253,19 @@ def find_file(folder: str | Path, stem: str) -> Path | None:
     return None
 
 
-def find_set(folder: str | Path) -> dict[str, Path] | None:
-    """The four standard files in folder by role (see STANDARD_NAMES); None if one is missing."""
+def find_roles(folder: str | Path) -> dict[str, Path]:
+    """The MNIST files found in folder, by role (any of the names of names_for)."""
+    folder = Path(folder)
     found = {}
-    for role, stem in STANDARD_NAMES.items():
-        path = find_file(folder, stem)
-        if path is None:
-            return None
-        found[role] = path
+    for role in STANDARD_NAMES:
+        for name in names_for(role):
+            if (folder / name).is_file():
+                found[role] = folder / name
+                break
     return found
+
+
+def find_set(folder: str | Path) -> dict[str, Path] | None:
+    """The four files in folder by role (see STANDARD_NAMES); None if one is missing."""
+    found = find_roles(folder)
+    return found if len(found) == len(STANDARD_NAMES) else None
