@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import sys
+import warnings
 
 import click
 
@@ -45,6 +46,9 @@ class LazyGroup(click.Group):
             _say("standard output is closed: nothing could be written")
             sys.exit(1)
         install_signal_handlers()
+        # Values are checked where they enter (files, weights, settings) and the trainer
+        # names a non-finite loss itself: numpy's own warnings would only add noise.
+        warnings.simplefilter("ignore", RuntimeWarning)
         try:
             rv = super().main(args, prog_name or "nnviz", standalone_mode=False, **extra)
             sys.stdout.flush()  # a full disk shows here, not as a traceback at exit

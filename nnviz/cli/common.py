@@ -17,15 +17,20 @@ def scenario_argument(required: bool = True):
 def override_options(fn):
     """--epochs --lr --batch-size --optimizer --seed --dtype --data-dir."""
     from nnviz.engine.spec import DTYPES, OPTIMIZERS
+    from nnviz.limits import MAX_EPOCHS, MAX_ROWS, MAX_SEED
 
     decorators = [
-        click.option("--epochs", type=click.IntRange(min=1), help="Epochs to train."),
+        click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), help="Epochs to train."),
         click.option("--lr", type=click.FloatRange(min=0), help="Learning rate."),
         click.option(
-            "--batch-size", type=click.IntRange(min=0), help="Mini-batch size (0 = full batch)."
+            "--batch-size",
+            type=click.IntRange(0, MAX_ROWS),
+            help="Mini-batch size (0 = full batch).",
         ),
         click.option("--optimizer", type=click.Choice(OPTIMIZERS), help="Optimizer."),
-        click.option("--seed", type=click.IntRange(min=0), help="Seed for init and shuffling."),
+        click.option(
+            "--seed", type=click.IntRange(0, MAX_SEED), help="Seed for init and shuffling."
+        ),
         click.option("--dtype", type=click.Choice(DTYPES), help="Floating-point type."),
         click.option(
             "--data-dir",

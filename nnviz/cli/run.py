@@ -11,12 +11,16 @@ import sys
 import click
 
 from nnviz.cli import complete_scenario, install_signal_handlers, one_line
+from nnviz.limits import MAX_SEED
 
 
 @click.command("run")
 @click.argument("scenario", required=False, default="xor", shell_complete=complete_scenario)
 @click.option(
-    "--seed", type=click.IntRange(min=0), default=None, help="Training seed (overrides the file's)."
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=None,
+    help="Training seed (overrides the file's).",
 )
 @click.option(
     "--ascii",

@@ -56,7 +56,9 @@ def search(data_dir: str | os.PathLike | None = None) -> list[Place]:
 
 def named_folder(data_dir: str | os.PathLike | None = None) -> tuple[str, Path] | None:
     """(origin, folder) of the data folder the user named (--data-dir, else $NNVIZ_DATA)."""
-    if data_dir is not None and str(data_dir) != "":
+    if data_dir is not None:
+        if not str(data_dir).strip():
+            raise DataFolderError("--data-dir: the folder name is empty")
         return "--data-dir", Path(data_dir).expanduser()
     env = os.environ.get(ENV_VAR, "")
     return (ENV_VAR, Path(env).expanduser()) if env else None

@@ -363,12 +363,24 @@ class Program:
         self.tangents[:] = 0
         for i, node in enumerate(self.graph.nodes):
             if node.init is not None:
+                self._check_fits(node.name, node.init)
                 self.value(i)[...] = node.init
+
+    def _check_fits(self, name: str, arr) -> None:
+        """A GraphError naming the node when a value would become infinity in this dtype."""
+        arr = np.asarray(arr)
+        if arr.size and arr.dtype.kind == "f" and arr.dtype.itemsize > self.dtype.itemsize:
+            biggest = float(np.max(np.abs(arr)))
+            limit = float(np.finfo(self.dtype).max)
+            if biggest > limit:  # (NaN compares false: the finiteness checks name those)
+                raise GraphError(f"node '{name}': value {biggest:.3g} is beyond the range of "
+                                 f"{self.dtype} (±{limit:.3g})")  # fmt: skip
 
     def set_params(self, values: dict[str, np.ndarray]) -> None:
         for name, arr in values.items():
             view = self.value(name)
             arr = np.asarray(arr)
+            self._check_fits(name, arr)
             if arr.ndim == 1:
                 arr = arr.reshape(1, -1)
             if arr.shape != view.shape:
