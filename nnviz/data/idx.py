@@ -38,6 +38,7 @@ STANDARD_NAMES = {
 OTHER_NAMES = {role: stem.replace("-idx", ".idx") for role, stem in STANDARD_NAMES.items()}
 
 _CHUNK = 1 << 20
+_GROW_FROM = 1 << 24  # elements held before a gzip stream shows it has more
 
 
 def _open(path: Path) -> BinaryIO:
@@ -114,37 +115,18 @@ def read_header(path: str | Path) -> tuple[int, tuple[int, ...]]:
     return _guarded(path, go)
 
 
-def _gzip_size(path: Path) -> int | None:
-    """The uncompressed size a gzip file states in its last four bytes (modulo 2³²)."""
-    try:
-        with open(path, "rb") as fh:
-            if fh.read(2) != GZIP_MAGIC:
-                return None
-            fh.seek(-4, os.SEEK_END)
-            return struct.unpack("<I", fh.read(4))[0]
-    except OSError:
-        return None
-
-
 def _check_size(path: Path, fh: BinaryIO, dims: tuple[int, ...], what: str, itemsize: int):
     """The number of data bytes the header promises, checked before memory is taken: against
-    nnviz's bounds, and against what the file itself can hold."""
+    nnviz's bounds, and (a plain file) against what the file holds."""
     count = dims[0] if dims else 0
     if count == 0:
         raise DataError(f"{path}: holds no {what} (the header says 0)")
     bound(count, MAX_ROWS, f"{path}: the number of {what}", DataError)
     size = int(np.prod(dims, dtype=np.int64))
     bound_bytes(size * itemsize, MAX_ARRAY_BYTES, f"{path}: the {what} in memory", DataError)
-    header = 4 + 4 * len(dims)
-    stated = _gzip_size(path)
-    if fh is not None and not isinstance(fh, gzip.GzipFile):
-        have = os.fstat(fh.fileno()).st_size - header
-    elif stated is not None:
-        have = (stated - header) % (1 << 32)
-        if have == size % (1 << 32):
-            return size  # as promised (the sizes agree modulo 2³², as gzip states them)
-    else:
-        return size
+    if isinstance(fh, gzip.GzipFile):
+        return size  # known only by reading: the array grows as the data arrive (see _read)
+    have = os.fstat(fh.fileno()).st_size - (4 + 4 * len(dims))
     if have < size:
         raise DataError(
             f"{path}: truncated: the header promises {size:,} bytes of {what}, the file has "
@@ -169,7 +151,10 @@ def _read(path: Path, magic_wanted: int, what: str, pixels: bool = False) -> np.
         if what == "images" and tuple(dims[1:]) != (ROWS, COLS):
             raise DataError(f"{path}: images are {dims[1]}x{dims[2]}, expected {ROWS}x{COLS}")
         size = _check_size(path, fh, dims, what, 4 if pixels else 1)
-        out = np.empty(size, dtype=np.float32 if pixels else np.uint8)
+        # A gzip stream's length is known only at its end: start small and grow as the data
+        # arrive (in place, by realloc), so a header that lies takes no memory up front.
+        held = size if not isinstance(fh, gzip.GzipFile) else min(size, _GROW_FROM)
+        out = np.empty(held, dtype=np.float32 if pixels else np.uint8)
         chunk = np.empty(_CHUNK, dtype=np.uint8)
         view = memoryview(chunk)
         got = 0
@@ -177,6 +162,9 @@ def _read(path: Path, magic_wanted: int, what: str, pixels: bool = False) -> np.
             n = fh.readinto(view[: min(_CHUNK, size - got)])
             if not n:
                 break
+            if got + n > held:
+                held = min(size, max(2 * held, got + n))
+                out.resize(held, refcheck=False)
             if pixels:
                 np.divide(chunk[:n], np.float32(255.0), out=out[got : got + n])
             else:
