@@ -203,6 +203,36 @@ def njit(fn):
     return dispatcher
 
 
+def _cython_blas():
+    """scipy.linalg.cython_blas, loaded without running scipy.linalg's package __init__
+    (which imports all of scipy.linalg: 11 MB of memory the engine never uses)."""
+    import importlib.util
+
+    name = "scipy.linalg.cython_blas"
+    if name in sys.modules:
+        return sys.modules[name]
+    linalg = Path(importlib.util.find_spec("scipy").origin).parent / "linalg"
+    for path in sorted(linalg.glob("cython_blas*")):
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is not None and spec.loader is not None and path.suffix in (".so", ".pyd"):
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    return importlib.import_module(name)  # an unusual layout: the ordinary import
+
+
+def _blas_address(function: str) -> int:
+    """The address of a BLAS function that scipy exports to Cython (as a PyCapsule)."""
+    import ctypes
+
+    capsule = _cython_blas().__pyx_capi__[function]
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    return get_pointer(capsule, get_name(capsule))
+
+
 if JIT_DISABLED:
 
     def _rows(buf, off, rows, cols, ld):
@@ -242,13 +272,12 @@ else:
     from llvmlite import ir as _ir
     from numba import types as _types
     from numba.core import cgutils as _cgutils
-    from numba.extending import get_cython_function_address as _cython_address
     from numba.extending import intrinsic as _intrinsic
 
     # The symbols are resolved by name when cached machine code is linked, so this stays
     # cacheable (a ctypes pointer baked into the code would not be).
     for _name in ("sgemm", "dgemm"):
-        _llvm.add_symbol(f"nnviz_{_name}", _cython_address("scipy.linalg.cython_blas", _name))
+        _llvm.add_symbol(f"nnviz_{_name}", _blas_address(_name))
     _sig = _types.void(*([_types.intp] * 13))
     _sgemm = _types.ExternalFunction("nnviz_sgemm", _sig)
     _dgemm = _types.ExternalFunction("nnviz_dgemm", _sig)
