@@ -155,6 +155,7 @@ def test_divergence_stops_and_names_the_node():
     assert not any(isinstance(e, Finished) for e in events)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point (JIT off)
 def test_a_non_finite_start_is_not_blamed_on_an_update():
     """At step 1 no update has run: the message names the starting value, not the rate."""
     m = Model.from_spec(2, [(4, "relu"), (1, "identity")], "mse", capacity=4)
