@@ -45,3 +45,11 @@ def test_bounds_name_the_value_and_the_limit():
         bound(6, 5, "rows")
     with pytest.raises(InputError, match=r"x\.npz is 2,147,483,648 bytes, .* limit of 1 GiB"):
         bound_bytes(2 << 30, 1 << 30, "x.npz")
+
+
+def test_a_network_too_big_for_memory_is_refused_before_allocation():
+    from nnviz.engine.graph import GraphError
+    from nnviz.model import Model
+
+    with pytest.raises(GraphError, match=r"values for 10,000 rows take .* limit of 1 GiB"):
+        Model.from_spec(2, [(60_000, "relu"), (1, "sigmoid")], "bce", capacity=10_000)

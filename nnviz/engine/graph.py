@@ -16,6 +16,7 @@ import numpy as np
 from nnviz.engine import blas, interp, ops, team
 from nnviz.engine import kernels as k
 from nnviz.errors import InputError
+from nnviz.limits import MAX_BUFFER_BYTES, size_text
 
 BATCH = None  # a node's row count when it has one row per sample
 
@@ -277,6 +278,13 @@ def compile(graph: Graph, dtype=np.float32, capacity: int = 1, *, through_step=F
         if node.op == ops.BCE and node.const == 0.0:
             # Keep ln(p) finite: clamp p to [eps, 1 − eps] at the dtype's resolution.
             consts[i] = 1e-7 if dtype == np.float32 else 1e-12
+    nbytes = offset * np.dtype(dtype).itemsize
+    if nbytes > MAX_BUFFER_BYTES:  # checked before the buffers are allocated
+        raise GraphError(
+            f"the network's values for {capacity:,} rows take {nbytes:,} bytes, more than "
+            f"nnviz's limit of {size_text(MAX_BUFFER_BYTES)} (try a smaller batch size or "
+            "fewer units)"
+        )
     program = Program(graph, dtype, capacity, meta, consts, offset, n_param)
     program.reset_values()
     return program
