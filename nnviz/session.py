@@ -16,6 +16,9 @@ from nnviz.engine.optim import Optimizer
 from nnviz.model import DEFAULT_CAPACITY, Model
 from nnviz.train import Trainer
 
+# Values an evaluation chunk holds at most (4 MiB of float32): 1,024 rows of a small network.
+EVAL_CHUNK_VALUES = 1 << 20
+
 # scenario graph ops → engine ops (same names but for the constants handled apart)
 _GRAPH_OPS = {"add", "sub", "mul", "scale", "sigmoid", "tanh", "relu", "identity"}
 
@@ -75,7 +78,11 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threa
         given.update(weights)
     n_rows = dataset.x_train.shape[0]
     batch = tr.batch_size or n_rows
-    capacity = max(min(batch, n_rows), min(DEFAULT_CAPACITY, max(n_rows, 1)))
+    # Rows the buffers hold: a batch, and evaluation chunks of up to DEFAULT_CAPACITY rows,
+    # fewer for a wide network (memory every evaluation writes; MNIST's 784 inputs).
+    width = n_in + sum(lay.units for lay in spec.layers) * 3 + 4 * dataset.y_train.shape[1]
+    chunk = max(64, min(DEFAULT_CAPACITY, EVAL_CHUNK_VALUES // width))
+    capacity = max(min(batch, n_rows), min(chunk, max(n_rows, 1)))
     model = Model.from_spec(
         n_in, layers, spec.loss, init=spec.init, init_scale=spec.init_scale, seed=tr.seed,
         l2=spec.l2, weights=given, task=dataset.task, dtype=tr.dtype, capacity=capacity,

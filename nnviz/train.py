@@ -16,6 +16,7 @@ import numpy as np
 from nnviz.engine import helper, loop
 from nnviz.engine.graph import GraphError
 from nnviz.engine.optim import Optimizer
+from nnviz.limits import MAX_EPOCHS, MAX_SEED, bound
 from nnviz.model import Model
 
 SCHEDULE_CODES = {
@@ -163,6 +164,8 @@ class Trainer:
         passes 1 to keep a core). The numbers are the same, bit for bit, either way."""
         if epochs < 1:
             raise GraphError(f"epochs must be at least 1, got {epochs}")
+        bound(epochs, MAX_EPOCHS, "epochs", GraphError)
+        bound(seed, MAX_SEED, "seed", GraphError)
         if batch_size < 0:
             raise GraphError(f"batch size must be 0 (full batch) or more, got {batch_size}")
         if schedule not in SCHEDULE_CODES:
@@ -237,7 +240,10 @@ class Trainer:
             )  # fmt: skip
 
     def _chunk(self, max_steps: int, stop_epoch: int, paired: bool):
-        span = stop_epoch - self.epoch + 1
+        # Per-epoch sums for the epochs this chunk can reach, not for every epoch to come:
+        # the records grow as training goes (epochs = 10**15 takes no memory up front).
+        reach = (self.batch_index + max(max_steps, 1) - 1) // self.batches_per_epoch + 1
+        span = min(stop_epoch - self.epoch, reach) + 1
         sums = np.zeros(span, np.float64)
         correct = np.zeros(span, np.int64)
         seen = np.zeros(span, np.int64)
@@ -354,16 +360,18 @@ class Trainer:
         p = self.model.program
         i = p.first_nonfinite()
         name = p.name(i) if i is not None else p.name(self.model.loss)
-        kind = (
-            "a parameter, made non-finite by the previous update"
-            if (i is not None and p.graph.nodes[i].is_param)
-            else "computed in this forward pass"
-        )
+        is_param = i is not None and p.graph.nodes[i].is_param
         step = self.steps + 1
+        if step == 1:  # no update has run: the starting values or the data are the cause
+            kind = "its starting value" if is_param else "computed in the first forward pass"
+            hint = "check the starting weights, init_scale and the data's range"
+        else:
+            kind = ("a parameter, made non-finite by the previous update" if is_param
+                    else "computed in this forward pass")  # fmt: skip
+            hint = "try a smaller learning rate"
         msg = (
             f"training stopped at step {step} (epoch {self.epoch + 1}): the loss became NaN "
-            f"or infinite; the first non-finite value is in node '{name}' ({kind}); "
-            f"try a smaller learning rate"
+            f"or infinite; the first non-finite value is in node '{name}' ({kind}); {hint}"
         )
         return Diverged(self.epoch + 1, step, name, msg)
 

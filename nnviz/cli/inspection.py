@@ -61,10 +61,14 @@ def _plain(value):
 
 def _print_info(out: dict) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    from nnviz.text import printable
+
     console = Console()
-    console.print(f"[bold]{out['name']}[/bold]: {out['description']}")
+    name, description = (escape(printable(out[k], one_line=True)) for k in ("name", "description"))
+    console.print(f"[bold]{name}[/bold]: {description}")
     if "graph" in out:
         console.print("inputs: " + ", ".join(f"{k} = {v:g}" for k, v in out["inputs"].items()))
         for line in out["graph"]:

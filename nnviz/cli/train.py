@@ -9,11 +9,8 @@ import time
 import click
 
 from nnviz.cli.common import (
-    check_save_path,
-    load_weights,
     load_with_overrides,
     override_options,
-    save_weights,
     scenario_argument,
 )
 from nnviz.cli.jsonl import emit
@@ -56,10 +53,12 @@ def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, be
     if scenario is None:
         if not bench:
             raise click.UsageError("missing SCENARIO (or --bench alone for the benchmark suite)")
-        if save or load:
+        if save is not None or load is not None:
             raise click.UsageError("--save and --load need a SCENARIO")
         return run_suite(overrides, data_dir, as_json, quiet, threads)
-    if save:
+    if save is not None:
+        from nnviz.weights import check_save_path
+
         check_save_path(save)  # before training, not after it
     sc = load_with_overrides(scenario, **overrides)
     if sc.model is None:
@@ -89,7 +88,9 @@ def train_scenario(sc, data_dir, *, bench=False, as_json=False, quiet=False, sav
         if which:
             session = build(sc, data_dir=data_dir, which=which, chunk_seconds=chunk_s,
                             threads=threads)  # fmt: skip
-        if load:
+        if load is not None:
+            from nnviz.weights import load_weights
+
             session.model.set_params(load_weights(load, session.model.params()))
         path = None
         if save:
@@ -177,6 +178,8 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
         starts = [0.0, *epoch_ends[:-1]]
         result["epoch_s"] = [round(b - a, 6) for a, b in zip(starts, epoch_ends, strict=True)]
     if save_path:
+        from nnviz.weights import save_weights
+
         save_weights(save_path, session.model.params())
         result["saved"] = str(save_path)
     if as_json:
@@ -190,6 +193,7 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
     result = {
         "scenario": sc.name,
         **({"data": session.label} if len(session.datasets) > 1 else {}),
+        "data_source": session.dataset.source,  # which data set: file, folder, sample
         "epochs": fin.epochs,
         "steps": fin.steps,
         "samples": fin.epochs * trainer.X.shape[0],
@@ -222,6 +226,12 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
 def print_results(results: list[dict], bench: bool) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from nnviz.text import printable
+
+    def plain(text) -> Text:  # text from files: no markup, no control characters
+        return Text(printable(text, one_line=True))
 
     console = Console()
     if not console.is_terminal:  # a pipe or a file has no screen to fit: never cut a number
@@ -237,16 +247,24 @@ def print_results(results: list[dict], bench: bool) -> None:
         table.add_column(col.replace("_", " "), justify=justify, overflow="fold")
     for r in results:
         name = r["scenario"] + (f" ({r['data']})" if len(results) > 1 and r.get("data") else "")
-        table.add_row(name, *(_fmt(r.get(col)) for col in columns[1:]))
+        table.add_row(plain(name), *(_fmt(r.get(col)) for col in columns[1:]))
     console.print(table)
+    sources = {}  # source → the scenarios trained on it, in order
+    for r in results:
+        if r.get("data_source"):
+            sources.setdefault(r["data_source"], []).append(r["scenario"])
+    for source, names in sources.items():
+        which = "" if len(sources) == 1 else f"{', '.join(dict.fromkeys(names))}: "
+        console.print(plain(f"{which}trained on {source}"))
     for r in results:
         if r.get("optimizer") == "perceptron":
             where = r.get("data") or r["scenario"]
             if r.get("converged_epoch"):
-                console.print(f"{where}: the perceptron rule converged in epoch "
-                              f"{r['converged_epoch']} (no errors in a whole epoch)")  # fmt: skip
+                epoch = r["converged_epoch"]
+                console.print(plain(f"{where}: the perceptron rule converged in epoch {epoch} "
+                                    f"(no errors in a whole epoch)"))  # fmt: skip
             else:
-                console.print(f"{where}: {r['note']}")
+                console.print(plain(f"{where}: {r['note']}"))
 
 
 def _fmt(x) -> str:

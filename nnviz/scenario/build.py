@@ -18,6 +18,7 @@ from nnviz.engine.spec import (
     OPTIMIZERS,
     SCHEDULES,
 )
+from nnviz.limits import MAX_EPOCHS, MAX_PARAMS, MAX_ROWS, MAX_SEED, MAX_UNITS
 from nnviz.scenario.checks import Checker, Table, data_error_key, describe, is_number
 from nnviz.scenario.expr import parse_graph
 from nnviz.scenario.records import (
@@ -29,6 +30,7 @@ from nnviz.scenario.records import (
     TrainingSpec,
     ViewSpec,
 )
+from nnviz.text import printable
 
 TOP_KEYS = ("name", "description", "data", "model", "graph", "optimizer", "training", "view")
 MODEL_KEYS = ("inputs", "layers", "loss", "init", "init_scale", "l2", "weights")
@@ -48,6 +50,7 @@ TRAINING_KEYS = (
 )
 VIEW_KEYS = ("x_range", "y_range", "truth_table")
 
+MAX_INIT_SCALE = 1e6
 MODEL_DEFAULTS = {"init": "glorot", "init_scale": 0.7, "l2": 0.0}
 TRAINING_DEFAULTS = {
     "epochs": 100,
@@ -87,6 +90,9 @@ def build(doc: dict[str, Any], path: Path, file: str) -> Scenario:
     description = top.string("description", "")
     if "\n" in description.strip():
         chk.fail("description", "must be one line")
+    for key, text in (("name", name), ("description", description.strip())):
+        if printable(text) != text:  # escape codes would retitle or clear the terminal
+            chk.fail(key, f"holds control characters: {printable(text)}")
 
     has_model, has_graph = top.has("model"), top.has("graph")
     if has_model and has_graph:
@@ -106,6 +112,7 @@ def build(doc: dict[str, Any], path: Path, file: str) -> Scenario:
     view = parse_view(chk, top.raw("view", {}))
     if model is not None:
         check_model_optimizer(chk, model, optimizer)
+        check_weights_fit(chk, model, training.dtype)
     return Scenario(
         name=name,
         description=description.strip(),
@@ -221,20 +228,24 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     from nnviz.data import INPUT_SIZES
 
     tbl = chk.table("model", value, MODEL_KEYS)
-    inputs = tbl.integer("inputs", None, lo=1)
+    inputs = tbl.integer("inputs", None, lo=1, hi=MAX_UNITS)
     layer_list = chk.array("model.layers", tbl.raw("layers"))
     if not layer_list:
         chk.fail("model.layers", "a model needs at least one layer")
     layers = []
     for i, raw in enumerate(layer_list):
         layer = chk.table(f"model.layers[{i}]", raw, LAYER_KEYS)
-        units = layer.integer("units", lo=1)
+        units = layer.integer("units", lo=1, hi=MAX_UNITS)
         activation = layer.choice("activation", (*ACTIVATIONS, *ACTIVATION_ALIASES))
         activation = ACTIVATION_ALIASES.get(activation, activation)
         layers.append(LayerSpec(units, activation))
     loss = tbl.choice("loss", LOSSES)
     init = tbl.choice("init", INITIALIZERS, MODEL_DEFAULTS["init"])
-    init_scale = tbl.number("init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True)
+    # U[-scale, scale] starting weights: beyond this no dtype trains (the first products
+    # overflow float32), and rng.uniform itself fails near 1e308
+    init_scale = tbl.number(
+        "init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True, hi=MAX_INIT_SCALE
+    )
     l2 = tbl.number("l2", MODEL_DEFAULTS["l2"], lo=0.0)
 
     data_inputs = INPUT_SIZES.get(data.kind)
@@ -245,10 +256,21 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     inputs = inputs if inputs is not None else data_inputs
 
     check_loss(chk, layers, loss)
+    _check_param_count(chk, inputs, layers)
     weights = ()
     if tbl.has("weights"):
         weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs)
     return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights)
+
+
+def _check_param_count(chk: Checker, inputs: int | None, layers: list[LayerSpec]) -> None:
+    fan_in, count = inputs or 1, 0
+    for layer in layers:
+        count += (fan_in + 1) * layer.units
+        fan_in = layer.units
+    if count > MAX_PARAMS:
+        chk.fail("model.layers", f"{count:,} weights and biases, more than nnviz's limit of "
+                                 f"{MAX_PARAMS:,}")  # fmt: skip
 
 
 def check_loss(chk: Checker, layers: list[LayerSpec], loss: str) -> None:
@@ -345,12 +367,12 @@ def parse_training(chk: Checker, value: Any) -> TrainingSpec:
     tbl = chk.table("training", value, TRAINING_KEYS)
     d = TRAINING_DEFAULTS
     return TrainingSpec(
-        epochs=tbl.integer("epochs", d["epochs"], lo=1),
-        batch_size=tbl.integer("batch_size", d["batch_size"], lo=0),
-        seed=tbl.integer("seed", d["seed"], lo=0),
+        epochs=tbl.integer("epochs", d["epochs"], lo=1, hi=MAX_EPOCHS),
+        batch_size=tbl.integer("batch_size", d["batch_size"], lo=0, hi=MAX_ROWS),
+        seed=tbl.integer("seed", d["seed"], lo=0, hi=MAX_SEED),
         dtype=tbl.choice("dtype", DTYPES, d["dtype"]),
         schedule=tbl.choice("schedule", SCHEDULES, d["schedule"]),
-        schedule_step=tbl.integer("schedule_step", d["schedule_step"], lo=1),
+        schedule_step=tbl.integer("schedule_step", d["schedule_step"], lo=1, hi=MAX_EPOCHS),
         gamma=tbl.number("gamma", d["gamma"], lo=0.0, lo_open=True, hi=1.0),
         shuffle=tbl.boolean("shuffle", d["shuffle"]),
     )
@@ -392,6 +414,16 @@ def check_model_optimizer(chk: Checker, model: ModelSpec, optimizer: OptimizerSp
         )
 
 
+def check_weights_fit(chk: Checker, model: ModelSpec, dtype: str) -> None:
+    """Explicit weights must fit the training dtype (1e300 is a float64, not a float32)."""
+    limit = float(np.finfo(np.dtype(dtype)).max)
+    for name, array in model.weights:
+        biggest = float(np.max(np.abs(array))) if array.size else 0.0
+        if biggest > limit:
+            chk.fail(f"model.weights.{name}", f"value {biggest:.3g} is beyond the range of "
+                                              f"{dtype} (±{limit:.3g})")  # fmt: skip
+
+
 def apply_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     """``scenario`` with training settings replaced, validated as in a file."""
     chk = Checker(scenario.path.name)
@@ -412,4 +444,5 @@ def apply_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     new_training = parse_training(chk, training)
     if scenario.model is not None:
         check_model_optimizer(chk, scenario.model, optimizer)
+        check_weights_fit(chk, scenario.model, new_training.dtype)
     return dataclasses.replace(scenario, optimizer=optimizer, training=new_training)

@@ -134,6 +134,7 @@ class DataSpec:
         A DataError becomes a ScenarioError naming this file and the data param.
         """
         from nnviz import data
+        from nnviz.data.errors import DataFolderError
 
         params = dict(self.params)
         try:
@@ -143,6 +144,8 @@ class DataSpec:
                     for g in self.gates
                 ]
             return data.load(self.kind, params, base_dir=self.base_dir, data_dir=data_dir)
+        except DataFolderError:
+            raise  # about the folder the user named, not about this file
         except data.DataError as exc:
             key, what = data_error_key(self.kind, str(exc), data.DATA_KINDS.get(self.kind, ()))
             raise ScenarioError(f"{self.source}: {key}: {what}") from exc
