@@ -111,6 +111,16 @@ class Model:
     def set_params(self, values: dict[str, np.ndarray]) -> None:
         self.program.set_params(values)
 
+    def dropout_masks(self) -> dict[str, np.ndarray]:
+        """Each dropout node's mask of the last training step (1 kept, 0 dropped), by the
+        dropout node's name: copies of the rows of the batch now in the buffers.
+        Evaluation and prediction run without dropout and leave the masks in place."""
+        out = {}
+        for node in self.graph.nodes:
+            if node.op_name == "dropout":
+                out[node.name] = self.program.value(node.inputs[1]).copy()
+        return out
+
     @property
     def n_params(self) -> int:
         return self.program.n_param
