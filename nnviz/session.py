@@ -45,17 +45,25 @@ def build(
     weights: dict[str, np.ndarray] | None = None,
     chunk_seconds: float = 0.05,
     threads: int | None = None,
+    datasets: list | None = None,
 ) -> Session:
     """A Session for `scenario`; `which` picks the data set when the scenario has several.
 
     threads: the Trainer's (1, 2, or None to choose); an interface that draws while it trains
-    passes 1."""
+    passes 1. datasets: what load_datasets(scenario) returned, to build several sessions on
+    the data loaded once."""
     if scenario.graph is not None:
         return _build_graph(scenario)
-    loaded = scenario.data.load(data_dir=data_dir)
-    datasets = loaded if isinstance(loaded, list) else [(loaded.name, loaded)]
+    if datasets is None:
+        datasets = load_datasets(scenario, data_dir)
     label, dataset = datasets[which]
     return _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threads)
+
+
+def load_datasets(scenario, data_dir: str | Path | None = None) -> list:
+    """[(label, Dataset)] of a scenario with a model: one, or one per truth table."""
+    loaded = scenario.data.load(data_dir=data_dir)
+    return loaded if isinstance(loaded, list) else [(loaded.name, loaded)]
 
 
 def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threads) -> Session:

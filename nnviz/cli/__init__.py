@@ -20,6 +20,10 @@ _COMMANDS = {
     "check": ("nnviz.cli.inspection", "check"),
     "trace": ("nnviz.cli.inspection", "trace"),
     "data": ("nnviz.cli.data", "data"),
+    "race": ("nnviz.cli.experiments", "race"),
+    "sweep": ("nnviz.cli.experiments", "sweep"),
+    "cv": ("nnviz.cli.experiments", "cv"),
+    "health": ("nnviz.cli.health", "health"),
 }
 
 
