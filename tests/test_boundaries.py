@@ -67,6 +67,9 @@ HEADLESS = [
     *_modules("data"),
     *_modules("scenario"),
     "nnviz.regions",
+    "nnviz.split",
+    "nnviz.experiments",
+    "nnviz.health",
 ]
 
 

@@ -63,7 +63,9 @@ def health(scenarios, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, 
             click.echo(json.dumps({
                 "event": "health", "scenario": sc.name, "epochs": last.epoch,
                 "samples": len(taken), "diverged": diverged.message if diverged else None,
-                "first_to_last_grad_ratio": _depth_ratio(last),
+                # ‖∂L/∂W₁‖ / ‖∂L/∂W_last‖ at the first and the last sample
+                "depth_ratio_start": _depth_ratio(taken[0]),
+                "depth_ratio_end": _depth_ratio(last),
             }))  # fmt: skip
             continue
         _print_health(sc, taken, diverged)
