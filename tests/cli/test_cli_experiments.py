@@ -126,3 +126,34 @@ def test_bad_arguments_give_one_line(invoke, args, piece):
     line = ran.assert_one_line_error(ran.code if ran.code else 2)
     assert ran.code != 0
     assert piece in line, line
+
+
+DROPOUT_SCENARIO = """
+name = "drop"
+[data]
+kind = "moons"
+n = 200
+[model]
+layers = [{ units = 16, activation = "relu" }, { dropout = 0.3 },
+          { units = 1, activation = "sigmoid" }]
+loss = "bce"
+[optimizer]
+kind = "adam"
+lr = 0.03
+[training]
+epochs = 3
+batch_size = 32
+"""
+
+
+def test_info_and_train_of_a_dropout_scenario(invoke, tmp_path):
+    path = tmp_path / "drop.toml"
+    path.write_text(DROPOUT_SCENARIO)
+    (out,) = invoke("info", str(path), "--json").json_lines()
+    assert [row["layer"] for row in out["layers"]] == [
+        "dense_1 (relu)", "dropout_1 (0.3)", "dense_2 (sigmoid)"
+    ]  # fmt: skip
+    assert out["total_params"] == 2 * 16 + 16 + 16 + 1
+    ran = invoke("train", str(path), "--json")
+    assert ran.code == 0, ran.stderr
+    assert ran.json_lines()[-1]["epochs"] == 3
