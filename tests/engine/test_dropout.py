@@ -87,3 +87,23 @@ def test_dropout_changes_training_and_the_mask_survives_evaluation():
     with_dropout.evaluate(X, y)
     np.testing.assert_array_equal(with_dropout.program.value("m1")[:16], mask)
     assert set(np.unique(mask)) <= {0.0, 1.0}
+
+
+def test_gradcheck_fixes_the_steps_masks():
+    from nnviz.engine.gradcheck import gradcheck
+
+    X, y = _data()
+    model = _model(rate=0.5, dtype="float32")
+    trainer = _trainer(model, X, y)
+    trainer.feed_next_batch()  # arms this step's masks
+    results = gradcheck(model.program, max_elements=8)
+    assert all(r.ok for r in results), [(r.name, r.max_rel_error) for r in results]
+    # and the checked gradient is the one with dropout: it differs from the plain network's
+    p = model.program
+    trainer.optimizer.zero_grad()
+    p.forward()
+    p.seed()
+    p.backward()
+    w1 = next(r for r in results if r.name == "W1")
+    np.testing.assert_allclose(w1.analytic, p.grad("W1").reshape(-1)[w1.elements], rtol=1e-4,
+                               atol=1e-7)  # fmt: skip
