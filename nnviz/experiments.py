@@ -295,6 +295,15 @@ def train_once(scenario, datasets, setting: Setting, *, target_loss=None, thread
     )
 
 
+def trained_model(scenario, run: Run, *, datasets=None, data_dir=None):
+    """A Model of the run's network holding its trained weights: what the decision regions
+    of the run are drawn from (nnviz.regions.output_grid(model, ...))."""
+    sc = configure(scenario, run.setting)
+    if datasets is None:
+        datasets = load_datasets(scenario, data_dir)[:1]
+    return build(sc, datasets=datasets, weights=run.params, threads=1).model
+
+
 def _curve(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], np.float64)
 

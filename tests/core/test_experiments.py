@@ -14,6 +14,7 @@ from nnviz.experiments import (
     run_settings,
     sweep_settings,
     sweep_values,
+    trained_model,
 )
 from nnviz.scenario import load_scenario
 from nnviz.session import build
@@ -152,3 +153,15 @@ def test_a_fold_scores_a_network_trained_without_its_rows():
     by_hand = build(sc, datasets=[("moons", fold)])
     fin = [e for e in by_hand.trainer.run() if isinstance(e, Finished)][0]
     assert (first.loss, first.accuracy) == (fin.test_loss, fin.test_accuracy)
+
+
+def test_trained_model_holds_the_runs_weights(moons):
+    from nnviz import regions
+
+    sgd, adam = run_settings(moons, [Setting("sgd", 0.1), Setting("adam", 0.03)])
+    model = trained_model(moons, adam)
+    data = build(moons).dataset
+    assert model.evaluate(data.x_train, data.y_train)[0] == adam.final_loss
+    grids = [regions.output_grid(trained_model(moons, r), (-1.5, 2.5), (-1, 1.5), 20, 10)
+             for r in (sgd, adam)]  # fmt: skip
+    assert grids[0].shape == (10, 20, 1) and not np.array_equal(grids[0], grids[1])
