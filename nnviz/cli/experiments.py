@@ -3,7 +3,6 @@ numbers come from nnviz.experiments; this module lays them out)."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -134,7 +133,11 @@ def _fmt(x) -> str:
 
 
 def _emit(obj: dict) -> None:
-    click.echo(json.dumps(obj))
+    """One JSON line: `event` names it; the rest are its fields."""
+    from nnviz.cli.jsonl import emit
+
+    fields = dict(obj)
+    emit(fields.pop("event"), fields)
 
 
 # ---------------------------------------------------------------- race

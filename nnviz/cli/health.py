@@ -3,12 +3,10 @@ saturated or dead units (the numbers come from nnviz.health; this module lays th
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from nnviz.cli.common import override_options
-from nnviz.cli.experiments import _console, _fmt, _load, _progress
+from nnviz.cli.experiments import _console, _emit, _fmt, _load, _progress
 
 
 @click.command()
@@ -53,20 +51,20 @@ def health(scenarios, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, 
                 taken.append(item)
                 step(f"{sc.name} epoch {item.epoch}")
                 if as_json:
-                    click.echo(json.dumps({
+                    _emit({
                         "event": "sample", "scenario": sc.name, "epoch": item.epoch,
                         "step": item.step, "loss": item.loss,
                         "layers": [layer.summary() for layer in item.layers],
-                    }))  # fmt: skip
+                    })  # fmt: skip
         if as_json:
             last = taken[-1]
-            click.echo(json.dumps({
+            _emit({
                 "event": "health", "scenario": sc.name, "epochs": last.epoch,
                 "samples": len(taken), "diverged": diverged.message if diverged else None,
                 # ‖∂L/∂W₁‖ / ‖∂L/∂W_last‖ at the first and the last sample
                 "depth_ratio_start": _depth_ratio(taken[0]),
                 "depth_ratio_end": _depth_ratio(last),
-            }))  # fmt: skip
+            })  # fmt: skip
             continue
         _print_health(sc, taken, diverged)
     return 0
