@@ -228,6 +228,7 @@ class Trainer:
         self.threads = ThreadChoice(threads == 2 and helper.pairing_possible())
         self.order = np.arange(n, dtype=np.int64)  # each epoch's sample order, filled in place
         self._last_chunk = (False, 0, 0.0)  # (paired, steps, seconds) of the last chunk
+        self._fed_rows: int | None = None  # rows of a step by hand fed, not yet run through
 
     @property
     def paired(self) -> bool:
@@ -263,6 +264,7 @@ class Trainer:
             max_steps, stop_epoch, sums, correct, seen, paired
         )
         elapsed = time.perf_counter() - t0
+        self._fed_rows = None
         self._last_chunk = (paired, steps, elapsed)
         self.train_s += elapsed
         self.optimizer.t += steps
@@ -421,7 +423,18 @@ class Trainer:
         program.feed(self.model.y, self.Y[rows])
         # the dropout masks run_steps would draw for this step
         arm_dropout(program.meta, program.consts, dropout_key(self.seed, self.optimizer.t + 1))
+        self._fed_rows = len(rows)
         return rows
+
+    def dropout_masks(self) -> dict[str, np.ndarray]:
+        """Each dropout node's mask (1 kept, 0 dropped) in the step fed by hand (drawn when
+        its forward pass reaches the dropout node), else in the last step trained: one row
+        per sample of that step's batch."""
+        rows = self._fed_rows
+        if rows is None:
+            last = self.batch_index - 1 if self.batch_index else self.batches_per_epoch - 1
+            rows = min(self.batch_size, self.X.shape[0] - last * self.batch_size)
+        return self.model.dropout_masks(rows)
 
     def count_manual_step(self) -> None:
         """Move the position on by one step taken by hand."""

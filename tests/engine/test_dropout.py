@@ -66,7 +66,7 @@ def test_steps_by_hand_equal_run_steps_bit_for_bit():
             p.backward(i, i + 1)
         trainer.optimizer.step()
         trainer.count_manual_step()
-        masks.append(slow.dropout_masks()["d1"])
+        masks.append(trainer.dropout_masks()["d1"])
     for name, value in fast.params().items():
         np.testing.assert_array_equal(value, slow.params()[name], err_msg=name)
     # each step draws its own mask, with about half the units kept
@@ -107,3 +107,16 @@ def test_gradcheck_fixes_the_steps_masks():
     w1 = next(r for r in results if r.name == "W1")
     np.testing.assert_allclose(w1.analytic, p.grad("W1").reshape(-1)[w1.elements], rtol=1e-4,
                                atol=1e-7)  # fmt: skip
+
+
+def test_trainer_reads_the_last_steps_masks_after_evaluation():
+    X, y = _data(n=70)  # batches of 16: the last of an epoch has 6 rows
+    model = _model(rate=0.5)
+    trainer = _trainer(model, X, y, epochs=1)
+    trainer.run_epoch()
+    before = trainer.dropout_masks()["d1"]
+    assert before.shape == (6, 8)
+    model.evaluate(X, y)  # 70 rows through the buffers, no dropout
+    np.testing.assert_array_equal(trainer.dropout_masks()["d1"], before)
+    trainer.feed_next_batch()
+    assert trainer.dropout_masks()["d1"].shape == (16, 8)
