@@ -132,6 +132,10 @@ class Model:
                 out[node.name] = out[node.name].copy()
         return out
 
+    @property
+    def n_params(self) -> int:
+        return self.program.n_param
+
     def summary_rows(self) -> list[tuple[str, str, int]]:
         if self.spec is None:
             return [

@@ -141,7 +141,7 @@ def _emit(obj: dict) -> None:
 
 
 # ---------------------------------------------------------------- race
-@click.command()
+@click.command(short_help="Race optimizers from the same weights and batch order.")
 @scenario_argument()
 @click.option(
     "--optimizers",
@@ -262,7 +262,7 @@ def _print_race(sc, runs, target_loss) -> None:
 
 
 # ---------------------------------------------------------------- sweep
-@click.command()
+@click.command(short_help="Final losses against one swept setting, the best marked.")
 @scenario_argument()
 @click.option(
     "--lr", metavar="LOW:HIGH|A,B,…", help="Learning rates: a log-spaced range or a list."
@@ -372,7 +372,7 @@ def _print_sweep(sc, param, runs, best) -> None:
 
 
 # ---------------------------------------------------------------- cv
-@click.command()
+@click.command(short_help="k-fold cross validation: accuracy per fold, mean ± sd.")
 @scenario_argument()
 @click.option(
     "--folds",

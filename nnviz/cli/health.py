@@ -9,7 +9,7 @@ from nnviz.cli.common import override_options
 from nnviz.cli.experiments import _console, _emit, _fmt, _load, _progress
 
 
-@click.command()
+@click.command(short_help="Per layer: gradient norms, update ratios, saturated or dead units.")
 @click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO...")
 @override_options
 @click.option(
