@@ -19,6 +19,7 @@ _COMMANDS = {
     "check": ("nnviz.cli.inspection", "check"),
     "trace": ("nnviz.cli.inspection", "trace"),
     "data": ("nnviz.cli.data", "data"),
+    "export": ("nnviz.cli.export", "export"),
 }
 
 
