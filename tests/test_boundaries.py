@@ -66,6 +66,7 @@ HEADLESS = [
     "nnviz.model",
     *_modules("data"),
     *_modules("scenario"),
+    *_modules("export"),
     "nnviz.regions",
 ]
 

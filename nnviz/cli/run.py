@@ -7,6 +7,7 @@ one-line error and exit status 2 instead of a screen. Textual is imported only a
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 import click
@@ -15,7 +16,7 @@ from nnviz.cli import complete_scenario, install_signal_handlers, one_line
 from nnviz.limits import MAX_SEED
 
 
-@click.command("run")
+@click.command("run", short_help="Step through backpropagation in the explorer (default xor).")
 @click.argument("scenario", required=False, default="xor", shell_complete=complete_scenario)
 @click.option(
     "--seed",
@@ -27,7 +28,8 @@ from nnviz.limits import MAX_SEED
     "--ascii",
     "ascii_mode",
     is_flag=True,
-    help="Draw the regions with one character per class (no colour needed).",
+    help="Draw the regions with one character per class (no colour needed); on by itself "
+    "under NO_COLOR and on dumb or 16-colour terminals.",
 )
 @click.option(
     "--data-dir",
@@ -55,7 +57,9 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
     # session and loading (or compiling) the kernels. A session that cannot be built (data
     # that do not fit the network, a missing data file) ends it with the same kind of line.
     from nnviz.tui import make_app
+    from nnviz.tui.colours import too_few_colours
 
+    ascii_mode = ascii_mode or too_few_colours(os.environ)
     app = make_app(
         scenario, seed=seed, ascii=ascii_mode, data_dir=data_dir, scenario=loaded,
         exit_on_error=True,
