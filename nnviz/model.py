@@ -102,9 +102,14 @@ class Model:
         return self.program.dtype
 
     def value(self, name: str) -> np.ndarray:
+        """The node's value in the last pass (fit's final evaluation, evaluate, predict,
+        backprop): one row per sample of that pass's batch — for a pass over more rows than
+        the capacity, its last chunk. A view: copy it to keep it."""
         return self.program.value(name)
 
     def grad(self, name: str) -> np.ndarray:
+        """∂loss/∂node from the last backward pass (backprop, or a step taken by hand);
+        fit's updates clear the gradients as they apply them. A view."""
         return self.program.grad(name)
 
     def params(self) -> dict[str, np.ndarray]:
@@ -112,6 +117,22 @@ class Model:
 
     def set_params(self, values: dict[str, np.ndarray]) -> None:
         self.program.set_params(values)
+
+    def dropout_masks(self, rows: int | None = None) -> dict[str, np.ndarray]:
+        """Each dropout node's mask of the last training step (1 kept, 0 dropped), by the
+        dropout node's name: copies of its first `rows` rows (default: the last pass's).
+        Evaluation and prediction run without dropout and leave the masks in place; the
+        Trainer's dropout_masks() knows the step's row count."""
+        rows = self.program.batch if rows is None else int(rows)
+        out = {}
+        for node in self.graph.nodes:
+            if node.op_name == "dropout":
+                mask = node.inputs[1]
+                cols = self.graph.nodes[mask].cols
+                off = int(self.program.meta[mask, k.OFF])
+                out[node.name] = self.program.values[off : off + rows * cols].reshape(rows, cols)
+                out[node.name] = out[node.name].copy()
+        return out
 
     @property
     def n_params(self) -> int:
@@ -175,6 +196,7 @@ class Model:
                 out,
                 team.SOLO,
             )
+        self._rows_written(X.shape[0])
         return out
 
     def predict(self, X) -> np.ndarray:
@@ -201,8 +223,37 @@ class Model:
                 p.meta, p.consts, p.values, X, Y, self.io, self.threshold, p.capacity,
                 self.loss + 1, order, ctl,
             )  # fmt: skip
+        self._rows_written(X.shape[0])
         acc = None if self.task == "regression" else correct / X.shape[0]
         return float(mean_loss), acc
+
+    def _rows_written(self, n_rows: int) -> None:
+        """After a pass over n_rows in chunks of `capacity`, the buffers hold its last chunk:
+        value() and grad() show those rows, not the whole capacity."""
+        if n_rows > 0:
+            self.program.set_batch(
+                n_rows - (n_rows - 1) // self.program.capacity * self.program.capacity
+            )
+
+    def backprop(self, X, Y) -> float:
+        """One forward and backward pass over X and Y (at most `capacity` rows), no update:
+        afterwards value() and grad() show every node for this batch. Returns the loss."""
+        X = self._check_x(X)
+        Y = self._check_y(Y, X.shape[0])
+        if X.shape[0] == 0:
+            raise GraphError("nothing to backpropagate: no rows")
+        if X.shape[0] > self.program.capacity:
+            raise GraphError(
+                f"{X.shape[0]} rows do not fit in one pass (capacity {self.program.capacity})"
+            )
+        p = self.program
+        p.feed(self.x, X)
+        p.feed(self.y, Y)
+        p.grads[:] = 0
+        p.forward()
+        p.seed()
+        p.backward()
+        return float(p.value(self.loss)[0, 0])
 
     def fit(
         self,

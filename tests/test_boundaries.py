@@ -66,7 +66,11 @@ HEADLESS = [
     "nnviz.model",
     *_modules("data"),
     *_modules("scenario"),
+    *_modules("export"),
     "nnviz.regions",
+    "nnviz.split",
+    "nnviz.experiments",
+    "nnviz.health",
 ]
 
 

@@ -7,6 +7,7 @@ import json
 import click
 
 from nnviz.cli.common import load_with_overrides, override_options, scenario_argument
+from nnviz.cli.jsonl import emit
 
 
 def _number_list(arr) -> list:
@@ -14,9 +15,9 @@ def _number_list(arr) -> list:
 
 
 # ================================================================ info
-@click.command()
+@click.command(short_help="The model summary: layers, shapes, parameter counts.")
 @scenario_argument()
-@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line (an info event).")
 def info(scenario, as_json):
     """The model summary of SCENARIO: layers, output shapes, parameter counts."""
     from nnviz.data import INPUT_SIZES
@@ -34,6 +35,17 @@ def info(scenario, as_json):
         if n_in is None:
             n_in = sc.data.load().n_inputs
         rows = summary_rows(n_in, sc.model.layers, sc.model.image)
+        # a dropout layer, as Keras lists it: after its dense layer, no parameters
+        with_dropout = []
+        layers = iter(sc.model.layers)
+        for n, row in enumerate(rows, start=1):
+            with_dropout.append(row)
+            if row[0] == "flatten":  # a row of its own, not a layer of the file
+                continue
+            lay = next(layers)
+            if lay.dropout:
+                with_dropout.append((f"dropout_{n} ({lay.dropout:g})", row[1], 0))
+        rows = with_dropout
         out.update(
             inputs=n_in,
             layers=[{"layer": r[0], "output_shape": r[1], "params": r[2]} for r in rows],
@@ -46,10 +58,11 @@ def info(scenario, as_json):
                 "batch_size": sc.training.batch_size,
                 "seed": sc.training.seed,
                 "dtype": sc.training.dtype,
+                "validation": sc.training.validation,
             },
         )
     if as_json:
-        click.echo(json.dumps(out))
+        emit("info", out)
         return
     _print_info(out)
 
@@ -60,10 +73,14 @@ def _plain(value):
 
 def _print_info(out: dict) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    from nnviz.text import printable
+
     console = Console()
-    console.print(f"[bold]{out['name']}[/bold]: {out['description']}")
+    name, description = (escape(printable(out[k], one_line=True)) for k in ("name", "description"))
+    console.print(f"[bold]{name}[/bold]: {description}")
     if "graph" in out:
         console.print("inputs: " + ", ".join(f"{k} = {v:g}" for k, v in out["inputs"].items()))
         for line in out["graph"]:
@@ -84,18 +101,24 @@ def _print_info(out: dict) -> None:
     console.print(
         f"training: {tr['epochs']} epochs, batch {tr['batch_size'] or 'full'}, "
         f"seed {tr['seed']}, {tr['dtype']}"
+        + (f", validation {tr['validation']:g}" if tr.get("validation") else "")
     )
 
 
 # ================================================================ check
-@click.command()
+@click.command(short_help="Analytic vs numerical gradient of every parameter.")
 @scenario_argument()
 @click.option("--data-dir", type=click.Path(file_okay=False), envvar="NNVIZ_DATA",
               help="Folder of MNIST-format IDX files.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for init and shuffling.")
 @click.option("--elements", default=20, show_default=True, type=click.IntRange(min=1),
               help="Elements checked per parameter (all when fewer).")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per parameter.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="JSON lines: a gradient event per parameter, then check.",
+)
 def check(scenario, data_dir, seed, elements, as_json):
     """Analytic vs numerical (central-difference, float64) gradient of every parameter.
 
@@ -114,10 +137,14 @@ def check(scenario, data_dir, seed, elements, as_json):
     results = gradcheck(session.model.program, feeds, max_elements=elements)
     if as_json:
         for r in results:
-            click.echo(json.dumps({
+            emit("gradient", {
                 "param": r.name, "checked": r.checked, "size": r.size,
                 "max_abs_error": r.max_abs_error, "max_rel_error": r.max_rel_error, "ok": r.ok,
-            }))  # fmt: skip
+            })  # fmt: skip
+        emit("check", {
+            "scenario": sc.name, "ok": all(r.ok for r in results), "params": len(results),
+            "failed": [r.name for r in results if not r.ok],
+        })  # fmt: skip
     else:
         from rich.console import Console
         from rich.table import Table
@@ -134,7 +161,7 @@ def check(scenario, data_dir, seed, elements, as_json):
 
 
 # ================================================================ trace
-@click.command()
+@click.command(short_help="Every value, gradient and update at the given training steps.")
 @scenario_argument()
 @click.option(
     "--steps",

@@ -60,6 +60,8 @@ def forward(m, c, v, lo, hi, batch, ctl):
             k.fwd_avgpool(m, c, v, i, batch)
         elif op == ops.RESHAPE:
             k.fwd_reshape(m, c, v, i, batch)
+        elif op == ops.DROPOUT:
+            k.fwd_dropout(m, c, v, i, batch)
 
 
 @njit
@@ -115,6 +117,8 @@ def backward(m, c, v, g, lo, hi, batch, ctl):
             k.vjp_avgpool(m, c, v, g, i, batch)
         elif op == ops.RESHAPE:
             k.vjp_reshape(m, c, v, g, i, batch)
+        elif op == ops.DROPOUT:
+            k.vjp_dropout(m, c, v, g, i, batch)
 
 
 @njit
@@ -168,3 +172,5 @@ def tangents(m, c, v, t, lo, hi, batch):
             k.jvp_avgpool(m, c, v, t, i, batch)
         elif op == ops.RESHAPE:
             k.jvp_reshape(m, c, v, t, i, batch)
+        elif op == ops.DROPOUT:
+            k.jvp_dropout(m, c, v, t, i, batch)

@@ -5,6 +5,8 @@ z1 = xW1 + b1 (pre-activation), u1 (hidden activation), …, p (the output), L (
 A conv layer k has filters W<k> (one row of C·k·k weights per filter) and bias b<k>:
 z<k> = u<k−1> ⋆ W<k> + b<k>, then u<k>; a pooling layer k gives m<k>; the last image node
 is flattened (<name>_flat) before the first dense layer. Layers are numbered in order.
+A hidden layer with dropout adds its mask m1 and d1 = u1 ⊙ m1 / (1 − rate), which the next
+layer reads (d1W2).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class Layer:
 
     units: int
     activation: str
+    dropout: float = 0.0  # the rate of a dropout after the activation (hidden layers only)
     kind: str = "dense"  # dense | conv | pool
     kernel: int = 0
     stride: int = 0  # 0: 1 for conv, the window size for pooling
@@ -143,6 +146,12 @@ def build_mlp(
             out_name = "a"
         out = g.op(layer.activation, z, name=out_name)
         prev = out_name
+        if layer.dropout and n != last:
+            # d_n = u_n ⊙ m_n / (1 − rate): m_n is the mask the training step draws
+            mask = g.input(f"m{n}", layer.units)
+            g.nodes[mask].role = "mask"
+            prev = f"d{n}"
+            g.op("dropout", out_name, mask, name=prev, const=layer.dropout)
     y = g.input("y", layers[-1].units)
     g.nodes[y].role = "y"
     g.nodes[out].role = "prediction"
@@ -174,6 +183,10 @@ def _check_spec(n_inputs: int, layers: Sequence[Layer], loss: str) -> None:
             continue
         if layer.units < 1:
             raise GraphError(f"layers[{n}].units must be at least 1, got {layer.units}")
+        if not 0.0 <= layer.dropout < 1.0:
+            raise GraphError(f"layers[{n}].dropout must be in [0, 1), got {layer.dropout}")
+        if layer.dropout and n == len(layers) - 1:
+            raise GraphError(f"layers[{n}]: dropout is for hidden layers, not the output layer")
         if layer.activation not in ACTIVATIONS:
             raise GraphError(
                 f"layers[{n}].activation '{layer.activation}' is not one of "

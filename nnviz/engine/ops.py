@@ -35,6 +35,9 @@ CONV2D = 22
 MAXPOOL = 23
 AVGPOOL = 24
 RESHAPE = 25
+# Codes are unique and need not be consecutive: the dropout row takes 30, apart from the
+# others, so that rows added elsewhere do not collide with it.
+DROPOUT = 30
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,9 @@ OPS: tuple[Op, ...] = (
         "the same row of numbers, read as an image C × H × W or as a flat vector: "
         "flattening keeps the order (c, y, x)",
     ),
+    # {b} is the mask leaf (1 keeps a unit, 0 drops it), drawn afresh each training step;
+    # in evaluation the op passes {a} through unchanged
+    Op(DROPOUT, "dropout", 2, "{a} ⊙ {b} / (1 − {c})", "{b} / (1 − {c})", "elementwise"),
 )
 
 BY_NAME: dict[str, Op] = {op.name: op for op in OPS}

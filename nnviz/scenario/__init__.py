@@ -14,10 +14,10 @@ nnviz.engine.spec and, when a file is validated, nnviz.data.
 from __future__ import annotations
 
 import re
-import sys
 import tomllib
 from pathlib import Path
 
+from nnviz.limits import MAX_SCENARIO_BYTES, file_size
 from nnviz.scenario.checks import ScenarioError, did_you_mean, one_line
 from nnviz.scenario.records import (
     DataSpec,
@@ -57,40 +57,18 @@ _SHIPPED_MARK = "xor.toml"  # a file every copy of the shipped folder has
 def scenario_dir() -> Path:
     """The folder of the shipped scenarios.
 
-    In a source checkout (and an editable install) it is ``scenarios/`` beside the package;
-    a wheel installs the same files as data under ``<prefix>/share/nnviz/scenarios``.
+    An installed nnviz (a wheel, ``pip install --target``) carries them inside the package, in
+    ``nnviz/scenarios/``; a source checkout, and an editable install of one, has them in
+    ``scenarios/`` at the top of the repository, beside the package.
     """
     package = Path(__file__).resolve().parent.parent  # nnviz/scenario/ -> nnviz/
+    inside = package / "scenarios"
     checkout = package.parent / "scenarios"
-    candidates = [checkout, package / "scenarios"]
-    for folder in candidates:
-        if (folder / _SHIPPED_MARK).is_file():
-            return folder
-    found = _installed_dir()
-    return found if found is not None else checkout
-
-
-def _installed_dir() -> Path | None:
-    """Where the wheel's data files went: from its RECORD, else the usual prefixes."""
-    try:
-        from importlib import metadata
-
-        for entry in metadata.distribution("nnviz").files or ():
-            if entry.name == _SHIPPED_MARK and entry.parent.name == "scenarios":
-                folder = Path(str(entry.locate())).resolve().parent
-                if folder.is_dir():
-                    return folder
-    except Exception:  # no metadata (running from a plain copy): try the prefixes
-        pass
-    import site
-    import sysconfig
-
-    prefixes = [sysconfig.get_path("data"), sys.prefix, sys.base_prefix, site.getuserbase()]
-    for prefix in prefixes:
-        folder = Path(prefix) / "share" / "nnviz" / "scenarios"
-        if (folder / _SHIPPED_MARK).is_file():
-            return folder
-    return None
+    if (inside / _SHIPPED_MARK).is_file():
+        return inside
+    if (package.parent / "pyproject.toml").is_file() and (checkout / _SHIPPED_MARK).is_file():
+        return checkout
+    return inside
 
 
 def scenario_names() -> list[str]:
@@ -105,11 +83,10 @@ def list_scenarios() -> list[tuple[str, str]]:
     for name in scenario_names():
         path = scenario_dir() / f"{name}.toml"
         try:
-            with path.open("rb") as fh:
-                doc = tomllib.load(fh)
+            doc = _toml(_read(path, path.name), path.name)
             description = doc.get("description", "")
             description = one_line(description) if isinstance(description, str) else ""
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        except ScenarioError as exc:
             description = f"(cannot be read: {one_line(str(exc))})"
         out.append((name, description))
     return out
@@ -133,11 +110,18 @@ def parse_scenario(text: str, path: str | Path = "<scenario>.toml") -> Scenario:
     from nnviz.scenario.build import build
 
     path = Path(path)
+    return build(_toml(text, path.name), path, path.name)
+
+
+def _toml(text: str, file: str) -> dict:
+    """The parsed document; a syntax error, or nesting too deep to parse, is a ScenarioError."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as Notepad writes one
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(path.name, text, exc) from None
-    return build(doc, path, path.name)
+        raise _syntax_error(file, text, exc) from None
+    except RecursionError:
+        raise ScenarioError(f"{file}: arrays or tables nested too deep to read") from None
 
 
 def _read(path: Path, shown: str) -> str:
@@ -145,8 +129,9 @@ def _read(path: Path, shown: str) -> str:
         raise ScenarioError(f"{shown}: no such scenario file")
     if not path.is_file():
         raise ScenarioError(f"{shown}: not a file")
+    file_size(path, MAX_SCENARIO_BYTES, "the scenario file", ScenarioError)
     try:
-        return path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path.name}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:

@@ -21,6 +21,7 @@ from nnviz.engine.spec import (
     LayerShapeError,
     plan_layers,
 )
+from nnviz.limits import MAX_EPOCHS, MAX_PARAMS, MAX_ROWS, MAX_SEED, MAX_UNITS
 from nnviz.scenario.checks import Checker, Table, data_error_key, describe, is_number
 from nnviz.scenario.expr import parse_graph
 from nnviz.scenario.records import (
@@ -32,6 +33,7 @@ from nnviz.scenario.records import (
     TrainingSpec,
     ViewSpec,
 )
+from nnviz.text import printable
 
 TOP_KEYS = ("name", "description", "data", "model", "graph", "optimizer", "training", "view")
 MODEL_KEYS = ("inputs", "input_shape", "layers", "loss", "init", "init_scale", "l2", "weights")
@@ -40,6 +42,9 @@ CONV_KEYS = ("conv", "kernel", "stride", "padding", "activation")
 POOL_KEYS = ("pool", "size", "stride")
 # (C, H, W) of the data kinds whose rows are images.
 IMAGE_KINDS = {"mnist": (1, 28, 28)}
+# Other spellings of an activation: the course and Keras call the identity "linear". The file
+# may use either; the scenario (and so every screen and summary) holds the canonical name.
+ACTIVATION_ALIASES = {"linear": "identity"}
 TRAINING_KEYS = (
     "epochs",
     "batch_size",
@@ -49,9 +54,11 @@ TRAINING_KEYS = (
     "schedule_step",
     "gamma",
     "shuffle",
+    "validation",
 )
 VIEW_KEYS = ("x_range", "y_range", "truth_table")
 
+MAX_INIT_SCALE = 1e6
 MODEL_DEFAULTS = {"init": "glorot", "init_scale": 0.7, "l2": 0.0}
 TRAINING_DEFAULTS = {
     "epochs": 100,
@@ -62,6 +69,7 @@ TRAINING_DEFAULTS = {
     "schedule_step": 100,
     "gamma": 0.5,
     "shuffle": True,
+    "validation": 0.0,
 }
 
 # Bounds of optimizer hyperparameters: name -> (low, low excluded, high, high excluded).
@@ -91,6 +99,9 @@ def build(doc: dict[str, Any], path: Path, file: str) -> Scenario:
     description = top.string("description", "")
     if "\n" in description.strip():
         chk.fail("description", "must be one line")
+    for key, text in (("name", name), ("description", description.strip())):
+        if printable(text) != text:  # escape codes would retitle or clear the terminal
+            chk.fail(key, f"holds control characters: {printable(text)}")
 
     has_model, has_graph = top.has("model"), top.has("graph")
     if has_model and has_graph:
@@ -110,6 +121,7 @@ def build(doc: dict[str, Any], path: Path, file: str) -> Scenario:
     view = parse_view(chk, top.raw("view", {}))
     if model is not None:
         check_model_optimizer(chk, model, optimizer)
+        check_weights_fit(chk, model, training.dtype)
     return Scenario(
         name=name,
         description=description.strip(),
@@ -225,14 +237,25 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     from nnviz.data import INPUT_SIZES
 
     tbl = chk.table("model", value, MODEL_KEYS)
-    inputs = tbl.integer("inputs", None, lo=1)
+    inputs = tbl.integer("inputs", None, lo=1, hi=MAX_UNITS)
     layer_list = chk.array("model.layers", tbl.raw("layers"))
     if not layer_list:
         chk.fail("model.layers", "a model needs at least one layer")
-    layers = [parse_layer(chk, i, raw) for i, raw in enumerate(layer_list)]
+    layers = []
+    positions = []  # each layer's index in the file's list (dropout entries fold in)
+    for i, raw in enumerate(layer_list):
+        if isinstance(raw, dict) and "dropout" in raw:
+            layers[-1:] = [_with_dropout(chk, f"model.layers[{i}]", raw, layers, len(layer_list))]
+            continue
+        layers.append(parse_layer(chk, i, raw))
+        positions.append(i)
     loss = tbl.choice("loss", LOSSES)
     init = tbl.choice("init", INITIALIZERS, MODEL_DEFAULTS["init"])
-    init_scale = tbl.number("init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True)
+    # U[-scale, scale] starting weights: beyond this no dtype trains (the first products
+    # overflow float32), and rng.uniform itself fails near 1e308
+    init_scale = tbl.number(
+        "init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True, hi=MAX_INIT_SCALE
+    )
     l2 = tbl.number("l2", MODEL_DEFAULTS["l2"], lo=0.0)
 
     data_inputs = INPUT_SIZES.get(data.kind)
@@ -242,15 +265,16 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
         chk.fail("model.inputs", f"{inputs} does not match the data's {data_inputs} inputs")
     inputs = inputs if inputs is not None else data_inputs
 
-    image = parse_image(chk, tbl, layers, data, inputs)
+    image = parse_image(chk, tbl, layers, data, inputs, positions)
     if image is not None:
         inputs = inputs if inputs is not None else image[0] * image[1] * image[2]
-    check_loss(chk, layers, loss)
-    if inputs is not None:
+    check_loss(chk, layers, loss, positions)
+    if inputs is not None and image is not None:
         try:
             plan_layers(inputs, layers, image)
         except LayerShapeError as exc:
-            chk.fail(f"model.layers[{exc.index}]", str(exc))
+            chk.fail(f"model.layers[{positions[exc.index]}]", str(exc))
+    _check_param_count(chk, inputs, layers, image)
     weights = ()
     if tbl.has("weights"):
         weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs, image)
@@ -263,26 +287,34 @@ def parse_layer(chk: Checker, i: int, raw: Any) -> LayerSpec:
     key = f"model.layers[{i}]"
     if isinstance(raw, dict) and "conv" in raw:
         layer = chk.table(key, raw, CONV_KEYS)
-        filters = layer.integer("conv", lo=1)
+        filters = layer.integer("conv", lo=1, hi=MAX_UNITS)
         kernel = layer.integer("kernel", lo=1)
         stride = layer.integer("stride", 1, lo=1)
         padding = layer.choice("padding", PADDINGS, "valid")
         activation = layer.choice("activation", ACTIVATIONS)
         if activation in ("softmax", "step"):
             chk.fail(f"{key}.activation", f"{activation} is not for conv layers")
-        return LayerSpec(filters, activation, "conv", kernel, stride, padding)
+        return LayerSpec(filters, activation, kind="conv", kernel=kernel, stride=stride,
+                         padding=padding)  # fmt: skip
     if isinstance(raw, dict) and "pool" in raw:
         layer = chk.table(key, raw, POOL_KEYS)
         pool = layer.choice("pool", POOLS)
         size = layer.integer("size", lo=1)
         stride = layer.integer("stride", size, lo=1)
-        return LayerSpec(0, "identity", "pool", size, stride, "valid", pool)
+        return LayerSpec(0, "identity", kind="pool", kernel=size, stride=stride, pool=pool)
     layer = chk.table(key, raw, LAYER_KEYS)
-    return LayerSpec(layer.integer("units", lo=1), layer.choice("activation", ACTIVATIONS))
+    units = layer.integer("units", lo=1, hi=MAX_UNITS)
+    activation = layer.choice("activation", (*ACTIVATIONS, *ACTIVATION_ALIASES))
+    return LayerSpec(units, ACTIVATION_ALIASES.get(activation, activation))
 
 
 def parse_image(
-    chk: Checker, tbl: Table, layers: list[LayerSpec], data: DataSpec, inputs: int | None
+    chk: Checker,
+    tbl: Table,
+    layers: list[LayerSpec],
+    data: DataSpec,
+    inputs: int | None,
+    positions: list[int],
 ) -> tuple[int, int, int] | None:
     """The inputs' (C, H, W) for a network with conv or pooling layers: model.input_shape,
     else the data kind's (MNIST: 1 × 28 × 28). None for dense-only networks."""
@@ -300,7 +332,7 @@ def parse_image(
         image = IMAGE_KINDS.get(data.kind)
         if image is None:
             chk.fail(
-                f"model.layers[{first}]",
+                f"model.layers[{positions[first]}]",
                 f"a {layers[first].kind} layer needs images: give model.input_shape = "
                 "[channels, height, width]",
             )
@@ -308,19 +340,53 @@ def parse_image(
         return None
     for i, layer in enumerate(layers):
         if layer.kind != "dense" and any(lay.kind == "dense" for lay in layers[:i]):
-            chk.fail(f"model.layers[{i}]", f"a {layer.kind} layer cannot follow a dense layer")
+            chk.fail(
+                f"model.layers[{positions[i]}]", f"a {layer.kind} layer cannot follow a dense layer"
+            )
     return image
 
 
-def check_loss(chk: Checker, layers: list[LayerSpec], loss: str) -> None:
-    last = len(layers) - 1
+def _check_param_count(
+    chk: Checker, inputs: int | None, layers: list[LayerSpec], image=None
+) -> None:
+    fan_in, count = inputs or 1, 0
+    if image is not None and inputs is not None:  # conv layers: counted as nnviz info does
+        count = sum(planned.params for planned in plan_layers(inputs, layers, image))
+    else:
+        for layer in layers:
+            count += (fan_in + 1) * layer.units
+            fan_in = layer.units
+    if count > MAX_PARAMS:
+        chk.fail("model.layers", f"{count:,} weights and biases, more than nnviz's limit of "
+                                 f"{MAX_PARAMS:,}")  # fmt: skip
+
+
+def _with_dropout(
+    chk: Checker, key: str, raw: dict, layers: list[LayerSpec], count: int
+) -> LayerSpec:
+    """`{ dropout = rate }` after a dense hidden layer: that layer with its dropout rate."""
+    tbl = chk.table(key, raw, ("dropout",))
+    rate = tbl.number("dropout", lo=0.0, hi=1.0, hi_open=True)
+    index = int(key.rsplit("[", 1)[1][:-1])
+    if not layers or layers[-1].dropout or layers[-1].kind != "dense":
+        chk.fail(tbl.key("dropout"), "a dropout layer must follow a dense layer")
+    if index == count - 1:
+        chk.fail(tbl.key("dropout"), "dropout is for hidden layers, not after the output layer")
+    return dataclasses.replace(layers[-1], dropout=rate)
+
+
+def check_loss(
+    chk: Checker, layers: list[LayerSpec], loss: str, positions: list[int] | None = None
+) -> None:
+    at = positions or list(range(len(layers)))
+    last = at[-1]
     if layers[-1].kind != "dense":
         chk.fail(
             f"model.layers[{last}]", "the output layer must be a dense layer { units, activation }"
         )
     for i, layer in enumerate(layers[:-1]):
         if layer.activation == "softmax":
-            chk.fail(f"model.layers[{i}].activation", "softmax is only for the output layer")
+            chk.fail(f"model.layers[{at[i]}].activation", "softmax is only for the output layer")
     out = layers[-1]
     if out.activation == "softmax" and out.units < 2:
         chk.fail(f"model.layers[{last}].units", "a softmax layer needs at least 2 units, got 1")
@@ -416,14 +482,15 @@ def parse_training(chk: Checker, value: Any) -> TrainingSpec:
     tbl = chk.table("training", value, TRAINING_KEYS)
     d = TRAINING_DEFAULTS
     return TrainingSpec(
-        epochs=tbl.integer("epochs", d["epochs"], lo=1),
-        batch_size=tbl.integer("batch_size", d["batch_size"], lo=0),
-        seed=tbl.integer("seed", d["seed"], lo=0),
+        epochs=tbl.integer("epochs", d["epochs"], lo=1, hi=MAX_EPOCHS),
+        batch_size=tbl.integer("batch_size", d["batch_size"], lo=0, hi=MAX_ROWS),
+        seed=tbl.integer("seed", d["seed"], lo=0, hi=MAX_SEED),
         dtype=tbl.choice("dtype", DTYPES, d["dtype"]),
         schedule=tbl.choice("schedule", SCHEDULES, d["schedule"]),
-        schedule_step=tbl.integer("schedule_step", d["schedule_step"], lo=1),
+        schedule_step=tbl.integer("schedule_step", d["schedule_step"], lo=1, hi=MAX_EPOCHS),
         gamma=tbl.number("gamma", d["gamma"], lo=0.0, lo_open=True, hi=1.0),
         shuffle=tbl.boolean("shuffle", d["shuffle"]),
+        validation=tbl.number("validation", d["validation"], lo=0.0, hi=1.0, hi_open=True),
     )
 
 
@@ -463,6 +530,16 @@ def check_model_optimizer(chk: Checker, model: ModelSpec, optimizer: OptimizerSp
         )
 
 
+def check_weights_fit(chk: Checker, model: ModelSpec, dtype: str) -> None:
+    """Explicit weights must fit the training dtype (1e300 is a float64, not a float32)."""
+    limit = float(np.finfo(np.dtype(dtype)).max)
+    for name, array in model.weights:
+        biggest = float(np.max(np.abs(array))) if array.size else 0.0
+        if biggest > limit:
+            chk.fail(f"model.weights.{name}", f"value {biggest:.3g} is beyond the range of "
+                                              f"{dtype} (±{limit:.3g})")  # fmt: skip
+
+
 def apply_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     """``scenario`` with training settings replaced, validated as in a file."""
     chk = Checker(scenario.path.name)
@@ -477,10 +554,11 @@ def apply_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     optimizer = parse_optimizer(chk, table)
 
     training = dataclasses.asdict(scenario.training)
-    for name in ("epochs", "batch_size", "seed", "dtype"):
+    for name in ("epochs", "batch_size", "seed", "dtype", "validation"):
         if overrides.get(name) is not None:
             training[name] = overrides[name]
     new_training = parse_training(chk, training)
     if scenario.model is not None:
         check_model_optimizer(chk, scenario.model, optimizer)
+        check_weights_fit(chk, scenario.model, new_training.dtype)
     return dataclasses.replace(scenario, optimizer=optimizer, training=new_training)

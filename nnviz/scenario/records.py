@@ -15,13 +15,15 @@ if TYPE_CHECKING:  # numpy is imported when a file is validated, not for `nnviz 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer. Dense: ``units`` outputs, then ``activation``. Conv (kind "conv"): ``units``
-    filters of ``kernel`` × ``kernel``, ``stride``, ``padding`` (valid, same), then
-    ``activation``. Pooling (kind "pool"): ``pool`` (max, avg) over ``kernel`` × ``kernel``
-    windows, ``stride`` (0: the window size); its units are 0."""
+    """One layer. Dense: ``units`` outputs, then ``activation``, then dropout at ``dropout``
+    (a rate in [0, 1); 0 is none) while training. Conv (kind "conv"): ``units`` filters of
+    ``kernel`` × ``kernel``, ``stride``, ``padding`` (valid, same), then ``activation``.
+    Pooling (kind "pool"): ``pool`` (max, avg) over ``kernel`` × ``kernel`` windows,
+    ``stride`` (0: the window size); its units are 0."""
 
     units: int
     activation: str
+    dropout: float = 0.0
     kind: str = "dense"
     kernel: int = 0
     stride: int = 0
@@ -156,6 +158,7 @@ class DataSpec:
         A DataError becomes a ScenarioError naming this file and the data param.
         """
         from nnviz import data
+        from nnviz.data.errors import DataFolderError
 
         params = dict(self.params)
         try:
@@ -165,6 +168,8 @@ class DataSpec:
                     for g in self.gates
                 ]
             return data.load(self.kind, params, base_dir=self.base_dir, data_dir=data_dir)
+        except DataFolderError:
+            raise  # about the folder the user named, not about this file
         except data.DataError as exc:
             key, what = data_error_key(self.kind, str(exc), data.DATA_KINDS.get(self.kind, ()))
             raise ScenarioError(f"{self.source}: {key}: {what}") from exc
@@ -195,6 +200,7 @@ class TrainingSpec:
     schedule_step: int
     gamma: float
     shuffle: bool
+    validation: float = 0.0  # the share of the training rows held out to validate on
 
 
 @dataclass(frozen=True)
@@ -226,6 +232,7 @@ class Scenario:
         optimizer: str | None = None,
         seed: int | None = None,
         dtype: str | None = None,
+        validation: float | None = None,
     ) -> Scenario:
         """A copy with some training settings replaced, checked like the file's own.
 
@@ -242,4 +249,5 @@ class Scenario:
             optimizer=optimizer,
             seed=seed,
             dtype=dtype,
+            validation=validation,
         )

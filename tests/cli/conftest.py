@@ -1,8 +1,6 @@
 """Shared fixtures for the CLI tests: the main `nnviz` group under CliRunner and as a process.
 
-nnviz.engine.jit is imported first so that NUMBA_CACHE_DIR is pinned to the user's (warm)
-kernel cache for this process and every child process, even when a test points
-XDG_CACHE_HOME somewhere else.
+(tests/conftest.py pins the warm kernel cache for child processes.)
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-import nnviz.engine.jit  # noqa: F401  (pins NUMBA_CACHE_DIR before any test changes the env)
 from nnviz.cli import cli
 
 # `nnviz ARGS...` exactly as the installed script runs it: nnviz.cli.main, which exits.
@@ -30,6 +27,10 @@ class Ran:
 
     def json_lines(self) -> list[dict]:
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+    def events(self, name: str) -> list[dict]:
+        """The JSON lines whose event is `name`."""
+        return [line for line in self.json_lines() if line["event"] == name]
 
     def assert_one_line_error(self, code: int = 2) -> str:
         """The failure contract: a non-zero exit and exactly one line on stderr, no traceback."""

@@ -14,8 +14,8 @@ from nnviz.train import Trainer
 
 IMAGE = (2, 7, 6)  # two channels of 7 × 6
 LAYERS = [
-    Layer(3, "relu", "conv", 3, 1, "same"),
-    Layer(0, "identity", "pool", 2, 2, pool="max"),
+    Layer(3, "relu", kind="conv", kernel=3, stride=1, padding="same"),
+    Layer(0, "identity", kind="pool", kernel=2, stride=2, pool="max"),
     Layer(4, "softmax"),
 ]
 
@@ -188,7 +188,11 @@ def test_the_engine_starts_from_the_reference_benchmarks_weights():
     """Glorot with conv fans C·k² and F·k², drawn as in peers/common.py init_cnn (seed 0)."""
     from nnviz.engine.nn import init_weights
 
-    layers = [Layer(8, "relu", "conv", 5), Layer(0, "identity", "pool", 2), Layer(10, "softmax")]
+    layers = [
+        Layer(8, "relu", kind="conv", kernel=5),
+        Layer(0, "identity", kind="pool", kernel=2),
+        Layer(10, "softmax"),
+    ]
     weights = init_weights(784, layers, "glorot", seed=0, image=(1, 28, 28))
     rng = np.random.default_rng(0)
     lim = np.sqrt(6.0 / (25 + 8 * 25))
@@ -239,7 +243,11 @@ def test_image_shape_errors(build, message):
 
 
 def test_a_network_whose_layers_do_not_fit_is_refused_with_the_layer_and_shapes():
-    layers = [Layer(4, "relu", "conv", 5, 5), Layer(0, "identity", "pool", 6), Layer(10, "softmax")]
+    layers = [
+        Layer(4, "relu", kind="conv", kernel=5, stride=5),
+        Layer(0, "identity", kind="pool", kernel=6),
+        Layer(10, "softmax"),
+    ]
     with pytest.raises(GraphError, match=r"layers\[1\]: a 6×6 window \(stride 6\) does not fit"):
         Model.from_spec(784, layers, "cross_entropy", image=(1, 28, 28))
 
