@@ -80,7 +80,13 @@ def own_files(tmp_path, monkeypatch):
 
 def test_completion_adds_toml_files_after_the_names(own_files):
     assert complete_scenario(None, None, "x") == ["xor", "xor-variant.toml"]
-    assert complete_scenario(None, None, "m") == ["mnist", "mnist-relu", "moons", "mine.toml"]
+    assert complete_scenario(None, None, "m") == [
+        "mnist",
+        "mnist-cnn",
+        "mnist-relu",
+        "moons",
+        "mine.toml",
+    ]
     assert complete_scenario(None, None, "n") == []  # notes.txt is not a scenario
     assert complete_scenario(None, None, "") == [*scenario_names(), "mine.toml", "xor-variant.toml"]
 
