@@ -65,6 +65,7 @@ class _Made:
 def test_nnviz_run_picks_ascii_by_itself(monkeypatch, env, ascii_expected):
     made = []
     monkeypatch.setattr(nnviz.tui, "make_app", lambda *a, **k: made.append(k) or _Made(k))
+    monkeypatch.setattr("nnviz.cli.run.terminal_problem", lambda: None)  # CliRunner has none
     for var in ("NO_COLOR", "COLORTERM", "TEXTUAL_COLOR_SYSTEM"):
         monkeypatch.delenv(var, raising=False)
     for var, value in env.items():
