@@ -68,6 +68,9 @@ HEADLESS = [
     *_modules("scenario"),
     *_modules("export"),
     "nnviz.regions",
+    "nnviz.split",
+    "nnviz.experiments",
+    "nnviz.health",
 ]
 
 

@@ -26,6 +26,10 @@ _COMMANDS = {
     "trace": ("nnviz.cli.inspection", "trace"),
     "data": ("nnviz.cli.data", "data"),
     "export": ("nnviz.cli.export", "export"),
+    "race": ("nnviz.cli.experiments", "race"),
+    "sweep": ("nnviz.cli.experiments", "sweep"),
+    "cv": ("nnviz.cli.experiments", "cv"),
+    "health": ("nnviz.cli.health", "health"),
 }
 
 

@@ -43,11 +43,21 @@ def override_options(fn):
     return fn
 
 
+def validation_option(fn):
+    """--validation: the share of the training rows held out (training.validation)."""
+    return click.option(
+        "--validation",
+        type=click.FloatRange(0, 1, max_open=True),
+        help="Hold out this share of the training rows and validate on it every epoch.",
+    )(fn)
+
+
 def load_with_overrides(name, *, epochs=None, lr=None, batch_size=None, optimizer=None, seed=None,
-                        dtype=None):  # fmt: skip
+                        dtype=None, validation=None):  # fmt: skip
     from nnviz.scenario import load_scenario
 
     scenario = load_scenario(name)
     return scenario.with_overrides(
-        epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer, seed=seed, dtype=dtype
-    )
+        epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer, seed=seed, dtype=dtype,
+        validation=validation,
+    )  # fmt: skip

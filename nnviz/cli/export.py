@@ -11,7 +11,7 @@ from nnviz.export import TARGETS
 from nnviz.weights import load_weights
 
 
-@click.command(short_help="Write SCENARIO as a PyTorch or Keras training script.")
+@click.command(short_help="Write a scenario as a PyTorch or Keras training script.")
 @scenario_argument()
 @click.option(
     "--to", "target", type=click.Choice(TARGETS), required=True, help="The library to write for."

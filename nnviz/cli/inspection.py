@@ -35,6 +35,13 @@ def info(scenario, as_json):
         if n_in is None:
             n_in = sc.data.load().n_inputs
         rows = summary_rows(n_in, [(lay.units, lay.activation) for lay in sc.model.layers])
+        # a dropout layer, as Keras lists it: after its dense layer, no parameters
+        with_dropout = []
+        for n, (row, lay) in enumerate(zip(rows, sc.model.layers, strict=True), start=1):
+            with_dropout.append(row)
+            if lay.dropout:
+                with_dropout.append((f"dropout_{n} ({lay.dropout:g})", row[1], 0))
+        rows = with_dropout
         out.update(
             inputs=n_in,
             layers=[{"layer": r[0], "output_shape": r[1], "params": r[2]} for r in rows],
@@ -47,6 +54,7 @@ def info(scenario, as_json):
                 "batch_size": sc.training.batch_size,
                 "seed": sc.training.seed,
                 "dtype": sc.training.dtype,
+                "validation": sc.training.validation,
             },
         )
     if as_json:
@@ -89,6 +97,7 @@ def _print_info(out: dict) -> None:
     console.print(
         f"training: {tr['epochs']} epochs, batch {tr['batch_size'] or 'full'}, "
         f"seed {tr['seed']}, {tr['dtype']}"
+        + (f", validation {tr['validation']:g}" if tr.get("validation") else "")
     )
 
 

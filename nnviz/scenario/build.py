@@ -47,6 +47,7 @@ TRAINING_KEYS = (
     "schedule_step",
     "gamma",
     "shuffle",
+    "validation",
 )
 VIEW_KEYS = ("x_range", "y_range", "truth_table")
 
@@ -61,6 +62,7 @@ TRAINING_DEFAULTS = {
     "schedule_step": 100,
     "gamma": 0.5,
     "shuffle": True,
+    "validation": 0.0,
 }
 
 # Bounds of optimizer hyperparameters: name -> (low, low excluded, high, high excluded).
@@ -233,12 +235,17 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     if not layer_list:
         chk.fail("model.layers", "a model needs at least one layer")
     layers = []
+    positions = []  # each dense layer's index in the file's list (dropout entries fold in)
     for i, raw in enumerate(layer_list):
+        if isinstance(raw, dict) and "dropout" in raw:
+            layers[-1:] = [_with_dropout(chk, f"model.layers[{i}]", raw, layers, len(layer_list))]
+            continue
         layer = chk.table(f"model.layers[{i}]", raw, LAYER_KEYS)
         units = layer.integer("units", lo=1, hi=MAX_UNITS)
         activation = layer.choice("activation", (*ACTIVATIONS, *ACTIVATION_ALIASES))
         activation = ACTIVATION_ALIASES.get(activation, activation)
         layers.append(LayerSpec(units, activation))
+        positions.append(i)
     loss = tbl.choice("loss", LOSSES)
     init = tbl.choice("init", INITIALIZERS, MODEL_DEFAULTS["init"])
     # U[-scale, scale] starting weights: beyond this no dtype trains (the first products
@@ -255,7 +262,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
         chk.fail("model.inputs", f"{inputs} does not match the data's {data_inputs} inputs")
     inputs = inputs if inputs is not None else data_inputs
 
-    check_loss(chk, layers, loss)
+    check_loss(chk, layers, loss, positions)
     _check_param_count(chk, inputs, layers)
     weights = ()
     if tbl.has("weights"):
@@ -273,11 +280,28 @@ def _check_param_count(chk: Checker, inputs: int | None, layers: list[LayerSpec]
                                  f"{MAX_PARAMS:,}")  # fmt: skip
 
 
-def check_loss(chk: Checker, layers: list[LayerSpec], loss: str) -> None:
-    last = len(layers) - 1
+def _with_dropout(
+    chk: Checker, key: str, raw: dict, layers: list[LayerSpec], count: int
+) -> LayerSpec:
+    """`{ dropout = rate }` after a dense hidden layer: that layer with its dropout rate."""
+    tbl = chk.table(key, raw, ("dropout",))
+    rate = tbl.number("dropout", lo=0.0, hi=1.0, hi_open=True)
+    index = int(key.rsplit("[", 1)[1][:-1])
+    if not layers or layers[-1].dropout:
+        chk.fail(tbl.key("dropout"), "a dropout layer must follow a dense layer")
+    if index == count - 1:
+        chk.fail(tbl.key("dropout"), "dropout is for hidden layers, not after the output layer")
+    return dataclasses.replace(layers[-1], dropout=rate)
+
+
+def check_loss(
+    chk: Checker, layers: list[LayerSpec], loss: str, positions: list[int] | None = None
+) -> None:
+    at = positions or list(range(len(layers)))
+    last = at[-1]
     for i, layer in enumerate(layers[:-1]):
         if layer.activation == "softmax":
-            chk.fail(f"model.layers[{i}].activation", "softmax is only for the output layer")
+            chk.fail(f"model.layers[{at[i]}].activation", "softmax is only for the output layer")
     out = layers[-1]
     if out.activation == "softmax" and out.units < 2:
         chk.fail(f"model.layers[{last}].units", "a softmax layer needs at least 2 units, got 1")
@@ -375,6 +399,7 @@ def parse_training(chk: Checker, value: Any) -> TrainingSpec:
         schedule_step=tbl.integer("schedule_step", d["schedule_step"], lo=1, hi=MAX_EPOCHS),
         gamma=tbl.number("gamma", d["gamma"], lo=0.0, lo_open=True, hi=1.0),
         shuffle=tbl.boolean("shuffle", d["shuffle"]),
+        validation=tbl.number("validation", d["validation"], lo=0.0, hi=1.0, hi_open=True),
     )
 
 
@@ -438,7 +463,7 @@ def apply_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     optimizer = parse_optimizer(chk, table)
 
     training = dataclasses.asdict(scenario.training)
-    for name in ("epochs", "batch_size", "seed", "dtype"):
+    for name in ("epochs", "batch_size", "seed", "dtype", "validation"):
         if overrides.get(name) is not None:
             training[name] = overrides[name]
     new_training = parse_training(chk, training)

@@ -15,10 +15,12 @@ if TYPE_CHECKING:  # numpy is imported when a file is validated, not for `nnviz 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One dense layer: ``units`` outputs, then ``activation``."""
+    """One dense layer: ``units`` outputs, then ``activation``, then dropout at ``dropout``
+    (a rate in [0, 1); 0 is none) while training."""
 
     units: int
     activation: str
+    dropout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,7 @@ class TrainingSpec:
     schedule_step: int
     gamma: float
     shuffle: bool
+    validation: float = 0.0  # the share of the training rows held out to validate on
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,7 @@ class Scenario:
         optimizer: str | None = None,
         seed: int | None = None,
         dtype: str | None = None,
+        validation: float | None = None,
     ) -> Scenario:
         """A copy with some training settings replaced, checked like the file's own.
 
@@ -223,4 +227,5 @@ class Scenario:
             optimizer=optimizer,
             seed=seed,
             dtype=dtype,
+            validation=validation,
         )
