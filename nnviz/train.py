@@ -18,12 +18,6 @@ from nnviz.engine.graph import GraphError
 from nnviz.engine.optim import Optimizer
 from nnviz.model import Model
 
-SCHEDULE_CODES = {
-    "constant": loop.SCHED_CONSTANT,
-    "step": loop.SCHED_STEP,
-    "exponential": loop.SCHED_EXPONENTIAL,
-}
-
 
 @dataclass(frozen=True)
 class Started:
@@ -165,8 +159,7 @@ class Trainer:
             raise GraphError(f"epochs must be at least 1, got {epochs}")
         if batch_size < 0:
             raise GraphError(f"batch size must be 0 (full batch) or more, got {batch_size}")
-        if schedule not in SCHEDULE_CODES:
-            raise GraphError(f"schedule '{schedule}' is not one of {', '.join(SCHEDULE_CODES)}")
+        optimizer.set_schedule(schedule, schedule_step, gamma)  # the optimizer owns the rate
         self.model = model
         self.optimizer = optimizer
         self.X = model._check_x(X)
@@ -188,9 +181,6 @@ class Trainer:
         self.seed = int(seed)
         # One batch holding every row in order: its order cannot matter, so skip shuffling.
         self.shuffle = bool(shuffle) and self.batch_size < n
-        self.schedule = np.array(
-            [SCHEDULE_CODES[schedule], schedule_step, gamma, optimizer.lr], np.float64
-        )
         self.chunk_seconds = chunk_seconds
         self.batches_per_epoch = (n + self.batch_size - 1) // self.batch_size
         self.epoch = 0  # 0-based epoch in progress
@@ -232,7 +222,7 @@ class Trainer:
             return loop.run_steps(
                 p.meta, p.consts, p.values, p.grads, self.X, self.Y, io,
                 self.model.threshold, opt.code, opt.hyper, s1, s2, opt.t, p.n_param, opt.wiring,
-                self.batch_size, self.shuffle, self.seed, self.schedule, self.epoch,
+                self.batch_size, self.shuffle, self.seed, opt.schedule, self.epoch,
                 self.batch_index, stop_epoch, max_steps, sums, correct, seen, self.order, ctl,
             )  # fmt: skip
 
@@ -346,7 +336,7 @@ class Trainer:
                 test_loss,
                 test_acc,
                 self.steps,
-                float(self.optimizer.hyper[0]),
+                self.optimizer.lr_now(),
                 self.train_s,
             )
 
@@ -374,10 +364,8 @@ class Trainer:
             test_loss, test_acc = self.model.evaluate(self.x_test, self.y_test, paired=self.paired)
         return Finished(self.epoch, self.steps, self.train_s, loss, acc, test_loss, test_acc)
 
-    # ------------------------------------------------------------ for stepping by hand
-    # A step by hand: feed_next_batch(), optimizer.zero_grad(), program.forward(i, i + 1) for
-    # every node, program.seed(), program.backward(i, i + 1) from the last node down,
-    # optimizer.step(), count_manual_step(). It equals one step of run() bit for bit.
+    # ------------------------------------------------------------ the position, for nnviz.stepper
+    # nnviz.stepper.Stepper takes steps by hand with these three; it equals run() bit for bit.
     def next_batch_rows(self) -> np.ndarray:
         """The row indices of the batch the next step will train on."""
         order = loop.epoch_order(self.X.shape[0], self.shuffle, self.seed, self.epoch)
