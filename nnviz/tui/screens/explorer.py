@@ -24,9 +24,9 @@ from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
 from nnviz import regions
+from nnviz.explorer import BACKWARD, DONE, FORWARD, START, Controller, Snapshot
 from nnviz.train import Diverged, EpochsDone, Finished, Progress
 from nnviz.tui import fmt
-from nnviz.tui.controller import BACKWARD, DONE, FORWARD, START, Controller, Snapshot
 from nnviz.tui.screens.base import BaseView
 from nnviz.tui.widgets.canvas import (
     Canvas,
