@@ -182,8 +182,8 @@ class Controller:
         s = self.stepper
         if s.phase == STEPPER_FORWARD:
             return FORWARD
-        if s.phase == STEPPER_BACKWARD:
-            return BACKWARD
+        if s.phase == STEPPER_BACKWARD:  # not seeded yet: the forward pass is on show
+            return BACKWARD if s.seeded else FORWARD
         if s.phase == UPDATE:  # the perceptron rule's update follows its forward pass
             return BACKWARD if s.has_backward else FORWARD
         return DONE if self.shown else START
@@ -305,13 +305,16 @@ class Controller:
         """The chain rule at node j with the engine's numbers, if its gradient is known."""
         if j in self.chain:
             return self.chain[j]
-        if self.stepper.phase != STEPPER_BACKWARD or not self.program.needs_grad(j):
+        if not self._mid_backward() or not self.program.needs_grad(j):
             return None
         return explain.chain_rule(self.program, j, self.stepper.backward_from)
 
+    def _mid_backward(self) -> bool:
+        return self.stepper.phase == STEPPER_BACKWARD and self.stepper.seeded
+
     def _chains_now(self) -> dict[int, ChainReport]:
         """The chain rule wherever the backward pass has been (the whole step once done)."""
-        if self.stepper.phase != STEPPER_BACKWARD:
+        if not self._mid_backward():
             return dict(self.chain)
         return explain.chain_rules(self.program, self.stepper.backward_from)
 
