@@ -17,12 +17,12 @@ from nnviz.engine.spec import (
     OPTIMIZER_DEFAULTS,
     OPTIMIZERS,
     SCHEDULES,
+    Layer,
 )
 from nnviz.scenario.checks import Checker, Table, data_error_key, describe, is_number
 from nnviz.scenario.expr import parse_graph
 from nnviz.scenario.records import (
     DataSpec,
-    LayerSpec,
     ModelSpec,
     OptimizerSpec,
     Scenario,
@@ -228,7 +228,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
         layer = chk.table(f"model.layers[{i}]", raw, LAYER_KEYS)
         units = layer.integer("units", lo=1)
         activation = layer.choice("activation", ACTIVATIONS)
-        layers.append(LayerSpec(units, activation))
+        layers.append(Layer(units, activation))
     loss = tbl.choice("loss", LOSSES)
     init = tbl.choice("init", INITIALIZERS, MODEL_DEFAULTS["init"])
     init_scale = tbl.number("init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True)
@@ -248,7 +248,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights)
 
 
-def check_loss(chk: Checker, layers: list[LayerSpec], loss: str) -> None:
+def check_loss(chk: Checker, layers: list[Layer], loss: str) -> None:
     last = len(layers) - 1
     for i, layer in enumerate(layers[:-1]):
         if layer.activation == "softmax":
@@ -269,7 +269,7 @@ def check_loss(chk: Checker, layers: list[LayerSpec], loss: str) -> None:
 
 
 def parse_weights(
-    chk: Checker, value: Any, layers: list[LayerSpec], inputs: int | None
+    chk: Checker, value: Any, layers: list[Layer], inputs: int | None
 ) -> tuple[tuple[tuple[str, np.ndarray], ...], int | None]:
     names = [f"{p}{k}" for k in range(1, len(layers) + 1) for p in ("W", "b")]
     tbl = chk.table("model.weights", value, names)
