@@ -181,21 +181,18 @@ def _check_ranges(chk: Checker, kind: str, params: dict[str, Any]) -> None:
     """Ranges and choices of data params, checked by nnviz.data itself without loading.
 
     DATA_KINDS gives the params and defaults but not their bounds or choices, so this asks
-    the data package's own checker; without it the data is checked when it loads.
+    the data package's own checker.
     """
     from nnviz import data
+    from nnviz.data.kinds import SPECS
+    from nnviz.data.params import validate
 
-    try:
-        from nnviz.data.kinds import SPECS
-        from nnviz.data.params import validate
-    except ImportError:
-        return
     if kind not in SPECS:
         return
     try:
         validate(kind, SPECS[kind], params)
     except data.DataError as exc:
-        chk.fail(*data_error_key(kind, str(exc), data.DATA_KINDS[kind]))
+        chk.fail(*data_error_key(kind, exc, data.DATA_KINDS[kind]))
 
 
 def _check_gates(chk: Checker, key: str, raw: Any) -> str | tuple[str, ...]:
@@ -211,7 +208,7 @@ def _check_gates(chk: Checker, key: str, raw: Any) -> str | tuple[str, ...]:
         try:
             data.load("gate", {"gate": gate})  # four rows: the cheapest check of the name
         except data.DataError as exc:
-            chk.fail(here, data_error_key("gate", str(exc), ("gate",))[1])
+            chk.fail(here, data_error_key("gate", exc, ("gate",))[1])
     return raw if isinstance(raw, str) else tuple(names)
 
 

@@ -140,7 +140,7 @@ class DataSpec:
                 ]
             return data.load(self.kind, params, base_dir=self.base_dir, data_dir=data_dir)
         except data.DataError as exc:
-            key, what = data_error_key(self.kind, str(exc), data.DATA_KINDS.get(self.kind, ()))
+            key, what = data_error_key(self.kind, exc, data.DATA_KINDS.get(self.kind, ()))
             raise ScenarioError(f"{self.source}: {key}: {what}") from exc
 
 
