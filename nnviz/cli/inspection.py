@@ -402,8 +402,8 @@ def _print_trace(out: dict) -> None:
     show = _matrix_text
     if out["event"] == "step":
         console.print(f"[bold]{out['scenario']}[/bold]: step {out['step']} "
-                      f"(epoch {out['epoch']}, batch {out['batch']}/{out['batches_per_epoch']}; "
-                      f"{out['optimizer']}, lr {_num(out['lr_used'])}, {out['dtype']}), "
+                      f"({out['optimizer']}, lr {_num(out['lr_used'])}), epoch {out['epoch']}, "
+                      f"batch {out['batch']}/{out['batches_per_epoch']}, {out['dtype']}, "
                       f"batch rows {out['batch_rows']}, loss {_num(out['loss'])}")  # fmt: skip
     of = out.get("output", "L")
     chains = {c["node"]: c for c in out.get("explain", {}).get("chain", [])}
