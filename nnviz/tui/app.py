@@ -21,6 +21,7 @@ class NnvizApp(App):
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help", tooltip="this list"),
+        Binding("f1", "help", "Help", tooltip="this list", show=False),
     ]
 
     def __init__(
