@@ -10,7 +10,7 @@ from nnviz.cli.common import load_weights, load_with_overrides, override_options
 from nnviz.export import TARGETS
 
 
-@click.command()
+@click.command(short_help="A PyTorch or Keras script that trains SCENARIO the same way.")
 @scenario_argument()
 @click.option(
     "--to", "target", type=click.Choice(TARGETS), required=True, help="The library to write for."
