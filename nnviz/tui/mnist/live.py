@@ -25,7 +25,7 @@ class Live:
     sample: int  # test row the activations belong to
     W1: np.ndarray  # (inputs, hidden)
     W_out: np.ndarray  # (hidden, classes): the output layer's weights
-    hidden: np.ndarray  # (hidden,) u1 of the sample
+    hidden: np.ndarray  # (hidden,) the first hidden activation of the sample
     probs: np.ndarray  # (classes,) p of the sample
 
 
@@ -62,14 +62,51 @@ def preserved(program, keep: bool = True):
         program.batch = batch
 
 
-def layer_names(model) -> tuple[str | None, str, str]:
-    """(first hidden activation, first weights, output weights) node names of an MLP graph."""
-    names = set(model.program.names)
-    hidden = "u1" if "u1" in names else None
-    n = 1
-    while f"W{n + 1}" in names:
-        n += 1
-    return hidden, "W1", f"W{n}"
+@dataclass(frozen=True)
+class Roles:
+    """The nodes of an MLP the view draws, found by their place in the graph (not by name)."""
+
+    hidden: str | None  # the first hidden layer's activation (None: no hidden layer)
+    first_weights: str  # the weights the input is multiplied by
+    output_weights: str  # the output layer's weights
+    logits: str | None  # the output's pre-activation (what a fused softmax-CE reads)
+    output: str | None  # the prediction (p)
+    target: str | None  # the labels (y)
+    loss: str | None
+
+
+def roles(model) -> Roles:
+    """The Roles of an MLP graph (nnviz.engine.nn.build_mlp's shape: x·W + b, activation)."""
+    g = model.graph
+    name = model.program.name
+
+    def weights_of(matmul: int) -> int:
+        return next(i for i in g.nodes[matmul].inputs if g.nodes[i].is_param)
+
+    def matmul_into(i: int) -> int | None:
+        """The matmul feeding node i (an add of matmul and bias), or None."""
+        for j in g.nodes[i].inputs:
+            if g.nodes[j].op_name == "matmul":
+                return j
+        return None
+
+    x, pred = model.x, model.prediction
+    first = next(c for c in g.consumers(x) if g.nodes[c].op_name == "matmul")
+    logits = g.nodes[pred].inputs[0] if pred is not None else None
+    last = matmul_into(logits) if logits is not None else None
+    # the first layer's activation: the consumer of x·W + b
+    z1 = next(c for c in g.consumers(first) if g.nodes[c].op_name == "add")
+    act = g.consumers(z1)
+    hidden = act[0] if act and act[0] != pred and g.nodes[act[0]].op_name != "matmul" else None
+    return Roles(
+        hidden=None if hidden is None or hidden == pred else name(hidden),
+        first_weights=name(weights_of(first)),
+        output_weights=name(weights_of(last if last is not None else first)),
+        logits=None if logits is None else name(logits),
+        output=None if pred is None else name(pred),
+        target=None if model.y is None else name(model.y),
+        loss=None if model.loss is None else name(model.loss),
+    )
 
 
 def take_live(session, sample: int, x=None, keep_values: bool = True) -> Live:
@@ -78,7 +115,8 @@ def take_live(session, sample: int, x=None, keep_values: bool = True) -> Live:
     trainer = session.trainer
     ds = session.dataset
     x = ds.x_test if x is None else x
-    hidden_name, w1, w_out = layer_names(model)
+    found = roles(model)
+    hidden_name, w1, w_out = found.hidden, found.first_weights, found.output_weights
     row = x[sample : sample + 1]
     with preserved(model.program, keep_values):
         probs = model.output(row)[0].copy()
