@@ -1,8 +1,8 @@
 """A compiled network with its data wiring: the object notebooks, the CLI and the explorer share.
 
-from nnviz import Model
+from nnviz import Model, fit
 model = Model.from_spec(2, [(4, "sigmoid"), (1, "sigmoid")], loss="bce", seed=0)
-history = model.fit(X, y, epochs=2000, optimizer="sgd", lr=0.5)
+history = fit(model, X, y, epochs=2000, optimizer="sgd", lr=0.5)   # nnviz.train.fit
 model.predict(X); model.evaluate(X, y); print(model.summary())
 model.value("u1"); model.grad("W1")
 """
@@ -201,40 +201,3 @@ class Model:
             )  # fmt: skip
         acc = None if self.task == "regression" else correct / X.shape[0]
         return float(mean_loss), acc
-
-    def fit(
-        self,
-        X,
-        Y,
-        *,
-        epochs=1,
-        batch_size=0,
-        optimizer="sgd",
-        seed=0,
-        shuffle=True,
-        x_test=None,
-        y_test=None,
-        **settings,
-    ):
-        """Train and return the per-epoch history as a list of dicts."""
-        from nnviz.engine.optim import Optimizer
-        from nnviz.train import EpochsDone, Trainer
-
-        opt = Optimizer(self.program, optimizer, **settings)
-        trainer = Trainer(
-            self,
-            opt,
-            X,
-            Y,
-            x_test=x_test,
-            y_test=y_test,
-            epochs=epochs,
-            batch_size=batch_size,
-            seed=seed,
-            shuffle=shuffle,
-        )
-        history = []
-        for event in trainer.run():
-            if isinstance(event, EpochsDone):
-                history.extend(event.rows())
-        return history

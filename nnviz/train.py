@@ -387,3 +387,38 @@ class Trainer:
         if self.batch_index == self.batches_per_epoch:
             self.batch_index = 0
             self.epoch += 1
+
+
+def fit(
+    model: Model,
+    X,
+    Y,
+    *,
+    epochs=1,
+    batch_size=0,
+    optimizer="sgd",
+    seed=0,
+    shuffle=True,
+    x_test=None,
+    y_test=None,
+    **settings,
+) -> list[dict]:
+    """Train `model` on (X, Y) and return the per-epoch history as a list of dicts."""
+    opt = Optimizer(model.program, optimizer, **settings)
+    trainer = Trainer(
+        model,
+        opt,
+        X,
+        Y,
+        x_test=x_test,
+        y_test=y_test,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        shuffle=shuffle,
+    )
+    history = []
+    for event in trainer.run():
+        if isinstance(event, EpochsDone):
+            history.extend(event.rows())
+    return history

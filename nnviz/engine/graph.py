@@ -325,11 +325,20 @@ class Program:
     def shape(self, key: int | str) -> tuple[int, int]:
         return self.graph.nodes[self.find(key)].shape(self.batch)
 
-    def _view(self, buffer: np.ndarray, key: int | str) -> np.ndarray:
+    def offset(self, key: int | str) -> int:
+        """Where node `key` starts in the flat value, gradient and tangent buffers."""
+        return int(self.meta[self.find(key), k.OFF])
+
+    def view(self, buffer: np.ndarray, key: int | str, batch: int | None = None) -> np.ndarray:
+        """Node `key` in `buffer` (one of this Program's buffers, or a copy of one) as a
+        rows × cols view, with `batch` rows in a batch node (the batch in use by default)."""
         i = self.find(key)
-        rows, cols = self.shape(i)
-        off = int(self.meta[i, k.OFF])
+        rows, cols = self.graph.nodes[i].shape(self.batch if batch is None else batch)
+        off = self.offset(i)
         return buffer[off : off + rows * cols].reshape(rows, cols)
+
+    def _view(self, buffer: np.ndarray, key: int | str) -> np.ndarray:
+        return self.view(buffer, key)
 
     def value(self, key: int | str) -> np.ndarray:
         """The node's value (a view: copy it to keep it)."""
@@ -351,7 +360,7 @@ class Program:
         i = self.find(key)
         if not self.graph.nodes[i].is_param:
             raise GraphError(f"node '{self.name(i)}' is not a parameter")
-        off = int(self.meta[i, k.OFF])
+        off = self.offset(i)
         rows, cols = self.shape(i)
         return slice(off, off + rows * cols)
 

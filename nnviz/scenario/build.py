@@ -113,6 +113,7 @@ def build(doc: dict[str, Any], path: Path, file: str) -> Scenario:
         optimizer=optimizer,
         training=training,
         view=view,
+        overrider=apply_overrides,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,6 +197,10 @@ class Scenario:
     training: TrainingSpec
     view: ViewSpec
 
+    # How to make a checked copy with other training settings: given by whoever built this
+    # record (nnviz.scenario.build), so that records never import the layer above them.
+    overrider: Callable[..., Scenario] | None = field(default=None, compare=False, repr=False)
+
     def with_overrides(
         self,
         epochs: int | None = None,
@@ -210,9 +215,9 @@ class Scenario:
         A new optimizer kind starts from that kind's defaults; ``lr`` given in the same call
         is kept.
         """
-        from nnviz.scenario.build import apply_overrides
-
-        return apply_overrides(
+        if self.overrider is None:
+            raise ScenarioError(f"{self.name}: this scenario was not loaded from a file")
+        return self.overrider(
             self,
             epochs=epochs,
             lr=lr,

@@ -67,8 +67,8 @@ class NnvizApp(App):
 
         t0 = time.perf_counter()
         try:
+            from nnviz.explorer import Controller
             from nnviz.session import build
-            from nnviz.tui.controller import Controller
 
             if session is None:
                 if scenario is None:

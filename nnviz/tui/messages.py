@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from nnviz.tui.controller import Snapshot
+    from nnviz.explorer import Snapshot
     from nnviz.tui.mnist.live import EpochData, Live
 
 

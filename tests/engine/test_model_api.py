@@ -13,7 +13,7 @@ Y = np.array([[0], [1], [1], [0]], np.float32)
 def test_fit_evaluate_predict():
     model = nnviz.Model.from_spec(2, [(4, "sigmoid"), (1, "sigmoid")], "bce", init="uniform",
                                   seed=0, capacity=4)  # fmt: skip
-    history = model.fit(X, Y, epochs=3000, optimizer="sgd", lr=0.5)
+    history = nnviz.fit(model, X, Y, epochs=3000, optimizer="sgd", lr=0.5)
     assert len(history) == 3000
     assert history[-1]["loss"] < history[0]["loss"]
     loss, acc = model.evaluate(X, Y)
@@ -43,7 +43,7 @@ def test_multiclass_history_has_test_metrics():
     Yc = np.eye(3, dtype=np.float32)[labels]
     model = nnviz.Model.from_spec(2, [(8, "relu"), (3, "softmax")], "cross_entropy", seed=0,
                                   capacity=90)  # fmt: skip
-    history = model.fit(Xc, Yc, epochs=40, batch_size=30, optimizer="adam", lr=0.05,
+    history = nnviz.fit(model, Xc, Yc, epochs=40, batch_size=30, optimizer="adam", lr=0.05,
                         x_test=Xc[:30], y_test=Yc[:30])  # fmt: skip
     assert history[-1]["test_accuracy"] is not None
     assert model.evaluate(Xc, Yc)[1] > 0.8

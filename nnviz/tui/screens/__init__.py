@@ -12,7 +12,7 @@ import importlib
 
 from textual.screen import Screen
 
-from nnviz.tui.controller import Controller
+from nnviz.explorer import Controller
 from nnviz.tui.screens.explorer import ExplorerScreen
 
 IMAGE_VIEW = "nnviz.tui.mnist"

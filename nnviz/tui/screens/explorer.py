@@ -22,9 +22,9 @@ from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
 from nnviz import regions
+from nnviz.explorer import BACKWARD, DONE, FORWARD, START, Controller, Snapshot
 from nnviz.train import Diverged, EpochsDone, Finished, Progress
 from nnviz.tui import fmt, keys
-from nnviz.tui.controller import BACKWARD, DONE, FORWARD, START, Controller, Snapshot
 from nnviz.tui.crashlog import failure_message
 from nnviz.tui.draw.canvas import Canvas
 from nnviz.tui.messages import TrainingUpdate
