@@ -57,6 +57,10 @@ KEYS: tuple[Key, ...] = (
     Key("f", "follow", "Follow", "the inspector follows the pass, or stays put"),
     Key("b", "whole", "Whole batch", "every sample in the inspector, or one"),
     Key("a", "ascii", "ASCII/colour", "pictures as characters or half-blocks"),
+    Key("pagedown", "scroll_main(1)", "Page down", "the inspector, or the tab shown", show=False),
+    Key("pageup", "scroll_main(-1)", "Page up", "the inspector, or the tab shown", show=False),
+    Key("greater_than_sign", "scroll_side(1)", "Side down", "the side column", show=False),
+    Key("less_than_sign", "scroll_side(-1)", "Side up", "the side column", show=False),
     Key("c", "check", "Grad check", "the gradient beside central differences"),
     Key("t", "table", "Next table", "next data set (several truth tables)"),
     # the MNIST view's own
@@ -98,6 +102,10 @@ EXPLORER = (
     "ascii",
     "check",
     "table",
+    "scroll_main(1)",
+    "scroll_main(-1)",
+    "scroll_side(1)",
+    "scroll_side(-1)",
 )
 MNIST = (
     "app.help",
@@ -116,6 +124,10 @@ MNIST = (
     "mistake(-1)",
     "ascii",
     "value_grad",
+    "scroll_main(1)",
+    "scroll_main(-1)",
+    "scroll_side(1)",
+    "scroll_side(-1)",
     "tab(0)",
     "tab(1)",
     "tab(2)",

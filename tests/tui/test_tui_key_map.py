@@ -73,3 +73,48 @@ async def test_help_on_the_explorer_lists_its_keys_from_the_map():
             for entry in keys.entries(action):
                 assert entry.description in text, entry
         assert "Next mistake" not in text
+
+
+@aio
+async def test_page_keys_reach_what_80x24_cuts_off():
+    from nnviz.tui import make_app
+
+    app = make_app("xor", animate=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_open(pilot)
+        await pilot.press(*["n"] * 10)  # the chain rule of z2 is longer than the inspector
+        box = screen.query_one("#inspector-box")
+        right = screen.query_one("#right")
+        assert box.max_scroll_y > 0 and right.max_scroll_y > 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert box.scroll_y > 0
+        await pilot.press("pageup", "greater_than_sign")
+        await pilot.pause()
+        assert box.scroll_y == 0 and right.scroll_y > 0
+
+
+@aio
+async def test_the_mnist_view_on_80x24_keeps_every_tab_reachable():
+    from mnist_view_support import MnistApp, small_session
+
+    app = MnistApp(small_session())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        view = app.screen.query_one(MnistView)
+        assert view.has_class("narrow") and view.side.display
+        pane = view.query_one("#mnist-tab-network")
+        assert pane.max_scroll_y > 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert pane.scroll_y > 0
+        await pilot.press("4")  # the other tabs take the whole width
+        await pilot.pause()
+        assert not view.side.display
+        assert view.query_one("#mnist-confusion").size.width >= 70
+        await pilot.press("1")
+        await pilot.pause()
+        assert view.side.display
+        await pilot.press("greater_than_sign")
+        await pilot.pause()
+        assert view.side.scroll_y > 0

@@ -12,7 +12,7 @@ from textual.widgets import Static, TabPane
 from nnviz.tui.draw.canvas import ImageView
 from nnviz.tui.mnist.widgets import FixedStatics, signed_bars
 
-W_OUT_WINDOW = 40  # hidden units shown at once in the output-weights heatmap
+W_OUT_WINDOW = 40  # hidden units shown at once in the output-weights heatmap (if they fit)
 
 
 def grid_shape(h: int) -> tuple[int, int]:
@@ -86,8 +86,10 @@ class NetworkPane(FixedStatics, TabPane):
             text.append_text(signed_bars(votes, view.names, width=8))
             self.put("#mnist-unit-votes", text)
         w_out = live.W_out.T  # classes × hidden
-        start = (u // W_OUT_WINDOW) * W_OUT_WINDOW
-        window = w_out[:, start : start + W_OUT_WINDOW]
+        fits = (self.size.width - 6) // 2  # two cells a unit, beside the class labels
+        units = W_OUT_WINDOW if fits <= 0 else max(8, min(W_OUT_WINDOW, fits))
+        start = (u // units) * units
+        window = w_out[:, start : start + units]
         m = float(np.max(np.abs(window))) or 1.0
         title = Text(
             f"output weights {w_out_name}ᵀ (class × hidden units {start} … "

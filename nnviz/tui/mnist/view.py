@@ -47,6 +47,7 @@ TABS = (
 REDRAW_S = 0.15  # Live snapshots at most every 0.15 s (6–7 redraws a second while training)
 EPOCH_EVAL_S = 0.25  # confusion matrix and regions at most once per epoch and 4× a second
 PLANE_SAMPLES = 300  # test samples drawn on the PCA plane
+NARROW = 110  # columns: below this the digit panel shows on the Network tab only
 
 
 class MnistView(FixedStatics, Widget, can_focus=True):
@@ -130,6 +131,15 @@ class MnistView(FixedStatics, Widget, can_focus=True):
                 yield MistakesPane(self)
         yield Static(id="mnist-status")
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW, "narrow")
+        self._fit_side()
+
+    def _fit_side(self) -> None:
+        """On a narrow terminal the tabs but the first need the whole width."""
+        narrow = self.has_class("narrow")
+        self.side.display = not narrow or self.tab == "mnist-tab-network"
+
     def on_mount(self) -> None:
         self.side = self.query_one(SamplePanel)
         self.network = self.query_one(NetworkPane)
@@ -163,6 +173,7 @@ class MnistView(FixedStatics, Widget, can_focus=True):
         if tabs.active != tab:
             tabs.active = tab
         self.regions_shown = tab == "mnist-tab-regions"
+        self._fit_side()
         self.draw_live()
         self.draw_epoch()
         self.training_pane.draw_history()
@@ -259,6 +270,13 @@ class MnistView(FixedStatics, Widget, can_focus=True):
 
     def set_unit(self, u: int) -> None:
         self.unit = u
+
+    def action_scroll_main(self, pages: int) -> None:
+        pane = self.query_one(f"#{self.tab}")
+        (pane.scroll_page_down if pages > 0 else pane.scroll_page_up)(animate=False)
+
+    def action_scroll_side(self, pages: int) -> None:
+        (self.side.scroll_page_down if pages > 0 else self.side.scroll_page_up)(animate=False)
 
     def action_ascii(self) -> None:
         self.ascii_mode = not self.ascii_mode

@@ -529,6 +529,14 @@ class ExplorerScreen(BaseView):
         self.note = "ASCII" if self.ascii_mode else "colour"
         self.show(self.snap)
 
+    def action_scroll_main(self, pages: int) -> None:
+        box = self.query_one("#inspector-box", Scroller)
+        (box.scroll_page_down if pages > 0 else box.scroll_page_up)(animate=False)
+
+    def action_scroll_side(self, pages: int) -> None:
+        box = self.query_one("#right", Scroller)
+        (box.scroll_page_down if pages > 0 else box.scroll_page_up)(animate=False)
+
     async def action_check(self) -> None:
         await self._own_engine()
         ctl = self.ctl
