@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from textual.binding import Binding
 from tui_helpers import aio, wait_open
 
 from nnviz.tui import keys
 from nnviz.tui.mnist import MnistView
 from nnviz.tui.screens.explorer import ExplorerScreen
-from nnviz.tui.screens.help import HelpScreen
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui_mnist"))
 
 
 def _keys_to_actions(bindings) -> dict[str, str]:
@@ -40,24 +34,6 @@ def test_both_screens_bind_only_the_map_and_agree_on_every_shared_key():
         assert explorer[key] == mnist[key], key
     assert explorer["n"] == mnist["n"] == "micro"
     assert explorer["p"] == explorer["space"] == mnist["p"] == mnist["space"] == "play"
-
-
-@aio
-async def test_help_on_the_mnist_view_lists_its_keys_from_the_map():
-    from mnist_view_support import MnistApp, small_session
-
-    app = MnistApp(small_session())
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-text").render())
-        for action in keys.MNIST + keys.APP:
-            for entry in keys.entries(action):
-                assert entry.description in text, entry
-        assert "p, space" in text and "Slow play" not in text
-        await pilot.press("escape")
-        assert not isinstance(app.screen, HelpScreen)
 
 
 @aio
@@ -92,29 +68,3 @@ async def test_page_keys_reach_what_80x24_cuts_off():
         await pilot.press("pageup", "greater_than_sign")
         await pilot.pause()
         assert box.scroll_y == 0 and right.scroll_y > 0
-
-
-@aio
-async def test_the_mnist_view_on_80x24_keeps_every_tab_reachable():
-    from mnist_view_support import MnistApp, small_session
-
-    app = MnistApp(small_session())
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        view = app.screen.query_one(MnistView)
-        assert view.has_class("narrow") and view.side.display
-        pane = view.query_one("#mnist-tab-network")
-        assert pane.max_scroll_y > 0
-        await pilot.press("pagedown")
-        await pilot.pause()
-        assert pane.scroll_y > 0
-        await pilot.press("4")  # the other tabs take the whole width
-        await pilot.pause()
-        assert not view.side.display
-        assert view.query_one("#mnist-confusion").size.width >= 70
-        await pilot.press("1")
-        await pilot.pause()
-        assert view.side.display
-        await pilot.press("greater_than_sign")
-        await pilot.pause()
-        assert view.side.scroll_y > 0

@@ -3,15 +3,12 @@ with its traceback in a log file under the user cache folder; the app keeps runn
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from tui_helpers import aio, wait_idle, wait_open
 
 from nnviz.errors import InputError
 from nnviz.tui import crashlog, make_app
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui_mnist"))
 
 
 def _failing_run(exc):
@@ -61,30 +58,6 @@ async def test_an_input_error_in_training_is_one_line_and_no_log(tmp_path, monke
         await wait_idle(pilot, screen)
         assert screen.snap.message == f"training stopped: {bad}"
         assert not _logged(tmp_path / "nnviz" / "logs")
-
-
-@aio
-async def test_the_mnist_view_logs_a_bug_in_training_and_keeps_running(tmp_path, monkeypatch):
-    from mnist_view_support import MnistApp, small_session, wait_for
-
-    from nnviz.tui.mnist import MnistView
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    session = small_session()
-    app = MnistApp(session)
-    async with app.run_test(size=(120, 40)) as pilot:
-        view = app.screen.query_one(MnistView)
-        monkeypatch.setattr(session.trainer, "run", _failing_run(KeyError("W9")))
-        await pilot.press("space")
-        await wait_for(lambda: view.runs, pilot)
-        assert view.runs[-1][0] == "error" and not view.training
-        logs = _logged(tmp_path / "nnviz" / "logs")
-        assert len(logs) == 1 and "KeyError: 'W9'" in logs[0].read_text(encoding="utf-8")
-        status = str(view.query_one("#mnist-status").render())
-        assert "training failed: KeyError: 'W9' (traceback in " in status
-        assert str(logs[0]) in status
-        await pilot.press("s")  # alive: a step by hand still works
-        assert session.trainer.steps == 1
 
 
 def test_the_log_falls_back_to_the_temporary_folder(tmp_path, monkeypatch):
