@@ -14,10 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from nnviz.engine import blas, helper, loop, team
-from nnviz.engine import kernels as k
 from nnviz.engine.graph import Graph, GraphError, Program, compile
-from nnviz.engine.nn import Layer, build_mlp, init_weights, summary_text
-from nnviz.engine.spec import summary_rows
+from nnviz.engine.nn import build_mlp, init_weights, summary_text
+from nnviz.engine.spec import Layer, summary_rows
 
 TASKS = ("binary", "multiclass", "regression")
 DEFAULT_CAPACITY = 1024
@@ -78,15 +77,15 @@ class Model:
 
     def _wire(self) -> np.ndarray:
         io = np.zeros(5, np.int64)
-        meta = self.program.meta
+        offset = self.program.offset
         if self.x is not None:
-            io[loop.X_OFF] = meta[self.x, k.OFF]
+            io[loop.X_OFF] = offset(self.x)
         if self.y is not None:
-            io[loop.Y_OFF] = meta[self.y, k.OFF]
+            io[loop.Y_OFF] = offset(self.y)
         if self.loss is not None:
-            io[loop.LOSS_OFF] = meta[self.loss, k.OFF]
+            io[loop.LOSS_OFF] = offset(self.loss)
         if self.prediction is not None:
-            io[loop.PRED_OFF] = meta[self.prediction, k.OFF]
+            io[loop.PRED_OFF] = offset(self.prediction)
         io[loop.ACC_MODE] = {
             "binary": loop.ACC_BINARY,
             "multiclass": loop.ACC_ARGMAX,
@@ -95,6 +94,18 @@ class Model:
         return io
 
     # ------------------------------------------------------------ reading
+    def role(self, role: str, layer: int | None = None) -> int | None:
+        """The node with this role (nnviz.engine.graph.ROLES): e.g. "loss", "prediction",
+        "output_pre"; for a per-layer role ("weights", "bias", "hidden_pre", "hidden") the
+        one of 1-based `layer`, the first by default. None when the graph has none."""
+        found = self.graph.all_with_role(role)
+        n = 1 if layer is None else layer
+        return found[n - 1] if 1 <= n <= len(found) else None
+
+    def roles(self, role: str) -> list[int]:
+        """Every node with this role, in order (one per layer for the per-layer roles)."""
+        return self.graph.all_with_role(role)
+
     @property
     def dtype(self) -> np.dtype:
         return self.program.dtype
@@ -121,7 +132,7 @@ class Model:
                 (self.graph.nodes[i].name, str(self.program.shape(i)), self.program.value(i).size)
                 for i in self.program.param_indices
             ]
-        return summary_rows(self.spec[0], [(lay.units, lay.activation) for lay in self.spec[1]])
+        return summary_rows(self.spec[0], self.spec[1])
 
     def summary(self) -> str:
         if self.spec is None:
@@ -166,7 +177,7 @@ class Model:
                 self.program.values,
                 X,
                 self.io,
-                self.program.meta[i, k.OFF],
+                self.program.offset(i),
                 nd.cols,
                 self.program.capacity,
                 i + 1,

@@ -110,18 +110,19 @@ class ThreadChoice:
         self.rate: dict[bool, float | None] = {True: None, False: None}
         self.since_probe = every_s  # the first probe comes as soon as there is a rate to beat
         self.paired_s = 0.0  # training seconds spent on two threads
+        self.min_steps = self.MIN_STEPS  # a test may time shorter chunks
 
     def plan(self, budget: int) -> tuple[bool, int, bool]:
         """(paired, steps, probing) for the next chunk of at most `budget` steps."""
         rate_now = self.rate[self.current]
         if self.allowed and rate_now and self.since_probe >= self.every_s:
-            return not self.current, max(self.MIN_STEPS, int(rate_now * self.probe_s)), True
+            return not self.current, max(self.min_steps, int(rate_now * self.probe_s)), True
         return self.current, budget, False
 
     def record(self, paired: bool, steps: int, seconds: float, probing: bool) -> None:
         if paired:
             self.paired_s += seconds
-        if steps >= self.MIN_STEPS and seconds > 0:
+        if steps >= self.min_steps and seconds > 0:
             self.rate[paired] = steps / seconds
         self.since_probe = 0.0 if probing else self.since_probe + seconds
         mine, other = self.rate[self.current], self.rate[not self.current]

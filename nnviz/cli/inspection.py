@@ -16,7 +16,7 @@ from nnviz.cli.common import load_with_overrides, override_options, scenario_arg
 def info(scenario, as_json):
     """The model summary of SCENARIO: layers, output shapes, parameter counts."""
     from nnviz.data import INPUT_SIZES
-    from nnviz.engine.spec import summary_rows
+    from nnviz.engine.spec import param_count, summary_rows
     from nnviz.scenario import load_scenario
 
     sc = load_scenario(scenario)
@@ -29,11 +29,11 @@ def info(scenario, as_json):
         n_in = sc.model.inputs or INPUT_SIZES.get(sc.data.kind)
         if n_in is None:
             n_in = sc.data.load().n_inputs
-        rows = summary_rows(n_in, [(lay.units, lay.activation) for lay in sc.model.layers])
+        rows = summary_rows(n_in, sc.model.layers)
         out.update(
             inputs=n_in,
             layers=[{"layer": r[0], "output_shape": r[1], "params": r[2]} for r in rows],
-            total_params=sum(r[2] for r in rows),
+            total_params=param_count(n_in, sc.model.layers),
             loss=sc.model.loss,
             data={"kind": sc.data.kind, **{k: _plain(v) for k, v in sc.data.params}},
             optimizer={"kind": sc.optimizer.kind, **dict(sc.optimizer.params)},

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from nnviz.data.dataset import Dataset
-from nnviz.data.errors import DataError
+from nnviz.data.errors import DataError, param_error
 
 CSV_COLUMNS = 3  # x1, x2, label
 
@@ -82,7 +82,7 @@ def read_points(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
 def load_csv(params: dict, base_dir: Path | None) -> Dataset:
     shown = params["path"]
     if not shown.strip():
-        raise DataError("csv: param 'path' must not be empty")
+        raise param_error("csv", "path", "must not be empty")
     path = Path(shown).expanduser()
     if not path.is_absolute():
         path = (base_dir if base_dir is not None else Path.cwd()) / path
@@ -118,24 +118,22 @@ def load_csv(params: dict, base_dir: Path | None) -> Dataset:
 def _rows(value: list, name: str) -> np.ndarray:
     """A list of rows (or of scalars, one column) as a float array (N, D)."""
     if not value:
-        raise DataError(f"table: param {name!r} must have at least one row")
+        raise param_error("table", name, "must have at least one row")
     rows = []
     width = None
     for i, row in enumerate(value):
         cells = list(row) if isinstance(row, list | tuple) else [row]
         for cell in cells:
             if isinstance(cell, bool) or not isinstance(cell, int | float):
-                raise DataError(f"table: param {name!r} row {i}: {cell!r} is not a number")
+                raise param_error("table", name, f"row {i}: {cell!r} is not a number")
             if not math.isfinite(cell):
-                raise DataError(f"table: param {name!r} row {i}: {cell!r} is not finite")
+                raise param_error("table", name, f"row {i}: {cell!r} is not finite")
         if not cells:
-            raise DataError(f"table: param {name!r} row {i} is empty")
+            raise param_error("table", name, f"row {i} is empty")
         if width is None:
             width = len(cells)
         elif len(cells) != width:
-            raise DataError(
-                f"table: param {name!r} row {i} has {len(cells)} values, row 0 has {width}"
-            )
+            raise param_error("table", name, f"row {i} has {len(cells)} values, row 0 has {width}")
         rows.append(cells)
     return np.asarray(rows, dtype=np.float64)
 
@@ -144,7 +142,7 @@ def load_table(params: dict) -> Dataset:
     x = _rows(params["x"], "x")
     y = _rows(params["y"], "y")
     if x.shape[0] != y.shape[0]:
-        raise DataError(f"table: param 'x' has {x.shape[0]} rows but 'y' has {y.shape[0]}")
+        raise param_error("table", "x", f"has {x.shape[0]} rows but 'y' has {y.shape[0]}")
     zero_one = bool(np.all((y == 0) | (y == 1)))
     task = params["task"]
     if task == "auto":
@@ -152,19 +150,29 @@ def load_table(params: dict) -> Dataset:
     names: tuple[str, ...] = ()
     if task == "binary":
         if y.shape[1] != 1 or not zero_one:
-            raise DataError("table: task 'binary' needs 'y' to be a single column of 0 and 1")
+            raise DataError(
+                "table: task 'binary' needs 'y' to be a single column of 0 and 1",
+                key="task",
+                detail="task 'binary' needs 'y' to be a single column of 0 and 1",
+            )
         names = ("0", "1")
     elif task == "multiclass":
         if y.shape[1] == 1:
             if np.any(y < 0) or np.any(y != np.round(y)):
                 raise DataError(
-                    "table: task 'multiclass' needs 'y' labels that are whole numbers >= 0"
+                    "table: task 'multiclass' needs 'y' labels that are whole numbers >= 0",
+                    key="task",
+                    detail="task 'multiclass' needs 'y' labels that are whole numbers >= 0",
                 )
             labels = y[:, 0].astype(np.int64)
             k = max(int(labels.max()) + 1, 2)
             y = _one_hot(labels, k)
         elif not (zero_one and np.all(y.sum(axis=1) == 1)):
-            raise DataError("table: task 'multiclass' needs 'y' rows that are one-hot")
+            raise DataError(
+                "table: task 'multiclass' needs 'y' rows that are one-hot",
+                key="task",
+                detail="task 'multiclass' needs 'y' rows that are one-hot",
+            )
         names = tuple(str(i) for i in range(y.shape[1]))
     return Dataset(
         name="table",

@@ -24,6 +24,12 @@ class GraphError(InputError):
     """A graph that cannot be built or compiled; the message names the node."""
 
 
+# What a node is for, so that a front end finds it without knowing its name: the data wiring
+# (x, y, prediction, loss) and, in an MLP (nnviz.engine.nn), each layer's weights, bias,
+# pre-activation (hidden_pre, or output_pre for the output layer) and hidden activation.
+ROLES = ("x", "y", "prediction", "loss", "weights", "bias", "hidden_pre", "output_pre", "hidden")
+
+
 @dataclass
 class Node:
     name: str
@@ -33,7 +39,7 @@ class Node:
     cols: int
     const: float = 0.0
     init: np.ndarray | None = None  # starting value of a parameter or constant
-    role: str = ""  # "x", "y", "output", "loss", "prediction", or "" (see Graph.roles)
+    role: str = ""  # what the node is for, one of ROLES, or ""
 
     @property
     def op_name(self) -> str:
@@ -147,7 +153,14 @@ class Graph:
             raise GraphError(f"no node named '{name}' (nodes: {known})")
         return self.index[name]
 
+    def all_with_role(self, role: str) -> list[int]:
+        """Every node with this role, in order (one per layer for the layer roles)."""
+        _check_role(role)
+        return [i for i, node in enumerate(self.nodes) if node.role == role]
+
     def with_role(self, role: str) -> int | None:
+        """The first node with this role, or None."""
+        _check_role(role)
         for i, node in enumerate(self.nodes):
             if node.role == role:
                 return i
@@ -201,6 +214,11 @@ class Graph:
         """Heaviside steps that stand between a parameter and the loss."""
         through = self.needs_grad(through_step=True)
         return [i for i, nd in enumerate(self.nodes) if nd.op == ops.STEP and through[i]]
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise GraphError(f"role '{role}' is not one of {', '.join(ROLES)}")
 
 
 def _rows_compatible(ra: int | None, rb: int | None) -> bool:

@@ -7,18 +7,13 @@ z1 = xW1 + b1 (pre-activation), u1 (hidden activation), …, p (the output), L (
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from nnviz.engine.graph import Graph, GraphError
-from nnviz.engine.spec import ACTIVATIONS, INITIALIZERS, LOSSES, summary_rows
+from nnviz.engine.spec import ACTIVATIONS, INITIALIZERS, LOSSES, Layer, summary_rows
 
-
-@dataclass(frozen=True)
-class Layer:
-    units: int
-    activation: str
+__all__ = ["Layer", "build_mlp", "init_weights", "summary_text"]
 
 
 def init_weights(
@@ -78,14 +73,18 @@ def build_mlp(
         for name in (f"W{n}", f"b{n}"):
             if name not in weights:
                 raise GraphError(f"node '{name}': no starting value given")
-        g.param(f"W{n}", weights[f"W{n}"])
-        g.param(f"b{n}", np.asarray(weights[f"b{n}"]).reshape(1, -1))
+        w = g.param(f"W{n}", weights[f"W{n}"])
+        b = g.param(f"b{n}", np.asarray(weights[f"b{n}"]).reshape(1, -1))
         g.op("matmul", prev, f"W{n}", name=f"{prev}W{n}")
         z = g.op("add", f"{prev}W{n}", f"b{n}", name=f"z{n}")
         out_name = "p" if n == last else f"u{n}"
         if n == last and layer.activation == "step":
             out_name = "a"
         out = g.op(layer.activation, z, name=out_name)
+        g.nodes[w].role, g.nodes[b].role = "weights", "bias"
+        g.nodes[z].role = "output_pre" if n == last else "hidden_pre"
+        if n != last:
+            g.nodes[out].role = "hidden"
         prev = out_name
     y = g.input("y", layers[-1].units)
     g.nodes[y].role = "y"
@@ -133,7 +132,7 @@ def _check_spec(n_inputs: int, layers: Sequence[Layer], loss: str) -> None:
 
 def summary_text(n_inputs: int, layers: Sequence[Layer]) -> str:
     """The summary as plain text, for notebooks and logs."""
-    rows = summary_rows(n_inputs, [(lay.units, lay.activation) for lay in layers])
+    rows = summary_rows(n_inputs, layers)
     width = max(len(r[0]) for r in rows) + 2
     lines = [f"{'Layer (type)':<{width}}{'Output Shape':<16}{'Param #':>10}", "=" * (width + 26)]
     for name, shape, count in rows:

@@ -3,6 +3,10 @@
 Pure Python (no numba), so that loading and validating a scenario stays light.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "softmax", "step")
 LOSSES = ("mse", "mae", "bce", "bce_logits", "cross_entropy")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad", "perceptron")
@@ -22,12 +26,27 @@ OPTIMIZER_DEFAULTS = {
 }
 
 
+@dataclass(frozen=True)
+class Layer:
+    """One dense layer: ``units`` outputs, then ``activation`` (the one layer record: scenario
+    files, the MLP builder and the summaries all use it)."""
+
+    units: int
+    activation: str
+
+
+def param_count(n_inputs: int, layers) -> int:
+    """Weights and biases in all: N_H(N_I + 1) + N_O(N_H + 1) for one hidden layer."""
+    return sum(row[2] for row in summary_rows(n_inputs, layers))
+
+
 def summary_rows(n_inputs: int, layers) -> list[tuple[str, str, int]]:
     """Keras-style rows (layer, output shape, parameters) of an MLP given as (units, activation)
     pairs; the total is their sum: N_H(N_I + 1) + N_O(N_H + 1) for one hidden layer."""
     rows = []
     fan_in = n_inputs
-    for n, (units, activation) in enumerate(layers, start=1):
+    for n, layer in enumerate(layers, start=1):
+        units, activation = (layer.units, layer.activation) if isinstance(layer, Layer) else layer
         rows.append((f"dense_{n} ({activation})", f"(None, {units})", fan_in * units + units))
         fan_in = units
     return rows

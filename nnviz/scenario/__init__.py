@@ -18,12 +18,12 @@ import sys
 import tomllib
 from pathlib import Path
 
+from nnviz.engine.spec import Layer
 from nnviz.scenario.checks import ScenarioError, did_you_mean, one_line
 from nnviz.scenario.records import (
     DataSpec,
     GraphNodeSpec,
     GraphSpec,
-    LayerSpec,
     ModelSpec,
     OptimizerSpec,
     Scenario,
@@ -35,7 +35,7 @@ __all__ = [
     "DataSpec",
     "GraphNodeSpec",
     "GraphSpec",
-    "LayerSpec",
+    "Layer",
     "ModelSpec",
     "OptimizerSpec",
     "Scenario",

@@ -17,12 +17,12 @@ from nnviz.engine.spec import (
     OPTIMIZER_DEFAULTS,
     OPTIMIZERS,
     SCHEDULES,
+    Layer,
 )
 from nnviz.scenario.checks import Checker, Table, data_error_key, describe, is_number
 from nnviz.scenario.expr import parse_graph
 from nnviz.scenario.records import (
     DataSpec,
-    LayerSpec,
     ModelSpec,
     OptimizerSpec,
     Scenario,
@@ -181,21 +181,18 @@ def _check_ranges(chk: Checker, kind: str, params: dict[str, Any]) -> None:
     """Ranges and choices of data params, checked by nnviz.data itself without loading.
 
     DATA_KINDS gives the params and defaults but not their bounds or choices, so this asks
-    the data package's own checker; without it the data is checked when it loads.
+    the data package's own checker.
     """
     from nnviz import data
+    from nnviz.data.kinds import SPECS
+    from nnviz.data.params import validate
 
-    try:
-        from nnviz.data.kinds import SPECS
-        from nnviz.data.params import validate
-    except ImportError:
-        return
     if kind not in SPECS:
         return
     try:
         validate(kind, SPECS[kind], params)
     except data.DataError as exc:
-        chk.fail(*data_error_key(kind, str(exc), data.DATA_KINDS[kind]))
+        chk.fail(*data_error_key(kind, exc, data.DATA_KINDS[kind]))
 
 
 def _check_gates(chk: Checker, key: str, raw: Any) -> str | tuple[str, ...]:
@@ -211,7 +208,7 @@ def _check_gates(chk: Checker, key: str, raw: Any) -> str | tuple[str, ...]:
         try:
             data.load("gate", {"gate": gate})  # four rows: the cheapest check of the name
         except data.DataError as exc:
-            chk.fail(here, data_error_key("gate", str(exc), ("gate",))[1])
+            chk.fail(here, data_error_key("gate", exc, ("gate",))[1])
     return raw if isinstance(raw, str) else tuple(names)
 
 
@@ -228,7 +225,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
         layer = chk.table(f"model.layers[{i}]", raw, LAYER_KEYS)
         units = layer.integer("units", lo=1)
         activation = layer.choice("activation", ACTIVATIONS)
-        layers.append(LayerSpec(units, activation))
+        layers.append(Layer(units, activation))
     loss = tbl.choice("loss", LOSSES)
     init = tbl.choice("init", INITIALIZERS, MODEL_DEFAULTS["init"])
     init_scale = tbl.number("init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True)
@@ -248,7 +245,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights)
 
 
-def check_loss(chk: Checker, layers: list[LayerSpec], loss: str) -> None:
+def check_loss(chk: Checker, layers: list[Layer], loss: str) -> None:
     last = len(layers) - 1
     for i, layer in enumerate(layers[:-1]):
         if layer.activation == "softmax":
@@ -269,7 +266,7 @@ def check_loss(chk: Checker, layers: list[LayerSpec], loss: str) -> None:
 
 
 def parse_weights(
-    chk: Checker, value: Any, layers: list[LayerSpec], inputs: int | None
+    chk: Checker, value: Any, layers: list[Layer], inputs: int | None
 ) -> tuple[tuple[tuple[str, np.ndarray], ...], int | None]:
     names = [f"{p}{k}" for k in range(1, len(layers) + 1) for p in ("W", "b")]
     tbl = chk.table("model.weights", value, names)

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nnviz.engine.spec import Layer, param_count
 from nnviz.scenario.checks import ScenarioError, data_error_key
 
 if TYPE_CHECKING:  # numpy is imported when a file is validated, not for `nnviz list`
     import numpy as np
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One dense layer: ``units`` outputs, then ``activation``."""
-
-    units: int
-    activation: str
 
 
 @dataclass(frozen=True)
@@ -32,7 +24,7 @@ class ModelSpec:
     """
 
     inputs: int | None
-    layers: tuple[LayerSpec, ...]
+    layers: tuple[Layer, ...]
     loss: str
     init: str
     init_scale: float
@@ -81,7 +73,10 @@ class ModelSpec:
 
     def param_count(self, inputs: int | None = None) -> int:
         """Weights and biases in all: N_H(N_I + 1) + N_O(N_H + 1) for one hidden layer."""
-        return sum(math.prod(shape) for _, shape in self.weight_shapes(inputs))
+        fan_in = self.inputs if inputs is None else inputs
+        if fan_in is None:
+            raise ValueError("the number of inputs is not known before the data is loaded")
+        return param_count(fan_in, self.layers)
 
 
 @dataclass(frozen=True)
@@ -145,7 +140,7 @@ class DataSpec:
                 ]
             return data.load(self.kind, params, base_dir=self.base_dir, data_dir=data_dir)
         except data.DataError as exc:
-            key, what = data_error_key(self.kind, str(exc), data.DATA_KINDS.get(self.kind, ()))
+            key, what = data_error_key(self.kind, exc, data.DATA_KINDS.get(self.kind, ()))
             raise ScenarioError(f"{self.source}: {key}: {what}") from exc
 
 
