@@ -104,3 +104,14 @@ def test_engine_reads_keep_a_stepped_pass_intact():
 def test_confusion_matrix_counts_true_rows_and_predicted_columns():
     m = live.confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), 3)
     assert m.tolist() == [[1, 1, 0], [0, 1, 0], [0, 1, 0]]
+
+
+def test_the_view_finds_its_nodes_by_role_in_a_deeper_network():
+    from nnviz.model import Model
+
+    model = Model.from_spec(
+        784, [(32, "sigmoid"), (16, "relu"), (10, "softmax")], "cross_entropy", seed=0
+    )
+    found = live.roles(model)
+    assert (found.hidden, found.first_weights, found.output_weights) == ("u1", "W1", "W3")
+    assert (found.logits, found.output, found.target, found.loss) == ("z3", "p", "y", "L")

@@ -64,7 +64,7 @@ def preserved(program, keep: bool = True):
 
 @dataclass(frozen=True)
 class Roles:
-    """The nodes of an MLP the view draws, found by their place in the graph (not by name)."""
+    """The names of the nodes the view draws, found by role (Model.role), not by name."""
 
     hidden: str | None  # the first hidden layer's activation (None: no hidden layer)
     first_weights: str  # the weights the input is multiplied by
@@ -76,36 +76,22 @@ class Roles:
 
 
 def roles(model) -> Roles:
-    """The Roles of an MLP graph (nnviz.engine.nn.build_mlp's shape: x·W + b, activation)."""
-    g = model.graph
+    """The Roles of a model's graph."""
     name = model.program.name
 
-    def weights_of(matmul: int) -> int:
-        return next(i for i in g.nodes[matmul].inputs if g.nodes[i].is_param)
+    def named(role: str) -> str | None:
+        i = model.role(role)
+        return None if i is None else name(i)
 
-    def matmul_into(i: int) -> int | None:
-        """The matmul feeding node i (an add of matmul and bias), or None."""
-        for j in g.nodes[i].inputs:
-            if g.nodes[j].op_name == "matmul":
-                return j
-        return None
-
-    x, pred = model.x, model.prediction
-    first = next(c for c in g.consumers(x) if g.nodes[c].op_name == "matmul")
-    logits = g.nodes[pred].inputs[0] if pred is not None else None
-    last = matmul_into(logits) if logits is not None else None
-    # the first layer's activation: the consumer of x·W + b
-    z1 = next(c for c in g.consumers(first) if g.nodes[c].op_name == "add")
-    act = g.consumers(z1)
-    hidden = act[0] if act and act[0] != pred and g.nodes[act[0]].op_name != "matmul" else None
+    weights = model.roles("weights")
     return Roles(
-        hidden=None if hidden is None or hidden == pred else name(hidden),
-        first_weights=name(weights_of(first)),
-        output_weights=name(weights_of(last if last is not None else first)),
-        logits=None if logits is None else name(logits),
-        output=None if pred is None else name(pred),
-        target=None if model.y is None else name(model.y),
-        loss=None if model.loss is None else name(model.loss),
+        hidden=named("hidden"),
+        first_weights=name(weights[0]),
+        output_weights=name(weights[-1]),
+        logits=named("output_pre"),
+        output=named("prediction"),
+        target=named("y"),
+        loss=named("loss"),
     )
 
 
