@@ -78,7 +78,7 @@ KEYS: tuple[Key, ...] = (
     Key("q", "quit", "Quit"),
     Key("ctrl+c", "quit", "Quit", show=False, priority=True),
     # first in every screen's footer, so that it shows on a narrow terminal too
-    Key("question_mark", "app.help", "Help", "every key, with what it does"),
+    Key("question_mark,f1", "app.help", "Help", "every key, with what it does"),
 )
 
 # the order of the explorer's and the MNIST view's keys (help and the footer follow it)
@@ -134,7 +134,7 @@ MNIST = (
     "tab(3)",
     "tab(4)",
 )
-APP = ("quit",)
+APP = ("app.help", "quit")  # help also on screens that bind nothing else
 
 
 def entries(action: str) -> list[Key]:
@@ -150,16 +150,21 @@ def bindings(actions: tuple[str, ...]) -> list[Binding]:
     return [key.binding() for action in actions for key in entries(action)]
 
 
+# shorter than Textual's names, so that the key column of help stays narrow
+SHORT = {"space": "␣", "pagedown": "PgDn", "pageup": "PgUp"}
+
+
 def help_rows(actions: list[str], key_display) -> list[tuple[str, str]]:
     """(keys, what they do) for help: the map's entries for the actions a screen binds, each
-    key shown by `key_display(key_name)`."""
+    key shown as SHORT has it or by `key_display(key_name)`."""
     rows: dict[str, tuple[list[str], str]] = {}
     for action in actions:
         for key in entries(action):
             text = key.description + (f": {key.tooltip}" if key.tooltip else "")
             shown, _ = rows.setdefault(key.action, ([], text))
             for name in key.keys.split(","):
-                display = key_display(name.strip())
+                name = name.strip()
+                display = SHORT.get(name) or key_display(name)
                 if display not in shown:
                     shown.append(display)
     return [(", ".join(shown), text) for shown, text in rows.values()]

@@ -29,7 +29,7 @@ async def test_help_on_the_mnist_view_lists_its_keys_from_the_map():
         for action in keys.MNIST + keys.APP:
             for entry in keys.entries(action):
                 assert entry.description in text, entry
-        assert "p, space" in text and "Slow play" not in text
+        assert "p, ␣" in text and "Slow play" not in text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
