@@ -76,3 +76,21 @@ async def test_the_mnist_view_logs_a_bug_in_training_and_keeps_running(tmp_path,
         assert str(logs[0]) in status
         await pilot.press("s")  # alive: a step by hand still works
         assert session.trainer.steps == 1
+
+
+@aio
+async def test_node_selection_and_follow_as_in_the_explorer():
+    session = small_session()
+    app = MnistApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.screen.query_one(MnistView)
+        start = view.node
+        await pilot.press("j")
+        assert view.node == start + 1 and not view.follow
+        assert app.screen.query_one("#mnist-tabs").active == "mnist-tab-backprop"
+        await pilot.press("k", "k")
+        assert view.node == start - 1
+        await pilot.press("n")  # not following: the selection stays
+        assert view.node == start - 1
+        await pilot.press("f", "n")  # following again: the node just computed
+        assert view.follow and view.node == view.stepper.last_node
