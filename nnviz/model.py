@@ -111,9 +111,14 @@ class Model:
         return self.program.dtype
 
     def value(self, name: str) -> np.ndarray:
+        """The node's value in the last pass (fit's final evaluation, evaluate, predict,
+        backprop): one row per sample of that pass's batch — for a pass over more rows than
+        the capacity, its last chunk. A view: copy it to keep it."""
         return self.program.value(name)
 
     def grad(self, name: str) -> np.ndarray:
+        """∂loss/∂node from the last backward pass (backprop, or a step taken by hand);
+        fit's updates clear the gradients as they apply them. A view."""
         return self.program.grad(name)
 
     def params(self) -> dict[str, np.ndarray]:
@@ -184,6 +189,7 @@ class Model:
                 out,
                 team.SOLO,
             )
+        self._rows_written(X.shape[0])
         return out
 
     def predict(self, X) -> np.ndarray:
@@ -210,5 +216,34 @@ class Model:
                 p.meta, p.consts, p.values, X, Y, self.io, self.threshold, p.capacity,
                 self.loss + 1, order, ctl,
             )  # fmt: skip
+        self._rows_written(X.shape[0])
         acc = None if self.task == "regression" else correct / X.shape[0]
         return float(mean_loss), acc
+
+    def _rows_written(self, n_rows: int) -> None:
+        """After a pass over n_rows in chunks of `capacity`, the buffers hold its last chunk:
+        value() and grad() show those rows, not the whole capacity."""
+        if n_rows > 0:
+            self.program.set_batch(
+                n_rows - (n_rows - 1) // self.program.capacity * self.program.capacity
+            )
+
+    def backprop(self, X, Y) -> float:
+        """One forward and backward pass over X and Y (at most `capacity` rows), no update:
+        afterwards value() and grad() show every node for this batch. Returns the loss."""
+        X = self._check_x(X)
+        Y = self._check_y(Y, X.shape[0])
+        if X.shape[0] == 0:
+            raise GraphError("nothing to backpropagate: no rows")
+        if X.shape[0] > self.program.capacity:
+            raise GraphError(
+                f"{X.shape[0]} rows do not fit in one pass (capacity {self.program.capacity})"
+            )
+        p = self.program
+        p.feed(self.x, X)
+        p.feed(self.y, Y)
+        p.grads[:] = 0
+        p.forward()
+        p.seed()
+        p.backward()
+        return float(p.value(self.loss)[0, 0])

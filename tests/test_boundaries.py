@@ -66,11 +66,9 @@ HEADLESS = [
     *_modules("engine"),
     *_modules("data"),
     *_modules("scenario"),
-    *(
-        f"nnviz.{p.stem}"
-        for p in sorted(PACKAGE.glob("*.py"))
-        if p.stem not in ("__init__", "__main__")
-    ),
+    *_modules("export"),
+    "nnviz",
+    *(f"nnviz.{p.stem}" for p in sorted(PACKAGE.glob("*.py")) if not p.stem.startswith("__")),
 ]
 
 

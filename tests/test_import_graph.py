@@ -4,12 +4,13 @@ Every `import` statement of every module counts, at any depth (an import inside 
 runs too, only later), except those under `if TYPE_CHECKING:` (they never run). The layers,
 lowest first; a module may import its own layer and the ones below:
 
-    0  nnviz.errors                   the error hierarchy
+    0  nnviz.errors, nnviz.schema     the error hierarchy; the JSON lines format
     1  nnviz.engine                   graph, ops, kernels, interpreter, optimizers, jit
     2  nnviz.data                     data sets
     3  nnviz.scenario                 scenario records, building, checks, expressions
     4  the headless core              nnviz/*.py (model, train, session, stepper, explain,
-                                      explorer, regions, pca) and nnviz/__init__.py
+                                      explorer, regions, pca), nnviz/__init__.py and
+                                      nnviz.export (scripts for PyTorch and Keras)
     5  front ends                     nnviz.cli and nnviz.tui (and nnviz/__main__.py)
 
 The two front ends stay apart: nnviz.tui never imports nnviz.cli, and nnviz.cli imports
@@ -27,7 +28,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "nnviz"
 
-SUBPACKAGE_LAYERS = {"engine": 1, "data": 2, "scenario": 3, "cli": 5, "tui": 5}
+SUBPACKAGE_LAYERS = {"schema": 0, "engine": 1, "data": 2, "scenario": 3, "export": 4, "cli": 5,
+                     "tui": 5}  # fmt: skip
 FRONT_ENDS = ("nnviz.cli", "nnviz.tui")
 # (importer, imported package): the one allowed crossing between the front ends
 FRONT_END_CROSSINGS = {("nnviz.cli.run", "nnviz.tui")}

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 
 import click
@@ -20,6 +19,7 @@ _COMMANDS = {
     "check": ("nnviz.cli.inspection", "check"),
     "trace": ("nnviz.cli.inspection", "trace"),
     "data": ("nnviz.cli.data", "data"),
+    "export": ("nnviz.cli.export", "export"),
 }
 
 
@@ -65,14 +65,59 @@ def one_line(text: str) -> str:
 
 
 def complete_scenario(ctx, param, incomplete):
+    """Shipped scenario names, then `.toml` files, with the prefix typed; folders too when
+    what is typed looks like a path or names no scenario, to walk down to a file."""
     from nnviz.scenario import scenario_names
 
-    return [name for name in scenario_names() if name.startswith(incomplete)]
+    names = [name for name in scenario_names() if name.startswith(incomplete)]
+    pathlike = incomplete.startswith((".", "~", "/")) or "/" in incomplete
+    return names + toml_paths(incomplete, with_folders=pathlike or not names)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def toml_paths(incomplete: str, *, with_folders: bool) -> list[str]:
+    """`.toml` files (and folders, ending in /) whose path starts with `incomplete`."""
+    from pathlib import Path
+
+    cut = incomplete.rfind("/") + 1
+    folder, stem = incomplete[:cut], incomplete[cut:]
+    try:
+        entries = sorted(Path(folder or ".").expanduser().iterdir())
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        if not entry.name.startswith(stem) or (entry.name.startswith(".") and not stem):
+            continue
+        try:
+            if entry.is_dir():
+                if with_folders and entry.name != "__pycache__":
+                    out.append(f"{folder}{entry.name}/")
+            elif entry.suffix == ".toml":
+                out.append(f"{folder}{entry.name}")
+        except OSError:
+            continue
+    return out
+
+
+def help_when_bare(ctx: click.Context) -> None:
+    """A group called with no command prints its help on stdout and exits 0.
+
+    Click 8.2 made a bare group call a usage error (exit 2); `invoke_without_command=True` with
+    this check in the group's body gives the same help-and-success under every click version.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="nnviz", prog_name="nnviz")
-def cli():
+@click.pass_context
+def cli(ctx):
     """nnviz: watch a neural network learn, one number at a time.
 
     \b
@@ -81,18 +126,25 @@ def cli():
       nnviz train mnist      train headless, fast
       nnviz list             the shipped scenarios
     """
+    help_when_bare(ctx)
 
 
-@click.command("list")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.command("list", short_help="List the shipped scenarios.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines: one scenario event each.")
 def list_command(as_json):
     """List the shipped scenarios with their descriptions."""
-    from nnviz.scenario import list_scenarios
+    from nnviz.scenario import list_scenarios, scenario_dir
 
     rows = list_scenarios()
+    if not rows:
+        raise click.ClickException(
+            f"no shipped scenarios in {scenario_dir()}: nnviz is not fully installed"
+        )
     if as_json:
+        from nnviz.cli.jsonl import emit
+
         for name, description in rows:
-            click.echo(json.dumps({"name": name, "description": description}))
+            emit("scenario", {"name": name, "description": description})
         return
     width = max(len(name) for name, _ in rows)
     for name, description in rows:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import click
 
+from nnviz.cli import help_when_bare
+from nnviz.cli.jsonl import emit
 
-@click.group("data")
-def data() -> None:
+
+@click.group(
+    "data", invoke_without_command=True, short_help="The data sets nnviz has, and fetching MNIST."
+)
+@click.pass_context
+def data(ctx: click.Context) -> None:
     """Data sets: the bundled MNIST sample, full MNIST, and where nnviz finds them."""
+    help_when_bare(ctx)
 
 
 def _rich_progress():
@@ -70,7 +76,21 @@ def _plain_progress():
     return update
 
 
-@data.command("fetch")
+def _json_progress():
+    """One file event per file on stdout, for programs."""
+    seen: set[str] = set()
+
+    def update(name: str, done: int, total: int | None) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        status = "present" if done and done == total else "downloading"
+        emit("file", {"name": name, "status": status, "bytes": total})
+
+    return update
+
+
+@data.command("fetch", short_help="Download a full data set (MNIST, about 11 MB).")
 @click.argument("name", type=click.Choice(["mnist"], case_sensitive=False))
 @click.option(
     "--dest",
@@ -80,14 +100,21 @@ def _plain_progress():
 )
 @click.option("--base-url", default=None, help="Mirror to download from (a folder URL).")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
-def fetch_command(name: str, dest: Path | None, base_url: str | None, timeout: float) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON lines: a file event each, then fetched."
+)
+def fetch_command(
+    name: str, dest: Path | None, base_url: str | None, timeout: float, as_json: bool
+) -> None:
     """Download a full data set (MNIST: four files, about 11 MB) and check its checksums."""
     from nnviz.data import DataError
     from nnviz.data.fetch import DEFAULT_BASE_URL, fetch_mnist
 
     kwargs = {"base_url": base_url or DEFAULT_BASE_URL, "timeout": timeout}
     try:
-        if _is_terminal(sys.stderr):
+        if as_json:
+            folder = fetch_mnist(dest, progress=_json_progress(), **kwargs)
+        elif _is_terminal(sys.stderr):
             bar, update = _rich_progress()
             with bar:
                 folder = fetch_mnist(dest, progress=update, **kwargs)
@@ -95,7 +122,10 @@ def fetch_command(name: str, dest: Path | None, base_url: str | None, timeout: f
             folder = fetch_mnist(dest, progress=_plain_progress(), **kwargs)
     except DataError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"MNIST is in {folder}")
+    if as_json:
+        emit("fetched", {"data": name.lower(), "path": str(folder)})
+    else:
+        click.echo(f"MNIST is in {folder}")
 
 
 def _collect(data_dir: Path | None) -> dict:
@@ -164,18 +194,18 @@ def _show(info: dict) -> None:
     echo(f"Data kinds: {', '.join(info['kinds'])}")
 
 
-@data.command("info")
+@data.command("info", short_help="Which data sets are available, and where.")
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Also look for full MNIST here (first).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the facts as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="The facts as one JSON line (data_info).")
 def info_command(data_dir: Path | None, as_json: bool) -> None:
     """Show which data sets are available and where they are."""
     info = _collect(data_dir)
     if as_json:
-        click.echo(json.dumps(info, indent=2))
+        emit("data_info", info)
     else:
         _show(info)

@@ -7,12 +7,13 @@ import json
 import click
 
 from nnviz.cli.common import load_with_overrides, override_options, scenario_argument
+from nnviz.cli.jsonl import emit
 
 
 # ================================================================ info
-@click.command()
+@click.command(short_help="The model summary: layers, shapes, parameter counts.")
 @scenario_argument()
-@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line (an info event).")
 def info(scenario, as_json):
     """The model summary of SCENARIO: layers, output shapes, parameter counts."""
     from nnviz.data import INPUT_SIZES
@@ -45,7 +46,7 @@ def info(scenario, as_json):
             },
         )
     if as_json:
-        click.echo(json.dumps(out))
+        emit("info", out)
         return
     _print_info(out)
 
@@ -84,14 +85,19 @@ def _print_info(out: dict) -> None:
 
 
 # ================================================================ check
-@click.command()
+@click.command(short_help="Analytic vs numerical gradient of every parameter.")
 @scenario_argument()
 @click.option("--data-dir", type=click.Path(file_okay=False), envvar="NNVIZ_DATA",
               help="Folder of MNIST-format IDX files.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for init and shuffling.")
 @click.option("--elements", default=20, show_default=True, type=click.IntRange(min=1),
               help="Elements checked per parameter (all when fewer).")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per parameter.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="JSON lines: a gradient event per parameter, then check.",
+)
 def check(scenario, data_dir, seed, elements, as_json):
     """Analytic vs numerical (central-difference, float64) gradient of every parameter.
 
@@ -110,10 +116,14 @@ def check(scenario, data_dir, seed, elements, as_json):
     results = gradcheck(session.model.program, feeds, max_elements=elements)
     if as_json:
         for r in results:
-            click.echo(json.dumps({
+            emit("gradient", {
                 "param": r.name, "checked": r.checked, "size": r.size,
                 "max_abs_error": r.max_abs_error, "max_rel_error": r.max_rel_error, "ok": r.ok,
-            }))  # fmt: skip
+            })  # fmt: skip
+        emit("check", {
+            "scenario": sc.name, "ok": all(r.ok for r in results), "params": len(results),
+            "failed": [r.name for r in results if not r.ok],
+        })  # fmt: skip
     else:
         from rich.console import Console
         from rich.table import Table
@@ -149,7 +159,7 @@ def _parse_steps(ctx, param, value) -> tuple[int, int]:
         ) from None
 
 
-@click.command()
+@click.command(short_help="Every value, gradient and update at the given training steps.")
 @scenario_argument()
 @click.option(
     "--steps",
@@ -204,8 +214,9 @@ def trace(scenario, steps, explain, epochs, lr, batch_size, optimizer, seed, dty
 
 def _json_line(out: dict) -> str:
     from nnviz.explain import plain
+    from nnviz.schema import SCHEMA_VERSION
 
-    data = plain(out)
+    data = {"event": out["event"], "schema": SCHEMA_VERSION, **plain(out)}
     data["nonfinite"] = _has_nonfinite(data)
     return json.dumps(data, allow_nan=False)
 
@@ -402,8 +413,8 @@ def _print_trace(out: dict) -> None:
     show = _matrix_text
     if out["event"] == "step":
         console.print(f"[bold]{out['scenario']}[/bold]: step {out['step']} "
-                      f"(epoch {out['epoch']}, batch {out['batch']}/{out['batches_per_epoch']}; "
-                      f"{out['optimizer']}, lr {_num(out['lr_used'])}, {out['dtype']}), "
+                      f"({out['optimizer']}, lr {_num(out['lr_used'])}), epoch {out['epoch']}, "
+                      f"batch {out['batch']}/{out['batches_per_epoch']}, {out['dtype']}, "
                       f"batch rows {out['batch_rows']}, loss {_num(out['loss'])}")  # fmt: skip
     of = out.get("output", "L")
     chains = {c["node"]: c for c in out.get("explain", {}).get("chain", [])}

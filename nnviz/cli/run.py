@@ -6,12 +6,14 @@ one-line error and exit status 2 instead of a screen. Textual is imported only a
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from nnviz.cli import complete_scenario, one_line
 
 
-@click.command("run")
+@click.command("run", short_help="Step through backpropagation in the explorer (default xor).")
 @click.argument("scenario", required=False, default="xor", shell_complete=complete_scenario)
 @click.option(
     "--seed", type=click.IntRange(min=0), default=None, help="Training seed (overrides the file's)."
@@ -20,7 +22,8 @@ from nnviz.cli import complete_scenario, one_line
     "--ascii",
     "ascii_mode",
     is_flag=True,
-    help="Draw the regions with one character per class (no colour needed).",
+    help="Draw the regions with one character per class (no colour needed); on by itself "
+    "under NO_COLOR and on dumb or 16-colour terminals.",
 )
 @click.option(
     "--data-dir",
@@ -45,7 +48,9 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
     # session and loading (or compiling) the kernels. A session that cannot be built (data
     # that do not fit the network, a missing data file) ends it with the same kind of line.
     from nnviz.tui import make_app
+    from nnviz.tui.colours import too_few_colours
 
+    ascii_mode = ascii_mode or too_few_colours(os.environ)
     app = make_app(
         scenario, seed=seed, ascii=ascii_mode, data_dir=data_dir, scenario=loaded,
         exit_on_error=True,

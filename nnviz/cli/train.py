@@ -3,7 +3,6 @@ benchmark mode (compile time reported apart from steady-state throughput)."""
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
@@ -17,16 +16,19 @@ from nnviz.cli.common import (
     save_weights,
     scenario_argument,
 )
+from nnviz.cli.jsonl import emit
 
 # --bench times an epoch of at least this many batches on its own (epoch_s in --json).
 EPOCH_TIMING_MIN_BATCHES = 100
 
 
-@click.command()
+@click.command(short_help="Train a scenario headless; --bench times it.")
 @scenario_argument(required=False)
 @override_options
 @click.option("--bench", is_flag=True, help="Time the run; no SCENARIO: the whole suite.")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines on stdout.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON lines on stdout: epoch events, then trained."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the trained weights (.npz).")
 @click.option("--load", type=click.Path(dir_okay=False), help="Start from saved weights (.npz).")
@@ -112,6 +114,8 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
     # Long epochs are timed one by one, as the reference runs time theirs; stopping after
     # every short epoch would cost more than the epoch.
     trainer.stop_every_epoch = bench and trainer.batches_per_epoch >= EPOCH_TIMING_MIN_BATCHES
+    # a scenario over several data sets (perceptron-step's truth tables) names the set
+    which_data = {"data": session.label} if len(session.datasets) > 1 else {}
     epoch_ends = []  # cumulative training seconds at each epoch's end, when epochs end one by one
     show = _progress_wanted(quiet, as_json)
     progress = task = None
@@ -155,7 +159,7 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
                         converged_at = event.first_epoch + int(perfect[0])
                 if as_json and not bench:
                     for row in event.rows():
-                        click.echo(json.dumps({"event": "epoch", **row}))
+                        emit("epoch", {**which_data, **row})
                 if progress:
                     progress.update(task, completed=event.last_epoch, loss=f"{last_loss:.4f}")
             elif isinstance(event, Diverged):
@@ -176,7 +180,7 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
         save_weights(save_path, session.model.params())
         result["saved"] = str(save_path)
     if as_json:
-        click.echo(json.dumps(result))
+        emit("trained", result)
     return result
 
 
@@ -185,7 +189,7 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
     epochs = max(fin.epochs, 1)
     result = {
         "scenario": sc.name,
-        "data": session.label,
+        **({"data": session.label} if len(session.datasets) > 1 else {}),
         "epochs": fin.epochs,
         "steps": fin.steps,
         "samples": fin.epochs * trainer.X.shape[0],

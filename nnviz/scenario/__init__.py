@@ -14,7 +14,6 @@ nnviz.engine.spec and, when a file is validated, nnviz.data.
 from __future__ import annotations
 
 import re
-import sys
 import tomllib
 from pathlib import Path
 
@@ -57,40 +56,18 @@ _SHIPPED_MARK = "xor.toml"  # a file every copy of the shipped folder has
 def scenario_dir() -> Path:
     """The folder of the shipped scenarios.
 
-    In a source checkout (and an editable install) it is ``scenarios/`` beside the package;
-    a wheel installs the same files as data under ``<prefix>/share/nnviz/scenarios``.
+    An installed nnviz (a wheel, ``pip install --target``) carries them inside the package, in
+    ``nnviz/scenarios/``; a source checkout, and an editable install of one, has them in
+    ``scenarios/`` at the top of the repository, beside the package.
     """
     package = Path(__file__).resolve().parent.parent  # nnviz/scenario/ -> nnviz/
+    inside = package / "scenarios"
     checkout = package.parent / "scenarios"
-    candidates = [checkout, package / "scenarios"]
-    for folder in candidates:
-        if (folder / _SHIPPED_MARK).is_file():
-            return folder
-    found = _installed_dir()
-    return found if found is not None else checkout
-
-
-def _installed_dir() -> Path | None:
-    """Where the wheel's data files went: from its RECORD, else the usual prefixes."""
-    try:
-        from importlib import metadata
-
-        for entry in metadata.distribution("nnviz").files or ():
-            if entry.name == _SHIPPED_MARK and entry.parent.name == "scenarios":
-                folder = Path(str(entry.locate())).resolve().parent
-                if folder.is_dir():
-                    return folder
-    except Exception:  # no metadata (running from a plain copy): try the prefixes
-        pass
-    import site
-    import sysconfig
-
-    prefixes = [sysconfig.get_path("data"), sys.prefix, sys.base_prefix, site.getuserbase()]
-    for prefix in prefixes:
-        folder = Path(prefix) / "share" / "nnviz" / "scenarios"
-        if (folder / _SHIPPED_MARK).is_file():
-            return folder
-    return None
+    if (inside / _SHIPPED_MARK).is_file():
+        return inside
+    if (package.parent / "pyproject.toml").is_file() and (checkout / _SHIPPED_MARK).is_file():
+        return checkout
+    return inside
 
 
 def scenario_names() -> list[str]:

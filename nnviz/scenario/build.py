@@ -33,6 +33,9 @@ from nnviz.scenario.records import (
 TOP_KEYS = ("name", "description", "data", "model", "graph", "optimizer", "training", "view")
 MODEL_KEYS = ("inputs", "layers", "loss", "init", "init_scale", "l2", "weights")
 LAYER_KEYS = ("units", "activation")
+# Other spellings of an activation: the course and Keras call the identity "linear". The file
+# may use either; the scenario (and so every screen and summary) holds the canonical name.
+ACTIVATION_ALIASES = {"linear": "identity"}
 TRAINING_KEYS = (
     "epochs",
     "batch_size",
@@ -224,7 +227,8 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     for i, raw in enumerate(layer_list):
         layer = chk.table(f"model.layers[{i}]", raw, LAYER_KEYS)
         units = layer.integer("units", lo=1)
-        activation = layer.choice("activation", ACTIVATIONS)
+        activation = layer.choice("activation", (*ACTIVATIONS, *ACTIVATION_ALIASES))
+        activation = ACTIVATION_ALIASES.get(activation, activation)
         layers.append(Layer(units, activation))
     loss = tbl.choice("loss", LOSSES)
     init = tbl.choice("init", INITIALIZERS, MODEL_DEFAULTS["init"])

@@ -31,6 +31,10 @@ class Ran:
     def json_lines(self) -> list[dict]:
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
 
+    def events(self, name: str) -> list[dict]:
+        """The JSON lines whose event is `name`."""
+        return [line for line in self.json_lines() if line["event"] == name]
+
     def assert_one_line_error(self, code: int = 2) -> str:
         """The failure contract: a non-zero exit and exactly one line on stderr, no traceback."""
         assert self.code == code, (self.code, self.stdout, self.stderr)

@@ -40,7 +40,8 @@ def test_data_without_a_subcommand_shows_its_commands(invoke):
     assert "fetch" in ran.stdout and "info" in ran.stdout
 
 
-def test_complete_scenario_returns_names_with_the_prefix():
+def test_complete_scenario_returns_names_with_the_prefix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no .toml files here
     assert complete_scenario(None, None, "x") == ["xor"]
     assert complete_scenario(None, None, "perc") == ["perceptron", "perceptron-step"]
     assert complete_scenario(None, None, "mnist") == ["mnist", "mnist-relu"]
@@ -63,3 +64,47 @@ def test_bash_completion_of_scenario_names(nnviz_process, words, expected):
     assert ran.code == 0, ran.stderr
     assert "Traceback" not in ran.stderr
     assert ran.stdout.splitlines() == [f"plain,{name}" for name in expected]
+
+
+@pytest.fixture
+def own_files(tmp_path, monkeypatch):
+    (tmp_path / "mine.toml").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    (tmp_path / "xor-variant.toml").write_text("")
+    (tmp_path / "lab").mkdir()
+    (tmp_path / "lab" / "week1.toml").write_text("")
+    (tmp_path / ".hidden.toml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_completion_adds_toml_files_after_the_names(own_files):
+    assert complete_scenario(None, None, "x") == ["xor", "xor-variant.toml"]
+    assert complete_scenario(None, None, "m") == ["mnist", "mnist-relu", "moons", "mine.toml"]
+    assert complete_scenario(None, None, "n") == []  # notes.txt is not a scenario
+    assert complete_scenario(None, None, "") == [*scenario_names(), "mine.toml", "xor-variant.toml"]
+
+
+def test_completion_walks_folders_when_no_name_fits(own_files):
+    assert complete_scenario(None, None, "la") == ["lab/"]
+    assert complete_scenario(None, None, "lab/") == ["lab/week1.toml"]
+    assert complete_scenario(None, None, "./") == ["./lab/", "./mine.toml", "./xor-variant.toml"]
+    assert complete_scenario(None, None, ".h") == [".hidden.toml"]
+    where = str(own_files / "lab") + "/w"
+    assert complete_scenario(None, None, where) == [where + "eek1.toml"]
+    assert complete_scenario(None, None, "nowhere/x") == []
+
+
+def test_bash_completion_of_a_toml_path(own_files):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_NNVIZ_COMPLETE": "bash_complete", "COMP_WORDS": "nnviz run lab/",
+           "COMP_CWORD": "2"}  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", "from nnviz.cli import main; main()"],
+        env=env, cwd=own_files, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["plain,lab/week1.toml"]

@@ -48,7 +48,8 @@ def _id(case) -> str:
 def test_bad_input_is_one_line_and_exit_2(invoke, tmp_path, args, expected):
     ran = invoke(*_args(args, tmp_path))
     line = ran.assert_one_line_error(2)
-    assert expected in line
+    # click 8.1 writes "No such option: --bogus", later ones "No such option '--bogus'"
+    assert expected in line.replace(": --bogus", " '--bogus'")
     assert line.startswith("nnviz")
     assert ran.stdout == ""
 

@@ -39,24 +39,27 @@ def test_check_xor_all_ok(invoke):
 def test_check_xor_json(invoke):
     ran = invoke("check", "xor", "--json")
     assert ran.code == 0, ran.stderr
-    rows = ran.json_lines()
+    rows = ran.events("gradient")
     assert [r["param"] for r in rows] == ["W1", "b1", "W2", "b2"]
     assert [r["size"] for r in rows] == [8, 4, 4, 1]
     for r in rows:
         assert r["ok"] is True
         assert r["checked"] == r["size"]  # fewer than --elements: all of them
         assert r["max_abs_error"] < 1e-6
+    assert ran.json_lines()[-1] == {
+        "event": "check", "schema": 1, "scenario": "xor", "ok": True, "params": 4, "failed": [],
+    }  # fmt: skip
 
 
 def test_check_elements_limits_the_count(invoke):
-    rows = invoke("check", "xor", "--json", "--elements", "2").json_lines()
+    rows = invoke("check", "xor", "--json", "--elements", "2").events("gradient")
     assert [r["checked"] for r in rows] == [2, 2, 2, 1]
 
 
 def test_check_chain(invoke):
     ran = invoke("check", "chain", "--json")
     assert ran.code == 0, ran.stderr
-    rows = ran.json_lines()
+    rows = ran.events("gradient")
     assert {r["param"] for r in rows} == {"x", "y"}
     assert all(r["ok"] for r in rows)
     text = invoke("check", "chain")
@@ -191,7 +194,9 @@ def test_check_exits_1_when_a_gradient_disagrees(invoke, monkeypatch):
     assert "NO" in ran.stdout and "Traceback" not in ran.stderr
     rows = invoke("check", "xor", "--json")
     assert rows.code == 1
-    assert [r["ok"] for r in rows.json_lines()] == [False, True, True, True]
+    assert [r["ok"] for r in rows.events("gradient")] == [False, True, True, True]
+    (summary,) = rows.events("check")
+    assert summary["ok"] is False and summary["failed"] == ["W1"]
 
 
 def test_check_of_a_step_network_says_there_is_no_gradient(nnviz_process):

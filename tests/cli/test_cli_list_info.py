@@ -25,7 +25,8 @@ def test_list_json_is_one_object_per_line(invoke):
     assert ran.code == 0, ran.stderr
     rows = ran.json_lines()
     assert [r["name"] for r in rows] == scenario_names()
-    assert all(set(r) == {"name", "description"} for r in rows)
+    assert all(set(r) == {"event", "schema", "name", "description"} for r in rows)
+    assert all(r["event"] == "scenario" and r["schema"] == 1 for r in rows)
     assert all(isinstance(r["description"], str) and r["description"] for r in rows)
 
 

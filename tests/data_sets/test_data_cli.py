@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import http.server
@@ -120,8 +121,9 @@ def test_fetch_unknown_set():
     assert result.exit_code == 2
 
 
-def test_fetch_through_loopback(monkeypatch, tmp_path):
-    files = _fake_mnist()
+@contextlib.contextmanager
+def _serving(monkeypatch, files):
+    """A loopback HTTP server holding `files`, whose checksums fetch is told; yields its URL."""
     monkeypatch.setattr(
         fetch_module,
         "MNIST_SHA256",
@@ -143,13 +145,18 @@ def test_fetch_through_loopback(monkeypatch, tmp_path):
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
     thread.start()
     try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/"
-        result = _run("fetch", "mnist", "--dest", str(tmp_path / "d"), "--base-url", url)
-        again = _run("fetch", "mnist", "--dest", str(tmp_path / "d"), "--base-url", url)
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     finally:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+def test_fetch_through_loopback(monkeypatch, tmp_path):
+    files = _fake_mnist()
+    with _serving(monkeypatch, files) as url:
+        result = _run("fetch", "mnist", "--dest", str(tmp_path / "d"), "--base-url", url)
+        again = _run("fetch", "mnist", "--dest", str(tmp_path / "d"), "--base-url", url)
     assert result.exit_code == 0, result.output
     assert f"MNIST is in {tmp_path / 'd'}" in result.output
     assert "train-images-idx3-ubyte.gz: downloading" in result.output
@@ -157,6 +164,24 @@ def test_fetch_through_loopback(monkeypatch, tmp_path):
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(files)
     info = json.loads(_run("info", "--json", "--data-dir", str(tmp_path / "d")).output)
     assert info["full"]["found"] and info["full"]["train"] == 6
+
+
+def test_fetch_json_lines_follow_the_schema(monkeypatch, tmp_path):
+    from nnviz.schema.check import check_lines
+
+    files = _fake_mnist()
+    with _serving(monkeypatch, files) as url:
+        args = ("fetch", "mnist", "--dest", str(tmp_path / "d"), "--base-url", url, "--json")
+        first, again = _run(*args), _run(*args)
+    for result, status in ((first, "downloading"), (again, "present")):
+        assert result.exit_code == 0, result.output
+        assert check_lines(result.stdout) == []
+        lines = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [line["event"] for line in lines] == ["file"] * 4 + ["fetched"]
+        assert {line["name"] for line in lines[:4]} == set(files)
+        assert {line["status"] for line in lines[:4]} == {status}
+        assert lines[-1] == {"event": "fetched", "schema": 1, "data": "mnist",
+                             "path": str(tmp_path / "d")}  # fmt: skip
 
 
 def test_rich_progress_runs(capsys):

@@ -48,3 +48,59 @@ def test_multiclass_history_has_test_metrics():
     assert history[-1]["test_accuracy"] is not None
     assert model.evaluate(Xc, Yc)[1] > 0.8
     assert "Total params: 51" in model.summary()
+
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_Y = np.array([0, 1, 1, 0], dtype=float)
+
+
+def _xor_model(**kwargs):
+    return nnviz.Model.from_spec(
+        2, [(4, "sigmoid"), (1, "sigmoid")], loss="bce", init="uniform", seed=0, **kwargs
+    )
+
+
+def test_value_after_fit_holds_the_batchs_rows_not_the_capacity():
+    model = _xor_model()
+    nnviz.fit(model, XOR_X, XOR_Y, epochs=3, optimizer="sgd", lr=0.5)
+    assert model.value("u1").shape == (4, 4)
+    assert model.value("x").tolist() == XOR_X.tolist()
+    assert model.value("W1").shape == (2, 4)  # parameters keep their own shape
+
+
+def test_value_after_a_pass_over_more_rows_than_the_capacity_is_its_last_chunk():
+    model = _xor_model(capacity=8)
+    X = np.random.default_rng(0).random((19, 2))
+    out = model.output(X, node="u1")
+    assert model.value("u1").shape == (3, 4)  # 19 = 8 + 8 + 3
+    np.testing.assert_array_equal(model.value("u1"), out[16:])
+    model.evaluate(X[:8], np.zeros(8))
+    assert model.value("x").shape == (8, 2)
+
+
+def test_backprop_gives_the_gradient_of_the_mean_loss():
+    model = _xor_model(dtype="float64")
+    loss = model.backprop(XOR_X, XOR_Y)
+    assert loss == pytest.approx(model.evaluate(XOR_X, XOR_Y)[0], rel=1e-12)
+    model.backprop(XOR_X, XOR_Y)
+    analytic = model.grad("W1").copy()
+    assert model.value("u1").shape == (4, 4)
+    W1 = model.params()["W1"]
+    h = 1e-6
+    for r, c in [(0, 0), (1, 2), (0, 3)]:
+        losses = []
+        for sign in (1, -1):
+            moved = W1.copy()
+            moved[r, c] += sign * h
+            model.set_params({"W1": moved})
+            losses.append(model.evaluate(XOR_X, XOR_Y)[0])
+        model.set_params({"W1": W1})
+        assert analytic[r, c] == pytest.approx((losses[0] - losses[1]) / (2 * h), rel=1e-6)
+
+
+def test_backprop_checks_its_input():
+    model = _xor_model(capacity=2)
+    with pytest.raises(GraphError, match="capacity 2"):
+        model.backprop(XOR_X, XOR_Y)
+    with pytest.raises(GraphError, match="columns"):
+        model.backprop(np.zeros((2, 3)), np.zeros(2))

@@ -16,7 +16,7 @@ EXPECTED = {
     ),
     "unknown_activation.toml": (
         "unknown_activation.toml: model.layers[1].activation: 'sigmod' is not one of "
-        "sigmoid, tanh, relu, identity, softmax, step"
+        "sigmoid, tanh, relu, identity, softmax, step, linear"
     ),
     "zero_units.toml": "zero_units.toml: model.layers[0].units: must be at least 1, got 0",
     "inputs_mismatch.toml": (

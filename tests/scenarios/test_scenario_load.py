@@ -284,3 +284,38 @@ def test_data_errors_name_the_file_and_param():
 def test_load_by_path_object():
     path = scenario_dir() / "xor.toml"
     assert load_scenario(path) == load_scenario("xor")
+
+
+LINEAR = """
+name = "lin"
+[data]
+kind = "sine"
+[model]
+layers = [{ units = 8, activation = "tanh" }, { units = 1, activation = "linear" }]
+loss = "mse"
+"""
+
+
+def test_linear_is_the_identity_as_the_course_and_keras_spell_it():
+    sc = parse_scenario(LINEAR, "lin.toml")
+    assert [layer.activation for layer in sc.model.layers] == ["tanh", "identity"]
+    same = parse_scenario(LINEAR.replace('"linear"', '"identity"'), "lin.toml")
+    assert sc.model == same.model
+
+
+def test_linear_output_with_bce_logits_is_allowed_as_identity_is():
+    text = (LINEAR.replace('kind = "sine"', 'kind = "moons"')
+            .replace('loss = "mse"', 'loss = "bce_logits"'))  # fmt: skip
+    assert parse_scenario(text, "lin.toml").model.layers[-1].activation == "identity"
+
+
+def test_info_shows_a_linear_layer_as_identity(tmp_path):
+    from click.testing import CliRunner
+
+    from nnviz.cli import cli
+
+    path = tmp_path / "lin.toml"
+    path.write_text(LINEAR)
+    result = CliRunner().invoke(cli, ["info", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "dense_2 (identity)" in result.stdout and "linear" not in result.stdout

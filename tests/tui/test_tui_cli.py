@@ -47,7 +47,11 @@ def test_unknown_scenario_and_missing_file(calls):
     assert calls == []
 
 
-def test_defaults_to_xor_and_passes_the_options(calls, tmp_path):
+def test_defaults_to_xor_and_passes_the_options(calls, tmp_path, monkeypatch):
+    # a 256-colour terminal, so that ASCII mode is only what --ascii asks for
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for var in ("NO_COLOR", "TEXTUAL_COLOR_SYSTEM"):
+        monkeypatch.delenv(var, raising=False)
     result = CliRunner().invoke(cli, ["run"])
     assert result.exit_code == 0, result.output
     ((args, kwargs),) = calls
