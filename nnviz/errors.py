@@ -14,3 +14,8 @@ class NnvizError(Exception):
 class InputError(NnvizError, ValueError):
     """Something the user gave (a file, a value, an argument) cannot be used; the message is
     one line naming what and where."""
+
+
+class WeightsError(InputError):
+    """A weights file that cannot be used (read, written or fitted to the model); the message
+    names the file."""

@@ -127,6 +127,22 @@ class Model:
     def set_params(self, values: dict[str, np.ndarray]) -> None:
         self.program.set_params(values)
 
+    def dropout_masks(self, rows: int | None = None) -> dict[str, np.ndarray]:
+        """Each dropout node's mask of the last training step (1 kept, 0 dropped), by the
+        dropout node's name: copies of its first `rows` rows (default: the last pass's).
+        Evaluation and prediction run without dropout and leave the masks in place; the
+        Trainer's dropout_masks() knows the step's row count."""
+        rows = self.program.batch if rows is None else int(rows)
+        out = {}
+        for node in self.graph.nodes:
+            if node.op_name == "dropout":
+                mask = node.inputs[1]
+                cols = self.graph.nodes[mask].cols
+                off = self.program.offset(mask)
+                out[node.name] = self.program.values[off : off + rows * cols].reshape(rows, cols)
+                out[node.name] = out[node.name].copy()
+        return out
+
     @property
     def n_params(self) -> int:
         return self.program.n_param

@@ -13,7 +13,11 @@ import numpy as np
 from nnviz.engine.graph import Graph, GraphError
 from nnviz.engine.optim import Optimizer
 from nnviz.model import DEFAULT_CAPACITY, Model
+from nnviz.split import class_labels, holdout
 from nnviz.train import Trainer
+
+# Values an evaluation chunk holds at most (4 MiB of float32): 1,024 rows of a small network.
+EVAL_CHUNK_VALUES = 1 << 20
 
 # scenario graph ops → engine ops (same names but for the constants handled apart)
 _GRAPH_OPS = {"add", "sub", "mul", "scale", "sigmoid", "tanh", "relu", "identity"}
@@ -28,6 +32,7 @@ class Session:
     dataset: object | None  # nnviz.data.Dataset
     datasets: list  # [(label, Dataset)]: several for a scenario over several truth tables
     label: str = ""
+    validation_rows: np.ndarray | None = None  # rows of x_train held out (training.validation)
 
     @property
     def is_graph(self) -> bool:
@@ -42,17 +47,25 @@ def build(
     weights: dict[str, np.ndarray] | None = None,
     chunk_seconds: float = 0.05,
     threads: int | None = None,
+    datasets: list | None = None,
 ) -> Session:
     """A Session for `scenario`; `which` picks the data set when the scenario has several.
 
     threads: the Trainer's (1, 2, or None to choose); an interface that draws while it trains
-    passes 1."""
+    passes 1. datasets: what load_datasets(scenario) returned, to build several sessions on
+    the data loaded once."""
     if scenario.graph is not None:
         return _build_graph(scenario)
-    loaded = scenario.data.load(data_dir=data_dir)
-    datasets = loaded if isinstance(loaded, list) else [(loaded.name, loaded)]
+    if datasets is None:
+        datasets = load_datasets(scenario, data_dir)
     label, dataset = datasets[which]
     return _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threads)
+
+
+def load_datasets(scenario, data_dir: str | Path | None = None) -> list:
+    """[(label, Dataset)] of a scenario with a model: one, or one per truth table."""
+    loaded = scenario.data.load(data_dir=data_dir)
+    return loaded if isinstance(loaded, list) else [(loaded.name, loaded)]
 
 
 def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threads) -> Session:
@@ -72,21 +85,32 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threa
         given[name] = np.asarray(arr, np.float64).reshape(-1, arr.shape[-1])
     if weights:
         given.update(weights)
-    n_rows = dataset.x_train.shape[0]
+    x_train, y_train = dataset.x_train, dataset.y_train
+    val_rows = x_val = y_val = None
+    if tr.validation:
+        labels = class_labels(y_train, dataset.task)
+        train_rows, val_rows = holdout(len(x_train), tr.validation, tr.seed, labels)
+        x_val, y_val = x_train[val_rows], y_train[val_rows]
+        x_train, y_train = x_train[train_rows], y_train[train_rows]
+    n_rows = x_train.shape[0]
     batch = tr.batch_size or n_rows
-    capacity = max(min(batch, n_rows), min(DEFAULT_CAPACITY, max(n_rows, 1)))
+    # Rows the buffers hold: a batch, and evaluation chunks of up to DEFAULT_CAPACITY rows,
+    # fewer for a wide network (memory every evaluation writes; MNIST's 784 inputs).
+    width = n_in + sum(lay.units for lay in spec.layers) * 3 + 4 * dataset.y_train.shape[1]
+    chunk = max(64, min(DEFAULT_CAPACITY, EVAL_CHUNK_VALUES // width))
+    capacity = max(min(batch, n_rows), min(chunk, max(n_rows, 1)))
     model = Model.from_spec(
         n_in, layers, spec.loss, init=spec.init, init_scale=spec.init_scale, seed=tr.seed,
         l2=spec.l2, weights=given, task=dataset.task, dtype=tr.dtype, capacity=capacity,
     )  # fmt: skip
     optimizer = Optimizer(model.program, scenario.optimizer.kind, **dict(scenario.optimizer.params))
     trainer = Trainer(
-        model, optimizer, dataset.x_train, dataset.y_train,
+        model, optimizer, x_train, y_train, x_val=x_val, y_val=y_val,
         x_test=dataset.x_test, y_test=dataset.y_test, epochs=tr.epochs, batch_size=tr.batch_size,
         seed=tr.seed, shuffle=tr.shuffle, schedule=tr.schedule, schedule_step=tr.schedule_step,
         gamma=tr.gamma, chunk_seconds=chunk_seconds, threads=threads,
     )  # fmt: skip
-    return Session(scenario, model, optimizer, trainer, dataset, datasets, label)
+    return Session(scenario, model, optimizer, trainer, dataset, datasets, label, val_rows)
 
 
 def _build_graph(scenario) -> Session:

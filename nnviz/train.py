@@ -15,7 +15,9 @@ import numpy as np
 
 from nnviz.engine import helper, loop
 from nnviz.engine.graph import GraphError
+from nnviz.engine.kernels import arm_dropout, dropout_key
 from nnviz.engine.optim import Optimizer
+from nnviz.limits import MAX_EPOCHS, MAX_SEED, bound
 from nnviz.model import Model
 
 
@@ -50,6 +52,8 @@ class EpochsDone:
     step: int
     lr: float
     elapsed_s: float
+    val_loss: float | None = None  # on the held-out validation rows, after the last epoch
+    val_accuracy: float | None = None
 
     @property
     def last_epoch(self) -> int:
@@ -59,15 +63,17 @@ class EpochsDone:
         out = []
         for n, (loss, acc) in enumerate(zip(self.losses, self.accuracies, strict=True)):
             last = n == len(self.losses) - 1
-            out.append(
-                {
-                    "epoch": self.first_epoch + n,
-                    "loss": float(loss),
-                    "accuracy": None if np.isnan(acc) else float(acc),
-                    "test_loss": self.test_loss if last else None,
-                    "test_accuracy": self.test_accuracy if last else None,
-                }
-            )
+            row = {
+                "epoch": self.first_epoch + n,
+                "loss": float(loss),
+                "accuracy": None if np.isnan(acc) else float(acc),
+                "test_loss": self.test_loss if last else None,
+                "test_accuracy": self.test_accuracy if last else None,
+            }
+            if self.val_loss is not None:
+                row["val_loss"] = self.val_loss if last else None
+                row["val_accuracy"] = self.val_accuracy if last else None
+            out.append(row)
         return out
 
 
@@ -88,6 +94,8 @@ class Finished:
     train_accuracy: float | None
     test_loss: float | None
     test_accuracy: float | None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
 
 
 class ThreadChoice:
@@ -142,6 +150,8 @@ class Trainer:
         *,
         x_test=None,
         y_test=None,
+        x_val=None,
+        y_val=None,
         epochs: int = 1,
         batch_size: int = 0,
         seed: int = 0,
@@ -158,6 +168,8 @@ class Trainer:
         passes 1 to keep a core). The numbers are the same, bit for bit, either way."""
         if epochs < 1:
             raise GraphError(f"epochs must be at least 1, got {epochs}")
+        bound(epochs, MAX_EPOCHS, "epochs", GraphError)
+        bound(seed, MAX_SEED, "seed", GraphError)
         if batch_size < 0:
             raise GraphError(f"batch size must be 0 (full batch) or more, got {batch_size}")
         optimizer.set_schedule(schedule, schedule_step, gamma)  # the optimizer owns the rate
@@ -171,6 +183,11 @@ class Trainer:
         if self.has_test:
             self.x_test = model._check_x(x_test)
             self.y_test = model._check_y(y_test, self.x_test.shape[0])
+        # held-out validation rows, evaluated after every epoch like the test set
+        self.has_val = x_val is not None and y_val is not None and len(x_val) > 0
+        if self.has_val:
+            self.x_val = model._check_x(x_val)
+            self.y_val = model._check_y(y_val, self.x_val.shape[0])
         n = self.X.shape[0]
         self.batch_size = min(batch_size or n, n)
         if self.batch_size > model.program.capacity:
@@ -205,6 +222,7 @@ class Trainer:
         self.threads = ThreadChoice(threads == 2 and helper.pairing_possible())
         self.order = np.arange(n, dtype=np.int64)  # each epoch's sample order, filled in place
         self._last_chunk = (False, 0, 0.0)  # (paired, steps, seconds) of the last chunk
+        self._fed_rows: int | None = None  # rows of a step by hand fed, not yet run through
 
     @property
     def paired(self) -> bool:
@@ -228,7 +246,10 @@ class Trainer:
             )  # fmt: skip
 
     def _chunk(self, max_steps: int, stop_epoch: int, paired: bool):
-        span = stop_epoch - self.epoch + 1
+        # Per-epoch sums for the epochs this chunk can reach, not for every epoch to come:
+        # the records grow as training goes (epochs = 10**15 takes no memory up front).
+        reach = (self.batch_index + max(max_steps, 1) - 1) // self.batches_per_epoch + 1
+        span = min(stop_epoch - self.epoch, reach) + 1
         sums = np.zeros(span, np.float64)
         correct = np.zeros(span, np.int64)
         seen = np.zeros(span, np.int64)
@@ -240,6 +261,7 @@ class Trainer:
             max_steps, stop_epoch, sums, correct, seen, paired
         )
         elapsed = time.perf_counter() - t0
+        self._fed_rows = None
         self._last_chunk = (paired, steps, elapsed)
         self.train_s += elapsed
         self.optimizer.t += steps
@@ -284,12 +306,18 @@ class Trainer:
         or Diverged; a caller that stops iterating stops the epoch partway."""
         yield from self._train_until(self.epoch + 1)
 
+    def train_until(self, last_epoch: int) -> Iterator:
+        """Train to the end of epoch `last_epoch` (1-based) in chunks, yielding Progress,
+        EpochsDone or Diverged (a caller that samples the run every few epochs)."""
+        yield from self._train_until(last_epoch)
+
     def _train_until(self, last_epoch: int) -> Iterator:
         """Chunks of about chunk_seconds each, until epoch `last_epoch` (1-based) is done."""
         last_epoch = min(last_epoch, self.epochs)
         budget = 1
         while self.epoch < last_epoch and self.diverged is None:
-            per_epoch = (self.has_test and self.test_every_epoch) or self.stop_every_epoch
+            evaluates = (self.has_test or self.has_val) and self.test_every_epoch
+            per_epoch = evaluates or self.stop_every_epoch
             stop = self.epoch + 1 if per_epoch else last_epoch
             paired, size, probing = self.threads.plan(budget)
             before = self.steps
@@ -325,11 +353,13 @@ class Trainer:
                 accs = np.full(complete, np.nan)
             else:
                 accs = correct[:complete] / np.maximum(seen[:complete], 1)
-            test_loss = test_acc = None
+            test_loss = test_acc = val_loss = val_acc = None
             if self.has_test and self.test_every_epoch:
                 test_loss, test_acc = self.model.evaluate(
                     self.x_test, self.y_test, paired=self.paired
                 )
+            if self.has_val and self.test_every_epoch:
+                val_loss, val_acc = self.model.evaluate(self.x_val, self.y_val, paired=self.paired)
             yield EpochsDone(
                 first + 1,
                 losses,
@@ -339,22 +369,26 @@ class Trainer:
                 self.steps,
                 self.optimizer.lr_now(),
                 self.train_s,
+                val_loss,
+                val_acc,
             )
 
     def _diagnose(self) -> Diverged:
         p = self.model.program
         i = p.first_nonfinite()
         name = p.name(i) if i is not None else p.name(self.model.loss)
-        kind = (
-            "a parameter, made non-finite by the previous update"
-            if (i is not None and p.graph.nodes[i].is_param)
-            else "computed in this forward pass"
-        )
+        is_param = i is not None and p.graph.nodes[i].is_param
         step = self.steps + 1
+        if step == 1:  # no update has run: the starting values or the data are the cause
+            kind = "its starting value" if is_param else "computed in the first forward pass"
+            hint = "check the starting weights, init_scale and the data's range"
+        else:
+            kind = ("a parameter, made non-finite by the previous update" if is_param
+                    else "computed in this forward pass")  # fmt: skip
+            hint = "try a smaller learning rate"
         msg = (
             f"training stopped at step {step} (epoch {self.epoch + 1}): the loss became NaN "
-            f"or infinite; the first non-finite value is in node '{name}' ({kind}); "
-            f"try a smaller learning rate"
+            f"or infinite; the first non-finite value is in node '{name}' ({kind}); {hint}"
         )
         return Diverged(self.epoch + 1, step, name, msg)
 
@@ -363,7 +397,12 @@ class Trainer:
         test_loss = test_acc = None
         if self.has_test:
             test_loss, test_acc = self.model.evaluate(self.x_test, self.y_test, paired=self.paired)
-        return Finished(self.epoch, self.steps, self.train_s, loss, acc, test_loss, test_acc)
+        val_loss = val_acc = None
+        if self.has_val:
+            val_loss, val_acc = self.model.evaluate(self.x_val, self.y_val, paired=self.paired)
+        return Finished(
+            self.epoch, self.steps, self.train_s, loss, acc, test_loss, test_acc, val_loss, val_acc
+        )
 
     # ------------------------------------------------------------ the position, for nnviz.stepper
     # nnviz.stepper.Stepper takes steps by hand with these three; it equals run() bit for bit.
@@ -379,7 +418,20 @@ class Trainer:
         program = self.model.program
         program.feed(self.model.x, self.X[rows])
         program.feed(self.model.y, self.Y[rows])
+        # the dropout masks run_steps would draw for this step
+        arm_dropout(program.meta, program.consts, dropout_key(self.seed, self.optimizer.t + 1))
+        self._fed_rows = len(rows)
         return rows
+
+    def dropout_masks(self) -> dict[str, np.ndarray]:
+        """Each dropout node's mask (1 kept, 0 dropped) in the step fed by hand (drawn when
+        its forward pass reaches the dropout node), else in the last step trained: one row
+        per sample of that step's batch."""
+        rows = self._fed_rows
+        if rows is None:
+            last = self.batch_index - 1 if self.batch_index else self.batches_per_epoch - 1
+            rows = min(self.batch_size, self.X.shape[0] - last * self.batch_size)
+        return self.model.dropout_masks(rows)
 
     def count_manual_step(self) -> None:
         """Move the position on by one step taken by hand."""

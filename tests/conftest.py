@@ -1,16 +1,27 @@
-"""Shared by every test directory."""
+"""Shared by every test directory.
+
+Every test process and its children share the warm kernel cache of this checkout:
+nnviz.engine.jit chooses the cache folder when it is imported; child processes started by a
+test that points HOME or XDG_CACHE_HOME elsewhere would otherwise compile every kernel again
+(half a minute each). NUMBA_CACHE_DIR, set here for them, names the same folder.
+"""
 
 from __future__ import annotations
 
 import functools
 import inspect
+import os
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
-# click 8.1's CliRunner folds stderr into stdout unless told not to; 8.2 keeps them apart and
-# dropped the argument. The tests read stdout and stderr each on its own under both.
+import nnviz.engine.jit as jit
+
+if jit.CACHE_DIR is not None:
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(jit.CACHE_DIR))
+
+# click 8.1's CliRunner folds stderr into stdout unless told not to, and its Result.output is
+# stdout alone; 8.2 keeps the streams apart (and dropped the argument), with output holding
+# both. The tests read stdout, stderr and output the 8.2 way under either.
 if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
     CliRunner.__init__ = functools.partialmethod(CliRunner.__init__, mix_stderr=False)
-    # and 8.2's Result.output is stdout and stderr together (8.1's: stdout alone)
-    CliRunner_Result = __import__("click.testing", fromlist=["Result"]).Result
-    CliRunner_Result.output = property(lambda result: result.stdout + result.stderr)
+    Result.output = property(lambda result: result.stdout + result.stderr)

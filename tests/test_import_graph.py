@@ -4,7 +4,8 @@ Every `import` statement of every module counts, at any depth (an import inside 
 runs too, only later), except those under `if TYPE_CHECKING:` (they never run). The layers,
 lowest first; a module may import its own layer and the ones below:
 
-    0  nnviz.errors, nnviz.schema     the error hierarchy; the JSON lines format
+    0  nnviz.errors, nnviz.limits,    the error hierarchy, the size limits, the JSON lines
+       nnviz.schema                   format
     1  nnviz.engine                   graph, ops, kernels, interpreter, optimizers, jit
     2  nnviz.data                     data sets
     3  nnviz.scenario                 scenario records, building, checks, expressions
@@ -45,7 +46,7 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 def layer(module: str) -> int:
     parts = module.split(".")
-    if module == "nnviz.errors":
+    if module in ("nnviz.errors", "nnviz.limits"):
         return 0
     if len(parts) >= 2 and parts[1] in SUBPACKAGE_LAYERS:
         return SUBPACKAGE_LAYERS[parts[1]]

@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
+import os
+import signal
 import sys
+import warnings
 
 import click
 
 from nnviz.errors import InputError
+from nnviz.text import printable
 
 # command name → (module, attribute): imported only when that command runs or is listed.
 _COMMANDS = {
@@ -20,6 +26,10 @@ _COMMANDS = {
     "trace": ("nnviz.cli.inspection", "trace"),
     "data": ("nnviz.cli.data", "data"),
     "export": ("nnviz.cli.export", "export"),
+    "race": ("nnviz.cli.experiments", "race"),
+    "sweep": ("nnviz.cli.experiments", "sweep"),
+    "cv": ("nnviz.cli.experiments", "cv"),
+    "health": ("nnviz.cli.health", "health"),
 }
 
 
@@ -35,33 +45,110 @@ class LazyGroup(click.Group):
 
     def main(self, args=None, prog_name=None, **extra):
         """Every failure is one line on stderr and a non-zero exit, never a traceback."""
+        _tolerant_streams()
+        if sys.stdout is None:  # `nnviz ... >&-`: whatever it computes could not be shown
+            _say("standard output is closed: nothing could be written")
+            sys.exit(1)
+        install_signal_handlers()
+        # Values are checked where they enter (files, weights, settings) and the trainer
+        # names a non-finite loss itself: numpy's own warnings would only add noise.
+        warnings.simplefilter("ignore", RuntimeWarning)
         try:
             rv = super().main(args, prog_name or "nnviz", standalone_mode=False, **extra)
+            sys.stdout.flush()  # a full disk shows here, not as a traceback at exit
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.Abort:
-            click.echo("nnviz: aborted", err=True)
+            _say("aborted")
             sys.exit(130)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "nnviz"
             click.echo(f"{where}: {one_line(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            click.echo(f"nnviz: {one_line(exc.format_message())}", err=True)
+            _say(one_line(exc.format_message()))
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("nnviz: interrupted", err=True)
+            _say("interrupted")
             sys.exit(130)
-        except BrokenPipeError:
-            sys.exit(1)
+        except Terminated as exc:
+            _say(f"stopped by {exc.name}")
+            sys.exit(128 + exc.signum)
         except InputError as exc:  # the user's input is wrong: say what, briefly
-            click.echo(f"nnviz: {one_line(str(exc))}", err=True)
+            _say(one_line(str(exc)))
             sys.exit(2)
+        except OSError as exc:
+            _stdout_to_devnull()
+            if exc.errno == errno.EPIPE:  # the reader went away (| head): nothing to say
+                sys.exit(1)
+            where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
+            _say(f"{where}{exc.strerror or exc}")
+            sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised where the program is so that every cleanup (``finally``, the
+    atomic writer) runs as it does for Ctrl-C. Not a KeyboardInterrupt: click would turn that
+    into an Abort and print a blank line first."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated(signum)
+
+
+# Signals that end nnviz as Ctrl-C does: one line, exit 128 + n, nothing half-written.
+TERMINATING = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def install_signal_handlers(handler=_raise_terminated) -> None:
+    """SIGTERM and SIGHUP as Terminated (or `handler`), where they are not ignored."""
+    for signum in TERMINATING:
+        try:
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup keeps SIGHUP ignored
+                signal.signal(signum, handler)
+        except ValueError:  # not the main thread (nnviz.cli.main called from a thread)
+            return
+
+
+def _tolerant_streams() -> None:
+    """Characters the output's encoding lacks (LC_ALL=C, PYTHONIOENCODING=ascii) come out as
+    '?' instead of a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (getattr(stream, "errors", "") or "strict") == "strict":
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
+
+
+def _stdout_to_devnull() -> None:
+    """After a failed write, point stdout at /dev/null so the interpreter's last flush of the
+    same buffer does not fail again with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _say(message: str) -> None:
+    """One line on stderr: 'nnviz: message' (with control characters made visible)."""
+    if sys.stderr is None:
+        return
+    with contextlib.suppress(OSError):
+        click.echo(f"nnviz: {printable(message, one_line=True)}", err=True)
+
+
 def one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """The text on one line, control characters made visible: safe to print."""
+    return printable(" ".join(str(text).split()), one_line=True)
 
 
 def complete_scenario(ctx, param, incomplete):
@@ -146,6 +233,7 @@ def list_command(as_json):
         for name, description in rows:
             emit("scenario", {"name": name, "description": description})
         return
+    rows = [(printable(name, one_line=True), printable(text, one_line=True)) for name, text in rows]
     width = max(len(name) for name, _ in rows)
     for name, description in rows:
         click.echo(f"{name:<{width}}  {description}")

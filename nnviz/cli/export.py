@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
-from nnviz.cli.common import load_weights, load_with_overrides, override_options, scenario_argument
+from nnviz.cli.common import load_with_overrides, override_options, scenario_argument
 from nnviz.export import TARGETS
+from nnviz.weights import load_weights
 
 
-@click.command()
+@click.command(short_help="Write a scenario as a PyTorch or Keras training script.")
 @scenario_argument()
 @click.option(
     "--to", "target", type=click.Choice(TARGETS), required=True, help="The library to write for."

@@ -31,6 +31,13 @@ def info(scenario, as_json):
         if n_in is None:
             n_in = sc.data.load().n_inputs
         rows = summary_rows(n_in, sc.model.layers)
+        # a dropout layer, as Keras lists it: after its dense layer, no parameters
+        with_dropout = []
+        for n, (row, lay) in enumerate(zip(rows, sc.model.layers, strict=True), start=1):
+            with_dropout.append(row)
+            if lay.dropout:
+                with_dropout.append((f"dropout_{n} ({lay.dropout:g})", row[1], 0))
+        rows = with_dropout
         out.update(
             inputs=n_in,
             layers=[{"layer": r[0], "output_shape": r[1], "params": r[2]} for r in rows],
@@ -43,6 +50,7 @@ def info(scenario, as_json):
                 "batch_size": sc.training.batch_size,
                 "seed": sc.training.seed,
                 "dtype": sc.training.dtype,
+                "validation": sc.training.validation,
             },
         )
     if as_json:
@@ -57,10 +65,14 @@ def _plain(value):
 
 def _print_info(out: dict) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    from nnviz.text import printable
+
     console = Console()
-    console.print(f"[bold]{out['name']}[/bold]: {out['description']}")
+    name, description = (escape(printable(out[k], one_line=True)) for k in ("name", "description"))
+    console.print(f"[bold]{name}[/bold]: {description}")
     if "graph" in out:
         console.print("inputs: " + ", ".join(f"{k} = {v:g}" for k, v in out["inputs"].items()))
         for line in out["graph"]:
@@ -81,6 +93,7 @@ def _print_info(out: dict) -> None:
     console.print(
         f"training: {tr['epochs']} epochs, batch {tr['batch_size'] or 'full'}, "
         f"seed {tr['seed']}, {tr['dtype']}"
+        + (f", validation {tr['validation']:g}" if tr.get("validation") else "")
     )
 
 

@@ -7,16 +7,21 @@ one-line error and exit status 2 instead of a screen. Textual is imported only a
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
-from nnviz.cli import complete_scenario, one_line
+from nnviz.cli import complete_scenario, install_signal_handlers, one_line
+from nnviz.limits import MAX_SEED
 
 
 @click.command("run", short_help="Step through backpropagation in the explorer (default xor).")
 @click.argument("scenario", required=False, default="xor", shell_complete=complete_scenario)
 @click.option(
-    "--seed", type=click.IntRange(min=0), default=None, help="Training seed (overrides the file's)."
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=None,
+    help="Training seed (overrides the file's).",
 )
 @click.option(
     "--ascii",
@@ -28,7 +33,6 @@ from nnviz.cli import complete_scenario, one_line
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=str),
-    envvar="NNVIZ_DATA",
     default=None,
     help="Folder of MNIST-format IDX files (also $NNVIZ_DATA).",
 )
@@ -44,6 +48,10 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
     except ScenarioError as exc:
         _fail(str(exc))
 
+    problem = terminal_problem()
+    if problem:
+        _fail(f"the explorer needs a terminal: {problem}; nnviz train runs without one")
+
     # The app opens at once; its loading screen covers importing the engine, building the
     # session and loading (or compiling) the kernels. A session that cannot be built (data
     # that do not fit the network, a missing data file) ends it with the same kind of line.
@@ -55,11 +63,37 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
         scenario, seed=seed, ascii=ascii_mode, data_dir=data_dir, scenario=loaded,
         exit_on_error=True,
     )  # fmt: skip
+    stopped_by: list[int] = []
+
+    def stop(signum, frame):  # SIGTERM, SIGHUP: leave the screen as q does, then say so
+        stopped_by.append(signum)
+        app.exit(return_code=128 + signum)
+
+    install_signal_handlers(stop)
     app.run()
+    if stopped_by:
+        import signal
+
+        click.echo(f"nnviz: stopped by {signal.Signals(stopped_by[0]).name}", err=True)
+        raise SystemExit(128 + stopped_by[0])
     if app.error_message:
         _fail(app.error_message)
     if app.return_code:
         raise SystemExit(app.return_code)
+
+
+def terminal_problem() -> str | None:
+    """Why the explorer cannot run here (stdin or stdout closed or not a terminal), or None."""
+    for name in ("stdin", "stdout"):
+        stream = getattr(sys, name)
+        if stream is None or stream.closed:
+            return f"standard {'input' if name == 'stdin' else 'output'} is closed"
+        try:
+            if not stream.isatty():
+                return f"standard {'input' if name == 'stdin' else 'output'} is not a terminal"
+        except (ValueError, OSError):
+            return f"standard {'input' if name == 'stdin' else 'output'} is not usable"
+    return None
 
 
 def _fail(message: str):

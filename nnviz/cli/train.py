@@ -9,12 +9,10 @@ import time
 import click
 
 from nnviz.cli.common import (
-    check_save_path,
-    load_weights,
     load_with_overrides,
     override_options,
-    save_weights,
     scenario_argument,
+    validation_option,
 )
 from nnviz.cli.jsonl import emit
 
@@ -25,6 +23,7 @@ EPOCH_TIMING_MIN_BATCHES = 100
 @click.command(short_help="Train a scenario headless; --bench times it.")
 @scenario_argument(required=False)
 @override_options
+@validation_option
 @click.option("--bench", is_flag=True, help="Time the run; no SCENARIO: the whole suite.")
 @click.option(
     "--json", "as_json", is_flag=True, help="JSON lines on stdout: epoch events, then trained."
@@ -40,26 +39,29 @@ EPOCH_TIMING_MIN_BATCHES = 100
     "while that is faster than one (default: 2 when the network is big enough and there are "
     "two cores).",
 )
-def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, bench, as_json,
-          quiet, save, load, threads):  # fmt: skip
+def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, validation, bench,
+          as_json, quiet, save, load, threads):  # fmt: skip
     """Train SCENARIO headless and print the result.
 
     \b
     Examples:
       nnviz train xor
       nnviz train mnist --epochs 5 --json
+      nnviz train moons --validation 0.2
       nnviz train circles --bench
       nnviz train --bench            every shipped scenario, one table
     """
     overrides = dict(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer, seed=seed,
-                     dtype=dtype)  # fmt: skip
+                     dtype=dtype, validation=validation)  # fmt: skip
     if scenario is None:
         if not bench:
             raise click.UsageError("missing SCENARIO (or --bench alone for the benchmark suite)")
-        if save or load:
+        if save is not None or load is not None:
             raise click.UsageError("--save and --load need a SCENARIO")
         return run_suite(overrides, data_dir, as_json, quiet, threads)
-    if save:
+    if save is not None:
+        from nnviz.weights import check_save_path
+
         check_save_path(save)  # before training, not after it
     sc = load_with_overrides(scenario, **overrides)
     if sc.model is None:
@@ -69,6 +71,9 @@ def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, be
                              load=load, threads=threads)  # fmt: skip
     if not as_json:
         print_results(results, bench)
+        for r in results:
+            if r.get("epoch_rows") and not bench:
+                print_validation_epochs(r)
     return 0
 
 
@@ -89,7 +94,9 @@ def train_scenario(sc, data_dir, *, bench=False, as_json=False, quiet=False, sav
         if which:
             session = build(sc, data_dir=data_dir, which=which, chunk_seconds=chunk_s,
                             threads=threads)  # fmt: skip
-        if load:
+        if load is not None:
+            from nnviz.weights import load_weights
+
             session.model.set_params(load_weights(load, session.model.params()))
         path = None
         if save:
@@ -117,6 +124,7 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
     # a scenario over several data sets (perceptron-step's truth tables) names the set
     which_data = {"data": session.label} if len(session.datasets) > 1 else {}
     epoch_ends = []  # cumulative training seconds at each epoch's end, when epochs end one by one
+    epoch_rows = []  # per-epoch rows when validating, for the per-epoch table
     show = _progress_wanted(quiet, as_json)
     progress = task = None
     if show:
@@ -160,6 +168,8 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
                 if as_json and not bench:
                     for row in event.rows():
                         emit("epoch", {**which_data, **row})
+                if trainer.has_val and not bench:
+                    epoch_rows.extend(event.rows())
                 if progress:
                     progress.update(task, completed=event.last_epoch, loss=f"{last_loss:.4f}")
             elif isinstance(event, Diverged):
@@ -176,7 +186,11 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
     if epoch_ends:
         starts = [0.0, *epoch_ends[:-1]]
         result["epoch_s"] = [round(b - a, 6) for a, b in zip(starts, epoch_ends, strict=True)]
+    if epoch_rows and not as_json:
+        result["epoch_rows"] = epoch_rows
     if save_path:
+        from nnviz.weights import save_weights
+
         save_weights(save_path, session.model.params())
         result["saved"] = str(save_path)
     if as_json:
@@ -190,6 +204,7 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
     result = {
         "scenario": sc.name,
         **({"data": session.label} if len(session.datasets) > 1 else {}),
+        "data_source": session.dataset.source,  # which data set: file, folder, sample
         "epochs": fin.epochs,
         "steps": fin.steps,
         "samples": fin.epochs * trainer.X.shape[0],
@@ -203,6 +218,9 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
         "train_accuracy": fin.train_accuracy,
         "test_loss": fin.test_loss,
         "test_accuracy": fin.test_accuracy,
+        "val_loss": fin.val_loss,
+        "val_accuracy": fin.val_accuracy,
+        "validation": sc.training.validation,
         "seed": sc.training.seed,
         "dtype": sc.training.dtype,
         "optimizer": session.optimizer.kind,
@@ -222,12 +240,20 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
 def print_results(results: list[dict], bench: bool) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from nnviz.text import printable
+
+    def plain(text) -> Text:  # text from files: no markup, no control characters
+        return Text(printable(text, one_line=True))
 
     console = Console()
     if not console.is_terminal:  # a pipe or a file has no screen to fit: never cut a number
         console.width = max(console.width, 160)
     table = Table(title="nnviz train" + (" --bench" if bench else ""))
     columns = ["scenario", "epochs", "steps", "final_loss", "train_accuracy", "test_accuracy"]
+    if any(r.get("val_loss") is not None for r in results):
+        columns[5:5] = ["val_loss", "val_accuracy"]
     if bench:
         columns += ["compile_s", "s_per_epoch", "steps_per_s", "samples_per_s"]
     else:
@@ -237,16 +263,48 @@ def print_results(results: list[dict], bench: bool) -> None:
         table.add_column(col.replace("_", " "), justify=justify, overflow="fold")
     for r in results:
         name = r["scenario"] + (f" ({r['data']})" if len(results) > 1 and r.get("data") else "")
-        table.add_row(name, *(_fmt(r.get(col)) for col in columns[1:]))
+        table.add_row(plain(name), *(_fmt(r.get(col)) for col in columns[1:]))
     console.print(table)
+    sources = {}  # source → the scenarios trained on it, in order
+    for r in results:
+        if r.get("data_source"):
+            sources.setdefault(r["data_source"], []).append(r["scenario"])
+    for source, names in sources.items():
+        which = "" if len(sources) == 1 else f"{', '.join(dict.fromkeys(names))}: "
+        console.print(plain(f"{which}trained on {source}"))
     for r in results:
         if r.get("optimizer") == "perceptron":
             where = r.get("data") or r["scenario"]
             if r.get("converged_epoch"):
-                console.print(f"{where}: the perceptron rule converged in epoch "
-                              f"{r['converged_epoch']} (no errors in a whole epoch)")  # fmt: skip
+                epoch = r["converged_epoch"]
+                console.print(plain(f"{where}: the perceptron rule converged in epoch {epoch} "
+                                    f"(no errors in a whole epoch)"))  # fmt: skip
             else:
-                console.print(f"{where}: {r['note']}")
+                console.print(plain(f"{where}: {r['note']}"))
+
+
+# the per-epoch validation table shows at most this many epochs (evenly spread, the last kept)
+EPOCH_TABLE_ROWS = 20
+
+
+def print_validation_epochs(result: dict) -> None:
+    """Training against validation loss and accuracy, epoch by epoch."""
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = [r for r in result["epoch_rows"] if r.get("val_loss") is not None]
+    if len(rows) > EPOCH_TABLE_ROWS:
+        step = len(rows) / EPOCH_TABLE_ROWS
+        rows = [rows[int(i * step)] for i in range(EPOCH_TABLE_ROWS - 1)] + [rows[-1]]
+    data = result.get("data")
+    name = result["scenario"] + (f" ({data})" if data and data != result["scenario"] else "")
+    table = Table(title=f"{name}: validation on {result['validation']:g} of the training rows")
+    columns = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]
+    for col in columns:
+        table.add_column(col.replace("_", " "), justify="right")
+    for r in rows:
+        table.add_row(*(_fmt(r.get(col)) for col in columns))
+    Console().print(table)
 
 
 def _fmt(x) -> str:

@@ -21,3 +21,8 @@ class DataError(InputError):
 def param_error(kind: str, name: str, detail: str) -> DataError:
     """A fault in param `name` of data kind `kind`: "kind: param 'name' detail"."""
     return DataError(f"{kind}: param {name!r} {detail}", key=name, detail=detail)
+
+
+class DataFolderError(DataError):
+    """A data folder the user named (--data-dir, $NNVIZ_DATA) cannot be used: the message
+    names the folder and what was looked for in it. About no key of a scenario file."""

@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
-import os
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +19,7 @@ from pathlib import Path
 
 from nnviz.data import locations
 from nnviz.data.errors import DataError
+from nnviz.files import atomic_write
 
 # The mirror TensorFlow and TensorFlow Datasets download MNIST from (the original site,
 # yann.lecun.com/exdb/mnist, no longer serves the files reliably).
@@ -85,10 +84,8 @@ def _download(
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise _offline(host, exc) from None
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest)
-    tmp = Path(tmp_name)
     try:
-        with response, os.fdopen(fd, "wb") as out:
+        with response, atomic_write(dest / name, suffix=".part") as out:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             digest = hashlib.sha256()
@@ -114,19 +111,26 @@ def _download(
                 raise DataError(
                     f"{name}: the download from {host} broke off after {done:,} of {total:,} bytes"
                 )
-            out.flush()
-            os.fsync(out.fileno())
-        got = digest.hexdigest()
-        if got != expected.lower():
-            raise DataError(
-                f"{name}: checksum mismatch (SHA-256 {got[:16]}..., expected "
-                f"{expected.lower()[:16]}...); nothing was kept"
-            )
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the data is public
-        os.replace(tmp, dest / name)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            got = digest.hexdigest()
+            if got != expected.lower():
+                raise DataError(
+                    f"{name}: checksum mismatch (SHA-256 {got[:16]}..., expected "
+                    f"{expected.lower()[:16]}...); nothing was kept"
+                )
+    except OSError as exc:  # the folder is not writable, the disk is full
+        raise DataError(f"{dest / name}: cannot write ({exc.strerror or exc})") from None
+
+
+def check_base_url(base_url: str) -> str:
+    """The mirror's URL ending in '/', or a DataError when it is not an http(s) or file URL."""
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme not in ("http", "https", "file") or (
+        parts.scheme != "file" and not parts.netloc
+    ):
+        raise DataError(
+            f"--base-url {base_url!r}: not a URL of a folder (http://, https:// or file://)"
+        )
+    return base_url if base_url.endswith("/") else base_url + "/"
 
 
 def fetch_mnist(
@@ -144,13 +148,14 @@ def fetch_mnist(
     file name to its SHA-256 and defaults to the published sums of MNIST.
     """
     sums = dict(MNIST_SHA256 if checksums is None else checksums)
+    base_url = check_base_url(base_url)
+    if not timeout > 0:
+        raise DataError(f"--timeout {timeout:g}: must be more than 0 seconds")
     dest = Path(dest).expanduser() if dest is not None else locations.cache_dir()
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"{dest}: cannot create the folder ({exc.strerror or exc})") from None
-    if not base_url.endswith("/"):
-        base_url += "/"
     for name, expected in sums.items():
         target = dest / name
         if target.is_file():

@@ -9,6 +9,7 @@ Whether a file is gzipped is decided by its first two bytes, not by its name.
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import BinaryIO
 import numpy as np
 
 from nnviz.data.errors import DataError
+from nnviz.limits import MAX_ARRAY_BYTES, MAX_ROWS, bound, bound_bytes
 
 GZIP_MAGIC = b"\x1f\x8b"
 UBYTE = 0x08
@@ -32,8 +34,11 @@ STANDARD_NAMES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
+# The other spelling some copies use (Kaggle's, for one): a dot before "idx".
+OTHER_NAMES = {role: stem.replace("-idx", ".idx") for role, stem in STANDARD_NAMES.items()}
 
 _CHUNK = 1 << 20
+_GROW_FROM = 1 << 24  # elements held before a gzip stream shows it has more
 
 
 def _open(path: Path) -> BinaryIO:
@@ -110,7 +115,31 @@ def read_header(path: str | Path) -> tuple[int, tuple[int, ...]]:
     return _guarded(path, go)
 
 
-def _read(path: Path, magic_wanted: int, what: str) -> np.ndarray:
+def _check_size(path: Path, fh: BinaryIO, dims: tuple[int, ...], what: str, itemsize: int):
+    """The number of data bytes the header promises, checked before memory is taken: against
+    nnviz's bounds, and (a plain file) against what the file holds."""
+    count = dims[0] if dims else 0
+    if count == 0:
+        raise DataError(f"{path}: holds no {what} (the header says 0)")
+    bound(count, MAX_ROWS, f"{path}: the number of {what}", DataError)
+    size = int(np.prod(dims, dtype=np.int64))
+    bound_bytes(size * itemsize, MAX_ARRAY_BYTES, f"{path}: the {what} in memory", DataError)
+    if isinstance(fh, gzip.GzipFile):
+        return size  # known only by reading: the array grows as the data arrive (see _read)
+    have = os.fstat(fh.fileno()).st_size - (4 + 4 * len(dims))
+    if have < size:
+        raise DataError(
+            f"{path}: truncated: the header promises {size:,} bytes of {what}, the file has "
+            f"{max(have, 0):,}"
+        )
+    if have > size:
+        raise DataError(f"{path}: {have - size:,} bytes after the end of the {what}")
+    return size
+
+
+def _read(path: Path, magic_wanted: int, what: str, pixels: bool = False) -> np.ndarray:
+    """The file's data as uint8 (or, with pixels, as float32 in [0, 1], converted as it is
+    read so that the bytes are never held twice)."""
     fh = _open(path)
     try:
         magic, dims = _read_header(fh, path)
@@ -121,14 +150,25 @@ def _read(path: Path, magic_wanted: int, what: str) -> np.ndarray:
             )
         if what == "images" and tuple(dims[1:]) != (ROWS, COLS):
             raise DataError(f"{path}: images are {dims[1]}x{dims[2]}, expected {ROWS}x{COLS}")
-        size = int(np.prod(dims, dtype=np.int64))
-        out = np.empty(size, dtype=np.uint8)
-        view = memoryview(out)
+        size = _check_size(path, fh, dims, what, 4 if pixels else 1)
+        # A gzip stream's length is known only at its end: start small and grow as the data
+        # arrive (in place, by realloc), so a header that lies takes no memory up front.
+        held = size if not isinstance(fh, gzip.GzipFile) else min(size, _GROW_FROM)
+        out = np.empty(held, dtype=np.float32 if pixels else np.uint8)
+        chunk = np.empty(_CHUNK, dtype=np.uint8)
+        view = memoryview(chunk)
         got = 0
         while got < size:
-            n = fh.readinto(view[got : got + _CHUNK])
+            n = fh.readinto(view[: min(_CHUNK, size - got)])
             if not n:
                 break
+            if got + n > held:
+                held = min(size, max(2 * held, got + n))
+                out.resize(held, refcheck=False)
+            if pixels:
+                np.divide(chunk[:n], np.float32(255.0), out=out[got : got + n])
+            else:
+                out[got : got + n] = chunk[:n]
             got += n
         if got < size:
             raise DataError(
@@ -152,6 +192,14 @@ def read_images(path: str | Path) -> np.ndarray:
     return _guarded(path, lambda: _read(path, IMAGES_MAGIC, "images"))
 
 
+def read_pixels(path: str | Path) -> np.ndarray:
+    """Images as float32 rows in [0, 1], shape (N, 784), from an IDX3 file: pixel / 255
+    (what MNIST trains on; never a uint8 copy of the whole file besides)."""
+    path = Path(path)
+    images = _guarded(path, lambda: _read(path, IMAGES_MAGIC, "images", pixels=True))
+    return images.reshape(images.shape[0], -1)
+
+
 def read_labels(path: str | Path) -> np.ndarray:
     """uint8 labels 0..9, shape (N,), from an IDX1 file (gzipped or raw)."""
     path = Path(path)
@@ -162,9 +210,12 @@ def read_labels(path: str | Path) -> np.ndarray:
     return labels
 
 
-def read_pair(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Images (N, 28, 28) and their labels (N,), checking that the counts agree."""
-    images = read_images(images_path)
+def read_pair(
+    images_path: str | Path, labels_path: str | Path, *, pixels: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 28, 28) and their labels (N,), checking that the counts agree; with pixels,
+    the images as float32 rows (N, 784) of read_pixels."""
+    images = read_pixels(images_path) if pixels else read_images(images_path)
     labels = read_labels(labels_path)
     if images.shape[0] != labels.shape[0]:
         raise DataError(
@@ -172,6 +223,12 @@ def read_pair(images_path: str | Path, labels_path: str | Path) -> tuple[np.ndar
             f"{images.shape[0]:,} images"
         )
     return images, labels
+
+
+def names_for(role: str) -> tuple[str, ...]:
+    """The file names a role may have, in the order they are tried."""
+    stems = dict.fromkeys((STANDARD_NAMES[role], OTHER_NAMES[role]))
+    return tuple(name for stem in stems for name in (stem, stem + ".gz"))
 
 
 def find_file(folder: str | Path, stem: str) -> Path | None:
@@ -184,12 +241,19 @@ def find_file(folder: str | Path, stem: str) -> Path | None:
     return None
 
 
-def find_set(folder: str | Path) -> dict[str, Path] | None:
-    """The four standard files in folder by role (see STANDARD_NAMES); None if one is missing."""
+def find_roles(folder: str | Path) -> dict[str, Path]:
+    """The MNIST files found in folder, by role (any of the names of names_for)."""
+    folder = Path(folder)
     found = {}
-    for role, stem in STANDARD_NAMES.items():
-        path = find_file(folder, stem)
-        if path is None:
-            return None
-        found[role] = path
+    for role in STANDARD_NAMES:
+        for name in names_for(role):
+            if (folder / name).is_file():
+                found[role] = folder / name
+                break
     return found
+
+
+def find_set(folder: str | Path) -> dict[str, Path] | None:
+    """The four files in folder by role (see STANDARD_NAMES); None if one is missing."""
+    found = find_roles(folder)
+    return found if len(found) == len(STANDARD_NAMES) else None

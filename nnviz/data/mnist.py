@@ -44,6 +44,8 @@ def sample_sizes(path: Path = SAMPLE_PATH) -> tuple[int, int]:
 
 
 def _pixels(images: np.ndarray) -> np.ndarray:
+    if images.dtype == np.float32:  # read_pixels did it already
+        return images.reshape(images.shape[0], -1)
     flat = images.reshape(images.shape[0], -1)
     out = flat.astype(np.float32)
     out /= np.float32(255.0)
@@ -94,8 +96,8 @@ def load_sample(limit_train: int = 0, limit_test: int = 0) -> Dataset:
 
 def load_full(files: dict[str, Path], limit_train: int = 0, limit_test: int = 0) -> Dataset:
     """Full MNIST (or any MNIST-shaped IDX set, such as Fashion-MNIST) from its four files."""
-    x_tr, y_tr = idx.read_pair(files["train_images"], files["train_labels"])
-    x_te, y_te = idx.read_pair(files["test_images"], files["test_labels"])
+    x_tr, y_tr = idx.read_pair(files["train_images"], files["train_labels"], pixels=True)
+    x_te, y_te = idx.read_pair(files["test_images"], files["test_labels"], pixels=True)
     folder = os.path.commonpath([str(p.parent) for p in files.values()])
     return _dataset(
         x_tr, y_tr, x_te, y_te, limit_train, limit_test, "MNIST ({total}) from " + folder

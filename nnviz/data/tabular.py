@@ -10,8 +10,36 @@ import numpy as np
 
 from nnviz.data.dataset import Dataset
 from nnviz.data.errors import DataError, param_error
+from nnviz.limits import MAX_CLASSES, MAX_FILE_BYTES, MAX_ROWS, file_size
 
 CSV_COLUMNS = 3  # x1, x2, label
+# Data sets are float32 (nnviz.data.dataset): a value beyond this would become infinity.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_value(where: str, text: str, value: float, key: tuple[str, str] | None = None) -> None:
+    """A finite number float32 can hold, or a DataError naming where it is (`key`: the
+    (param, place in it) when `where` is inside a param)."""
+    what = ""
+    if not math.isfinite(value):
+        what = f"{text!r} is not a finite number"
+    elif abs(value) > FLOAT32_MAX:
+        what = (
+            f"{text!r} is beyond the range of float32 (±{FLOAT32_MAX:.3g}), the type data "
+            "sets are held in"
+        )
+    if what and key is not None:
+        raise DataError(f"{where}: {what}", key=key[0], detail=f"{key[1]}: {what}")
+    if what:
+        raise DataError(f"{where}: {what}")
+
+
+def _check_label(where: str, text: str, label: int, key: str | None = None) -> None:
+    if label >= MAX_CLASSES:
+        what = (
+            f"label {text} makes {label + 1:,} classes, more than nnviz's limit of {MAX_CLASSES:,}"
+        )
+        raise DataError(f"{where}: {what}", key=key, detail=what)
 
 
 def _one_hot(labels: np.ndarray, k: int) -> np.ndarray:
@@ -30,9 +58,10 @@ def _parse_number(text: str) -> float | None:
 
 def read_points(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
     """Rows of x1,x2,label from a CSV file; errors name ``shown`` and the line number."""
+    file_size(path, MAX_FILE_BYTES, shown, DataError)
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            lines = list(csv.reader(fh))
+            return _parse_points(csv.reader(fh), shown)
     except FileNotFoundError:
         raise DataError(f"{shown}: no such file") from None
     except IsADirectoryError:
@@ -42,6 +71,9 @@ def read_points(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
     except (OSError, csv.Error) as exc:
         raise DataError(f"{shown}: cannot read ({exc})") from None
 
+
+def _parse_points(lines, shown: str) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a csv.reader, read one at a time (never the whole file at once)."""
     xs: list[tuple[float, float]] = []
     labels: list[int] = []
     seen_data = False
@@ -62,16 +94,18 @@ def read_points(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray]:
         seen_data = True
         if len(fields) != CSV_COLUMNS:
             raise DataError(f"{shown}:{lineno}: expected {CSV_COLUMNS} numbers, got {len(fields)}")
-        for field, value in zip(fields, numbers, strict=True):
+        if len(xs) == MAX_ROWS:
+            raise DataError(f"{shown}:{lineno}: more than {MAX_ROWS:,} rows (nnviz's limit)")
+        for column, (field, value) in enumerate(zip(fields, numbers, strict=True), start=1):
             if value is None:
                 raise DataError(f"{shown}:{lineno}: {field!r} is not a number")
-            if not math.isfinite(value):
-                raise DataError(f"{shown}:{lineno}: {field!r} is not a finite number")
+            _check_value(f"{shown}:{lineno}: column {column}", field, value)
         label = numbers[2]
         if label < 0 or not float(label).is_integer():
             raise DataError(
                 f"{shown}:{lineno}: label must be a whole number >= 0, got {fields[2]!r}"
             )
+        _check_label(f"{shown}:{lineno}", fields[2], int(label))
         xs.append((numbers[0], numbers[1]))
         labels.append(int(label))
     if not xs:
@@ -115,6 +149,10 @@ def load_csv(params: dict, base_dir: Path | None) -> Dataset:
     )
 
 
+def num_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def _rows(value: list, name: str) -> np.ndarray:
     """A list of rows (or of scalars, one column) as a float array (N, D)."""
     if not value:
@@ -126,10 +164,12 @@ def _rows(value: list, name: str) -> np.ndarray:
         for cell in cells:
             if isinstance(cell, bool) or not isinstance(cell, int | float):
                 raise param_error("table", name, f"row {i}: {cell!r} is not a number")
-            if not math.isfinite(cell):
-                raise param_error("table", name, f"row {i}: {cell!r} is not finite")
+            _check_value(f"table: param {name!r} row {i}", repr(cell), float(cell),
+                         key=(name, f"row {i}"))  # fmt: skip
         if not cells:
             raise param_error("table", name, f"row {i} is empty")
+        if i == MAX_ROWS:
+            raise param_error("table", name, f"has more than {MAX_ROWS:,} rows")
         if width is None:
             width = len(cells)
         elif len(cells) != width:
@@ -164,6 +204,8 @@ def load_table(params: dict) -> Dataset:
                     key="task",
                     detail="task 'multiclass' needs 'y' labels that are whole numbers >= 0",
                 )
+            biggest = float(y.max())
+            _check_label("table: param 'y'", num_text(biggest), int(biggest), key="y")
             labels = y[:, 0].astype(np.int64)
             k = max(int(labels.max()) + 1, 2)
             y = _one_hot(labels, k)

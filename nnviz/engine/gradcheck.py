@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnviz.engine import ops
 from nnviz.engine.graph import GraphError, Program, compile
 
 
@@ -66,6 +67,10 @@ def gradcheck(
                  for k, v in feeds.items() if graph.node(k).rows is None), default=1)  # fmt: skip
     p = compile(graph, np.float64, capacity=batch)
     p.set_params(source.params())
+    # dropout keeps the source's draw key: the check sees the step's masks, fixed
+    for node in graph.nodes:
+        if node.op == ops.DROPOUT:
+            p.consts[node.inputs[1]] = source.consts[node.inputs[1]]
     for name, data in feeds.items():
         p.feed(name, data)
     p.grads[:] = 0

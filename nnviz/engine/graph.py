@@ -16,6 +16,7 @@ import numpy as np
 from nnviz.engine import blas, interp, ops, team
 from nnviz.engine import kernels as k
 from nnviz.errors import InputError
+from nnviz.limits import MAX_BUFFER_BYTES, size_text
 
 BATCH = None  # a node's row count when it has one row per sample
 
@@ -26,8 +27,10 @@ class GraphError(InputError):
 
 # What a node is for, so that a front end finds it without knowing its name: the data wiring
 # (x, y, prediction, loss) and, in an MLP (nnviz.engine.nn), each layer's weights, bias,
-# pre-activation (hidden_pre, or output_pre for the output layer) and hidden activation.
-ROLES = ("x", "y", "prediction", "loss", "weights", "bias", "hidden_pre", "output_pre", "hidden")
+# pre-activation (hidden_pre, or output_pre for the output layer), hidden activation and
+# dropout mask.
+ROLES = ("x", "y", "prediction", "loss", "weights", "bias", "hidden_pre", "output_pre", "hidden",
+         "mask")  # fmt: skip
 
 
 @dataclass
@@ -295,6 +298,13 @@ def compile(graph: Graph, dtype=np.float32, capacity: int = 1, *, through_step=F
         if node.op == ops.BCE and node.const == 0.0:
             # Keep ln(p) finite: clamp p to [eps, 1 − eps] at the dtype's resolution.
             consts[i] = 1e-7 if dtype == np.float32 else 1e-12
+    nbytes = offset * np.dtype(dtype).itemsize
+    if nbytes > MAX_BUFFER_BYTES:  # checked before the buffers are allocated
+        raise GraphError(
+            f"the network's values for {capacity:,} rows take {nbytes:,} bytes, more than "
+            f"nnviz's limit of {size_text(MAX_BUFFER_BYTES)} (try a smaller batch size or "
+            "fewer units)"
+        )
     program = Program(graph, dtype, capacity, meta, consts, offset, n_param)
     program.reset_values()
     return program
@@ -313,10 +323,21 @@ class Program:
         self.meta = meta
         self.consts = consts
         self.n_param = n_param
+        # np.zeros maps zero pages that take memory only once written: a training run
+        # writes its batch's rows of the gradients, not the capacity's (1024 rows of 60,000
+        # MNIST images would be 10 MB of gradients never used). Tangents (forward mode, for
+        # teaching) are made when first asked for.
         self.values = np.zeros(size, self.dtype)
         self.grads = np.zeros(size, self.dtype)
-        self.tangents = np.zeros(size, self.dtype)
+        self._tangents: np.ndarray | None = None
+        self._fresh = True  # the buffers are still all zero, as allocated
         self.batch = capacity  # rows in use by batch nodes; feed() sets it
+
+    @property
+    def tangents(self) -> np.ndarray:
+        if self._tangents is None:
+            self._tangents = np.zeros(self.values.size, self.dtype)
+        return self._tangents
 
     # ------------------------------------------------------------ lookups
     def __len__(self) -> int:
@@ -385,17 +406,32 @@ class Program:
     # ------------------------------------------------------------ state
     def reset_values(self) -> None:
         """Parameters and constants back to their starting values; everything else zero."""
-        self.values[:] = 0
-        self.grads[:] = 0
-        self.tangents[:] = 0
+        if not self._fresh:
+            self.values[:] = 0
+            self.grads[:] = 0
+            if self._tangents is not None:
+                self._tangents[:] = 0
+        self._fresh = False
         for i, node in enumerate(self.graph.nodes):
             if node.init is not None:
+                self._check_fits(node.name, node.init)
                 self.value(i)[...] = node.init
+
+    def _check_fits(self, name: str, arr) -> None:
+        """A GraphError naming the node when a value would become infinity in this dtype."""
+        arr = np.asarray(arr)
+        if arr.size and arr.dtype.kind == "f" and arr.dtype.itemsize > self.dtype.itemsize:
+            biggest = float(np.max(np.abs(arr)))
+            limit = float(np.finfo(self.dtype).max)
+            if biggest > limit:  # (NaN compares false: the finiteness checks name those)
+                raise GraphError(f"node '{name}': value {biggest:.3g} is beyond the range of "
+                                 f"{self.dtype} (±{limit:.3g})")  # fmt: skip
 
     def set_params(self, values: dict[str, np.ndarray]) -> None:
         for name, arr in values.items():
             view = self.value(name)
             arr = np.asarray(arr)
+            self._check_fits(name, arr)
             if arr.ndim == 1:
                 arr = arr.reshape(1, -1)
             if arr.shape != view.shape:

@@ -52,6 +52,8 @@ def forward(m, c, v, lo, hi, batch, ctl):
             k.fwd_softmax_ce(m, c, v, i, batch)
         elif op == ops.L2:
             k.fwd_l2(m, c, v, i, batch)
+        elif op == ops.DROPOUT:
+            k.fwd_dropout(m, c, v, i, batch)
 
 
 @njit
@@ -99,6 +101,8 @@ def backward(m, c, v, g, lo, hi, batch, ctl):
             k.vjp_softmax_ce(m, c, v, g, i, batch)
         elif op == ops.L2:
             k.vjp_l2(m, c, v, g, i, batch)
+        elif op == ops.DROPOUT:
+            k.vjp_dropout(m, c, v, g, i, batch)
 
 
 @njit
@@ -144,3 +148,5 @@ def tangents(m, c, v, t, lo, hi, batch):
             k.jvp_softmax_ce(m, c, v, t, i, batch)
         elif op == ops.L2:
             k.jvp_l2(m, c, v, t, i, batch)
+        elif op == ops.DROPOUT:
+            k.jvp_dropout(m, c, v, t, i, batch)

@@ -1,8 +1,10 @@
 """The JIT policy: the one module in nnviz that imports numba.
 
 Every kernel is compiled with the same settings:
-- cache=True: compile once per machine and engine version; later runs load the machine code
-  from the cache (a folder per hash of the engine's sources, see engine_fingerprint).
+- cached on disk: compile once per machine and engine version; later runs load the machine
+  code from the cache (a folder per hash of the engine's sources, see engine_fingerprint).
+  Only nnviz's kernels use that folder: numba's configuration (NUMBA_CACHE_DIR for other
+  numba code in the process) is left alone. No writable folder: no disk cache, said once.
 - nogil=True: training runs in a thread of the explorer without freezing its interface.
 - error_model="numpy": the default Python error model checks every division, which stops
   the optimizer loops from vectorising.
@@ -16,7 +18,15 @@ and spin-wait primitives that let two threads share a training step (see team.py
 import hashlib
 import os
 import shutil
+import sys
+import tempfile
 from pathlib import Path
+
+import numba
+import numpy as np
+from numba.core import caching as _caching
+
+from nnviz.dirs import user_cache_root
 
 # Cache folders of other engine versions kept beside the current one (other installs may
 # still use them); older ones are removed when a new version first compiles.
@@ -24,8 +34,7 @@ KEEP_OTHER_VERSIONS = 3
 
 
 def _user_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nnviz" / "numba"
+    return user_cache_root() / "numba"
 
 
 def engine_fingerprint(folder: Path = Path(__file__).parent) -> str:
@@ -49,34 +58,136 @@ def _prune(root: Path, current: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _choose_cache_dir() -> Path | None:
-    """<$NUMBA_CACHE_DIR or ~/.cache/nnviz/numba>/<engine fingerprint>, created."""
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError:
+        return False
+    return True
+
+
+def _choose_cache_dir() -> tuple[Path | None, Path]:
+    """(<$NUMBA_CACHE_DIR or the user cache>/<engine fingerprint>, created; or None when it
+    cannot be written) and the root it was looked for in."""
     given = os.environ.get("NUMBA_CACHE_DIR")
     root = Path(given) if given else _user_cache_dir()
     fingerprint = engine_fingerprint()
-    # A child process inherits the folder chosen here: do not nest a second one in it.
+    # A folder named by the fingerprint is this version's already: do not nest a second one.
     cache = root if root.name == fingerprint else root / fingerprint
-    try:
-        new = not cache.is_dir()
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
+    new = not cache.is_dir()
+    if not _writable(cache):
+        return None, root
     if new and not given:  # prune only nnviz's own folder, never one the user named
         _prune(root, cache)
-    return cache
+    return cache, root
 
 
-# numba cannot cache without a writable folder: point it at one before it reads its config.
-CACHE_DIR = _choose_cache_dir()
-if CACHE_DIR is not None:
-    os.environ["NUMBA_CACHE_DIR"] = str(CACHE_DIR)
+# The kernels' cache folder. Only nnviz's own kernels are cached there (see _KernelCache):
+# numba's configuration, and so the cache of other numba code in the same process, is left
+# as it is.
+CACHE_DIR, _CACHE_ROOT = _choose_cache_dir()
 
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
+# Notices (a first compile, a cache that cannot be used) go here, once each per process:
+# one line for the user. A front end may replace it; the default writes to stderr.
+_noticed: set[str] = set()
 
-if CACHE_DIR is not None:
-    # numba may have been imported (and read its config) before nnviz was
-    numba.config.CACHE_DIR = str(CACHE_DIR)
+
+def _stderr_notice(text: str) -> None:
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(f"nnviz: {text}\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+on_notice = _stderr_notice
+
+
+def notice(key: str, text: str) -> None:
+    """Tell the user `text` once per process (per key)."""
+    if key not in _noticed:
+        _noticed.add(key)
+        on_notice(text)
+
+
+def _announce_compile() -> None:
+    if CACHE_DIR is None:
+        notice("compile", "compiling the engine's kernels (no cache "
+                          "folder, so on every run)")  # fmt: skip
+    else:
+        notice("compile", f"compiling the engine's kernels for this network, once (later "
+                          f"runs load them from {CACHE_DIR})")  # fmt: skip
+
+
+class _KernelLocator(_caching._SourceFileBackedLocatorMixin, _caching._CacheLocator):
+    """numba's own locators, but always into CACHE_DIR (per source folder, as numba does)."""
+
+    def __init__(self, py_func, py_file):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = str(CACHE_DIR / self.get_suitable_cache_subpath(py_file))
+
+    def get_cache_path(self):
+        return self._cache_path
+
+
+class _KernelCacheImpl(_caching.CompileResultCacheImpl):
+    _locator_classes = [_KernelLocator]
+
+
+class _KernelCache(_caching.FunctionCache):
+    """The disk cache of one nnviz kernel.
+
+    A broken cache file (a truncated index, say, after a full disk or a kill) is ignored and
+    named once; the kernel compiles and its entry is written anew. A miss announces the
+    compile once per process, so a log or a CI job does not look hung.
+    """
+
+    _impl_class = _KernelCacheImpl
+
+    def load_overload(self, sig, target_context):
+        try:
+            data = super().load_overload(sig, target_context)
+        except Exception as exc:  # numba reads its index with pickle: anything can come out
+            self._broken(exc)
+            data = None
+        if data is None:
+            _announce_compile()
+        return data
+
+    def save_overload(self, sig, data):
+        try:
+            super().save_overload(sig, data)
+        except Exception:
+            # the broken index is read again before it is rewritten: remove it, try once more
+            try:
+                os.unlink(self._cache_file._index_path)
+                super().save_overload(sig, data)
+            except Exception:
+                pass  # the run goes on without this entry on disk; it was named already
+
+    def _broken(self, exc: Exception) -> None:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        notice("broken-cache", f"ignoring a broken kernel cache in {self.cache_path} "
+                               f"({type(exc).__name__}: {reason}); the kernels compile again "
+                               f"(deleting that folder clears it)")  # fmt: skip
+
+
+class _NoDiskCache(_caching.NullCache):
+    """No writable folder: every run compiles; the first compile is still announced."""
+
+    def load_overload(self, sig, target_context):
+        _announce_compile()
+
+
+if CACHE_DIR is None and not numba.config.DISABLE_JIT:
+    notice("no-cache", f"no writable folder for the kernel cache ({_CACHE_ROOT}); running "
+                       f"without it (set NUMBA_CACHE_DIR to a writable folder to keep the "
+                       f"compiled kernels)")  # fmt: skip
 
 JIT_DISABLED = bool(numba.config.DISABLE_JIT)
 
@@ -85,8 +196,41 @@ BLAS_MIN_WORK = 0 if JIT_DISABLED else 16384
 
 
 def njit(fn):
-    """Compile `fn` with nnviz's JIT policy."""
-    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)(fn)
+    """Compile `fn` with nnviz's JIT policy; cached on disk in CACHE_DIR (see _KernelCache)."""
+    dispatcher = numba.njit(nogil=True, error_model="numpy", fastmath=False)(fn)
+    if not JIT_DISABLED:
+        dispatcher._cache = _KernelCache(fn) if CACHE_DIR is not None else _NoDiskCache()
+    return dispatcher
+
+
+def _cython_blas():
+    """scipy.linalg.cython_blas, loaded without running scipy.linalg's package __init__
+    (which imports all of scipy.linalg: 11 MB of memory the engine never uses)."""
+    import importlib.util
+
+    name = "scipy.linalg.cython_blas"
+    if name in sys.modules:
+        return sys.modules[name]
+    linalg = Path(importlib.util.find_spec("scipy").origin).parent / "linalg"
+    for path in sorted(linalg.glob("cython_blas*")):
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is not None and spec.loader is not None and path.suffix in (".so", ".pyd"):
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    return importlib.import_module(name)  # an unusual layout: the ordinary import
+
+
+def _blas_address(function: str) -> int:
+    """The address of a BLAS function that scipy exports to Cython (as a PyCapsule)."""
+    import ctypes
+
+    capsule = _cython_blas().__pyx_capi__[function]
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    return get_pointer(capsule, get_name(capsule))
 
 
 if JIT_DISABLED:
@@ -128,13 +272,12 @@ else:
     from llvmlite import ir as _ir
     from numba import types as _types
     from numba.core import cgutils as _cgutils
-    from numba.extending import get_cython_function_address as _cython_address
     from numba.extending import intrinsic as _intrinsic
 
     # The symbols are resolved by name when cached machine code is linked, so this stays
     # cacheable (a ctypes pointer baked into the code would not be).
     for _name in ("sgemm", "dgemm"):
-        _llvm.add_symbol(f"nnviz_{_name}", _cython_address("scipy.linalg.cython_blas", _name))
+        _llvm.add_symbol(f"nnviz_{_name}", _blas_address(_name))
     _sig = _types.void(*([_types.intp] * 13))
     _sgemm = _types.ExternalFunction("nnviz_sgemm", _sig)
     _dgemm = _types.ExternalFunction("nnviz_dgemm", _sig)

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from nnviz.engine import team
+from nnviz.engine import ops, team
 from nnviz.engine.expf import exp
 from nnviz.engine.jit import BLAS_MIN_WORK, njit
 
@@ -751,3 +751,79 @@ def jvp_l2(m, c, v, t, i, batch):
     for e in range(n):
         acc += 2.0 * v[oa + e] * t[oa + e]
     t[m[i, OFF]] = c[i] * acc
+
+
+# ------------------------------------------------- dropout: out = a ⊙ mask / (1 − rate)
+# b is the node's mask leaf and c[i] the rate. The mask leaf's own constant is the draw key:
+# non-zero, the forward rule draws the mask from (key, node, element), so running a step
+# again (or a central-difference check) sees the same mask; 0 means evaluation: the op
+# passes a through and leaves the last step's mask in place to be read.
+@njit
+def _mix32(x):
+    """A 32-bit integer hash (products stay below 2⁶³)."""
+    x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
+    x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
+    return (x >> 16) ^ x
+
+
+@njit
+def dropout_key(seed, step):
+    """The draw key of training step `step` (1-based) under `seed`: in 1 … 2³¹ − 1, exact in
+    a float64 constant slot."""
+    mixed = _mix32(_mix32(np.int64(seed) & 0xFFFFFFFF) ^ (np.int64(step) & 0xFFFFFFFF))
+    return mixed % 2147483647 + 1
+
+
+@njit
+def arm_dropout(m, c, key):
+    """Give every dropout node's mask the draw key `key` (0: evaluation, no dropout)."""
+    for i in range(m.shape[0]):
+        if m[i, OP] == ops.DROPOUT:
+            c[m[i, IN_B]] = key
+
+
+@njit
+def _dropout_scale(m, c, v, i):
+    """(armed, 1/(1 − rate) in the buffers' dtype)."""
+    armed = c[m[i, IN_B]] != 0.0
+    return armed, v.dtype.type(1.0 / (1.0 - c[i]))
+
+
+@njit
+def fwd_dropout(m, c, v, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    b = m[i, IN_B]
+    ob = _off(m, b)
+    armed, scale = _dropout_scale(m, c, v, i)
+    if not armed:
+        for e in range(n):
+            v[o + e] = v[oa + e]
+        return
+    # an element is kept when its hash, as a fraction of 2³², is at least the rate
+    threshold = np.int64(c[i] * 4294967296.0)
+    salt = _mix32((np.int64(c[b]) ^ (np.int64(i) * 40503)) & 0xFFFFFFFF)
+    zero = v.dtype.type(0.0)
+    one = v.dtype.type(1.0)
+    for e in range(n):
+        keep = _mix32((salt + np.int64(e)) & 0xFFFFFFFF) >= threshold
+        v[ob + e] = one if keep else zero
+        v[o + e] = v[oa + e] * scale if keep else zero
+
+
+@njit
+def vjp_dropout(m, c, v, g, i, batch):
+    a, n, o, oa = _unary(m, i, batch)
+    if m[a, NEEDS_GRAD]:  # the mask is drawn, not an input to differentiate by
+        ob = _off(m, m[i, IN_B])
+        armed, scale = _dropout_scale(m, c, v, i)
+        for e in range(n):
+            g[oa + e] += g[o + e] * (v[ob + e] * scale) if armed else g[o + e]
+
+
+@njit
+def jvp_dropout(m, c, v, t, i, batch):
+    _, n, o, oa = _unary(m, i, batch)
+    ob = _off(m, m[i, IN_B])
+    armed, scale = _dropout_scale(m, c, v, i)
+    for e in range(n):
+        t[o + e] = t[oa + e] * (v[ob + e] * scale) if armed else t[oa + e]

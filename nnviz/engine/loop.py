@@ -7,7 +7,8 @@ interpreter functions do it here, only without returning to Python between steps
 
 import numpy as np
 
-from nnviz.engine import interp, optim, team
+from nnviz.engine import interp, ops, optim, team
+from nnviz.engine import kernels as k
 from nnviz.engine.jit import njit
 
 # Slots of the int array `io` that wires a Program to its data.
@@ -88,6 +89,14 @@ def _copy_rows(v, off, src, order, start, lo, hi):
 
 
 @njit
+def has_dropout(m):
+    for i in range(m.shape[0]):  # noqa: SIM110 (a loop numba compiles)
+        if m[i, k.OP] == ops.DROPOUT:
+            return True
+    return False
+
+
+@njit
 def count_correct(v, io, rows, cols, threshold):
     """Correct predictions in the batch now in the buffers."""
     mode = io[ACC_MODE]
@@ -150,6 +159,7 @@ def run_steps(
     fill_epoch_order(order, shuffle, seed, epoch)
     steps = 0
     optim.zero_grads(m, g, batch_size, True)
+    dropout = has_dropout(m)
     while epoch < stop_epoch and steps < max_steps:
         lr = optim.scheduled_lr(schedule, epoch)
         if lr >= 0.0:
@@ -158,6 +168,8 @@ def run_steps(
         rows = min(batch_size, n_rows - start)
         load_batch(v, io, X, Y, order, start, rows, ctl)
         optim.zero_grads(m, g, rows, False)  # the parameters' were cleared by the update
+        if dropout:  # this step's masks, from (seed, step): a step by hand draws the same
+            k.arm_dropout(m, c, k.dropout_key(seed, t0 + steps + 1))
         interp.forward(m, c, v, 0, n_nodes, rows, ctl)
         loss = v[loss_off]
         if not np.isfinite(loss):
@@ -200,6 +212,7 @@ def evaluate(m, c, v, X, Y, io, threshold, capacity, upto, order, ctl):
     total = 0.0
     correct = 0
     start = 0
+    k.arm_dropout(m, c, 0)  # evaluation: no dropout
     while start < n_rows:
         rows = min(capacity, n_rows - start)
         load_batch(v, io, X, Y, order, start, rows, ctl)
@@ -216,6 +229,7 @@ def predict_into(m, c, v, X, io, out_node_off, out_cols, capacity, upto, out, ct
     n_rows = X.shape[0]
     d = X.shape[1]
     start = 0
+    k.arm_dropout(m, c, 0)  # prediction: no dropout
     while start < n_rows:
         rows = min(capacity, n_rows - start)
         xs = v[io[X_OFF] : io[X_OFF] + rows * d].reshape(rows, d)

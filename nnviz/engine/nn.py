@@ -2,6 +2,8 @@
 
 Node names follow the course: x (inputs), y (targets), W1, b1 (first layer), xW1 = x·W1,
 z1 = xW1 + b1 (pre-activation), u1 (hidden activation), …, p (the output), L (the loss).
+A hidden layer with dropout adds its mask m1 and d1 = u1 ⊙ m1 / (1 − rate), which the next
+layer reads (d1W2).
 """
 
 from __future__ import annotations
@@ -86,6 +88,12 @@ def build_mlp(
         if n != last:
             g.nodes[out].role = "hidden"
         prev = out_name
+        if layer.dropout and n != last:
+            # d_n = u_n ⊙ m_n / (1 − rate): m_n is the mask the training step draws
+            mask = g.input(f"m{n}", layer.units)
+            g.nodes[mask].role = "mask"
+            prev = f"d{n}"
+            g.op("dropout", out_name, mask, name=prev, const=layer.dropout)
     y = g.input("y", layers[-1].units)
     g.nodes[y].role = "y"
     g.nodes[out].role = "prediction"
@@ -114,6 +122,10 @@ def _check_spec(n_inputs: int, layers: Sequence[Layer], loss: str) -> None:
     for n, layer in enumerate(layers):
         if layer.units < 1:
             raise GraphError(f"layers[{n}].units must be at least 1, got {layer.units}")
+        if not 0.0 <= layer.dropout < 1.0:
+            raise GraphError(f"layers[{n}].dropout must be in [0, 1), got {layer.dropout}")
+        if layer.dropout and n == len(layers) - 1:
+            raise GraphError(f"layers[{n}]: dropout is for hidden layers, not the output layer")
         if layer.activation not in ACTIVATIONS:
             raise GraphError(
                 f"layers[{n}].activation '{layer.activation}' is not one of "

@@ -32,6 +32,9 @@ BCE = 18
 BCE_LOGITS = 19
 SOFTMAX_CE = 20
 L2 = 21
+# Codes are unique and need not be consecutive: the dropout row takes 30, apart from the
+# others, so that rows added elsewhere do not collide with it.
+DROPOUT = 30
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,9 @@ OPS: tuple[Op, ...] = (
         "loss",
     ),
     Op(L2, "l2", 1, "{c}·Σ {a}²", "2·{c}·{a}", "reduce"),
+    # {b} is the mask leaf (1 keeps a unit, 0 drops it), drawn afresh each training step;
+    # in evaluation the op passes {a} through unchanged
+    Op(DROPOUT, "dropout", 2, "{a} ⊙ {b} / (1 − {c})", "{b} / (1 − {c})", "elementwise"),
 )
 
 BY_NAME: dict[str, Op] = {op.name: op for op in OPS}

@@ -33,6 +33,7 @@ class Layer:
 
     units: int
     activation: str
+    dropout: float = 0.0  # the rate of a dropout after the activation (hidden layers only)
 
 
 def param_count(n_inputs: int, layers) -> int:

@@ -18,6 +18,7 @@ import tomllib
 from pathlib import Path
 
 from nnviz.engine.spec import Layer
+from nnviz.limits import MAX_SCENARIO_BYTES, file_size
 from nnviz.scenario.checks import ScenarioError, did_you_mean, one_line
 from nnviz.scenario.records import (
     DataSpec,
@@ -82,11 +83,10 @@ def list_scenarios() -> list[tuple[str, str]]:
     for name in scenario_names():
         path = scenario_dir() / f"{name}.toml"
         try:
-            with path.open("rb") as fh:
-                doc = tomllib.load(fh)
+            doc = _toml(_read(path, path.name), path.name)
             description = doc.get("description", "")
             description = one_line(description) if isinstance(description, str) else ""
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        except ScenarioError as exc:
             description = f"(cannot be read: {one_line(str(exc))})"
         out.append((name, description))
     return out
@@ -110,11 +110,18 @@ def parse_scenario(text: str, path: str | Path = "<scenario>.toml") -> Scenario:
     from nnviz.scenario.build import build
 
     path = Path(path)
+    return build(_toml(text, path.name), path, path.name)
+
+
+def _toml(text: str, file: str) -> dict:
+    """The parsed document; a syntax error, or nesting too deep to parse, is a ScenarioError."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as Notepad writes one
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(path.name, text, exc) from None
-    return build(doc, path, path.name)
+        raise _syntax_error(file, text, exc) from None
+    except RecursionError:
+        raise ScenarioError(f"{file}: arrays or tables nested too deep to read") from None
 
 
 def _read(path: Path, shown: str) -> str:
@@ -122,8 +129,9 @@ def _read(path: Path, shown: str) -> str:
         raise ScenarioError(f"{shown}: no such scenario file")
     if not path.is_file():
         raise ScenarioError(f"{shown}: not a file")
+    file_size(path, MAX_SCENARIO_BYTES, "the scenario file", ScenarioError)
     try:
-        return path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path.name}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:

@@ -18,7 +18,9 @@ from nnviz.engine.spec import (
     OPTIMIZERS,
     SCHEDULES,
     Layer,
+    param_count,
 )
+from nnviz.limits import MAX_EPOCHS, MAX_PARAMS, MAX_ROWS, MAX_SEED, MAX_UNITS
 from nnviz.scenario.checks import Checker, Table, data_error_key, describe, is_number
 from nnviz.scenario.expr import parse_graph
 from nnviz.scenario.records import (
@@ -29,6 +31,7 @@ from nnviz.scenario.records import (
     TrainingSpec,
     ViewSpec,
 )
+from nnviz.text import printable
 
 TOP_KEYS = ("name", "description", "data", "model", "graph", "optimizer", "training", "view")
 MODEL_KEYS = ("inputs", "layers", "loss", "init", "init_scale", "l2", "weights")
@@ -45,9 +48,11 @@ TRAINING_KEYS = (
     "schedule_step",
     "gamma",
     "shuffle",
+    "validation",
 )
 VIEW_KEYS = ("x_range", "y_range", "truth_table")
 
+MAX_INIT_SCALE = 1e6
 MODEL_DEFAULTS = {"init": "glorot", "init_scale": 0.7, "l2": 0.0}
 TRAINING_DEFAULTS = {
     "epochs": 100,
@@ -58,6 +63,7 @@ TRAINING_DEFAULTS = {
     "schedule_step": 100,
     "gamma": 0.5,
     "shuffle": True,
+    "validation": 0.0,
 }
 
 # Bounds of optimizer hyperparameters: name -> (low, low excluded, high, high excluded).
@@ -87,6 +93,9 @@ def build(doc: dict[str, Any], path: Path, file: str) -> Scenario:
     description = top.string("description", "")
     if "\n" in description.strip():
         chk.fail("description", "must be one line")
+    for key, text in (("name", name), ("description", description.strip())):
+        if printable(text) != text:  # escape codes would retitle or clear the terminal
+            chk.fail(key, f"holds control characters: {printable(text)}")
 
     has_model, has_graph = top.has("model"), top.has("graph")
     if has_model and has_graph:
@@ -106,6 +115,7 @@ def build(doc: dict[str, Any], path: Path, file: str) -> Scenario:
     view = parse_view(chk, top.raw("view", {}))
     if model is not None:
         check_model_optimizer(chk, model, optimizer)
+        check_weights_fit(chk, model, training.dtype)
     return Scenario(
         name=name,
         description=description.strip(),
@@ -219,20 +229,29 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     from nnviz.data import INPUT_SIZES
 
     tbl = chk.table("model", value, MODEL_KEYS)
-    inputs = tbl.integer("inputs", None, lo=1)
+    inputs = tbl.integer("inputs", None, lo=1, hi=MAX_UNITS)
     layer_list = chk.array("model.layers", tbl.raw("layers"))
     if not layer_list:
         chk.fail("model.layers", "a model needs at least one layer")
     layers = []
+    positions = []  # each dense layer's index in the file's list (dropout entries fold in)
     for i, raw in enumerate(layer_list):
+        if isinstance(raw, dict) and "dropout" in raw:
+            layers[-1:] = [_with_dropout(chk, f"model.layers[{i}]", raw, layers, len(layer_list))]
+            continue
         layer = chk.table(f"model.layers[{i}]", raw, LAYER_KEYS)
-        units = layer.integer("units", lo=1)
+        units = layer.integer("units", lo=1, hi=MAX_UNITS)
         activation = layer.choice("activation", (*ACTIVATIONS, *ACTIVATION_ALIASES))
         activation = ACTIVATION_ALIASES.get(activation, activation)
         layers.append(Layer(units, activation))
+        positions.append(i)
     loss = tbl.choice("loss", LOSSES)
     init = tbl.choice("init", INITIALIZERS, MODEL_DEFAULTS["init"])
-    init_scale = tbl.number("init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True)
+    # U[-scale, scale] starting weights: beyond this no dtype trains (the first products
+    # overflow float32), and rng.uniform itself fails near 1e308
+    init_scale = tbl.number(
+        "init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True, hi=MAX_INIT_SCALE
+    )
     l2 = tbl.number("l2", MODEL_DEFAULTS["l2"], lo=0.0)
 
     data_inputs = INPUT_SIZES.get(data.kind)
@@ -242,18 +261,41 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
         chk.fail("model.inputs", f"{inputs} does not match the data's {data_inputs} inputs")
     inputs = inputs if inputs is not None else data_inputs
 
-    check_loss(chk, layers, loss)
+    check_loss(chk, layers, loss, positions)
+    _check_param_count(chk, inputs, layers)
     weights = ()
     if tbl.has("weights"):
         weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs)
     return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights)
 
 
-def check_loss(chk: Checker, layers: list[Layer], loss: str) -> None:
-    last = len(layers) - 1
+def _check_param_count(chk: Checker, inputs: int | None, layers: list[Layer]) -> None:
+    count = param_count(inputs or 1, layers)
+    if count > MAX_PARAMS:
+        chk.fail("model.layers", f"{count:,} weights and biases, more than nnviz's limit of "
+                                 f"{MAX_PARAMS:,}")  # fmt: skip
+
+
+def _with_dropout(chk: Checker, key: str, raw: dict, layers: list[Layer], count: int) -> Layer:
+    """`{ dropout = rate }` after a dense hidden layer: that layer with its dropout rate."""
+    tbl = chk.table(key, raw, ("dropout",))
+    rate = tbl.number("dropout", lo=0.0, hi=1.0, hi_open=True)
+    index = int(key.rsplit("[", 1)[1][:-1])
+    if not layers or layers[-1].dropout:
+        chk.fail(tbl.key("dropout"), "a dropout layer must follow a dense layer")
+    if index == count - 1:
+        chk.fail(tbl.key("dropout"), "dropout is for hidden layers, not after the output layer")
+    return dataclasses.replace(layers[-1], dropout=rate)
+
+
+def check_loss(
+    chk: Checker, layers: list[Layer], loss: str, positions: list[int] | None = None
+) -> None:
+    at = positions or list(range(len(layers)))
+    last = at[-1]
     for i, layer in enumerate(layers[:-1]):
         if layer.activation == "softmax":
-            chk.fail(f"model.layers[{i}].activation", "softmax is only for the output layer")
+            chk.fail(f"model.layers[{at[i]}].activation", "softmax is only for the output layer")
     out = layers[-1]
     if out.activation == "softmax" and out.units < 2:
         chk.fail(f"model.layers[{last}].units", "a softmax layer needs at least 2 units, got 1")
@@ -343,14 +385,15 @@ def parse_training(chk: Checker, value: Any) -> TrainingSpec:
     tbl = chk.table("training", value, TRAINING_KEYS)
     d = TRAINING_DEFAULTS
     return TrainingSpec(
-        epochs=tbl.integer("epochs", d["epochs"], lo=1),
-        batch_size=tbl.integer("batch_size", d["batch_size"], lo=0),
-        seed=tbl.integer("seed", d["seed"], lo=0),
+        epochs=tbl.integer("epochs", d["epochs"], lo=1, hi=MAX_EPOCHS),
+        batch_size=tbl.integer("batch_size", d["batch_size"], lo=0, hi=MAX_ROWS),
+        seed=tbl.integer("seed", d["seed"], lo=0, hi=MAX_SEED),
         dtype=tbl.choice("dtype", DTYPES, d["dtype"]),
         schedule=tbl.choice("schedule", SCHEDULES, d["schedule"]),
-        schedule_step=tbl.integer("schedule_step", d["schedule_step"], lo=1),
+        schedule_step=tbl.integer("schedule_step", d["schedule_step"], lo=1, hi=MAX_EPOCHS),
         gamma=tbl.number("gamma", d["gamma"], lo=0.0, lo_open=True, hi=1.0),
         shuffle=tbl.boolean("shuffle", d["shuffle"]),
+        validation=tbl.number("validation", d["validation"], lo=0.0, hi=1.0, hi_open=True),
     )
 
 
@@ -390,6 +433,16 @@ def check_model_optimizer(chk: Checker, model: ModelSpec, optimizer: OptimizerSp
         )
 
 
+def check_weights_fit(chk: Checker, model: ModelSpec, dtype: str) -> None:
+    """Explicit weights must fit the training dtype (1e300 is a float64, not a float32)."""
+    limit = float(np.finfo(np.dtype(dtype)).max)
+    for name, array in model.weights:
+        biggest = float(np.max(np.abs(array))) if array.size else 0.0
+        if biggest > limit:
+            chk.fail(f"model.weights.{name}", f"value {biggest:.3g} is beyond the range of "
+                                              f"{dtype} (±{limit:.3g})")  # fmt: skip
+
+
 def apply_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     """``scenario`` with training settings replaced, validated as in a file."""
     chk = Checker(scenario.path.name)
@@ -404,10 +457,11 @@ def apply_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     optimizer = parse_optimizer(chk, table)
 
     training = dataclasses.asdict(scenario.training)
-    for name in ("epochs", "batch_size", "seed", "dtype"):
+    for name in ("epochs", "batch_size", "seed", "dtype", "validation"):
         if overrides.get(name) is not None:
             training[name] = overrides[name]
     new_training = parse_training(chk, training)
     if scenario.model is not None:
         check_model_optimizer(chk, scenario.model, optimizer)
+        check_weights_fit(chk, scenario.model, new_training.dtype)
     return dataclasses.replace(scenario, optimizer=optimizer, training=new_training)

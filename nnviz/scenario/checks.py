@@ -104,11 +104,13 @@ class Checker:
 
     # -- single values ---------------------------------------------------------------------
 
-    def integer(self, key: str, value: Any, lo: int | None = None) -> int:
+    def integer(self, key: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
             self.fail(key, f"expected an integer, got {describe(value)}")
         if lo is not None and value < lo:
             self.fail(key, f"must be at least {lo}, got {value}")
+        if hi is not None and value > hi:
+            self.fail(key, f"must be at most {hi:,} (nnviz's limit), got {value:,}")
         return value
 
     def number(
@@ -188,9 +190,11 @@ class Table:
             self.chk.fail(self.key(name), "missing required key", allowed=allowed)
         return default
 
-    def integer(self, name: str, default: Any = REQUIRED, lo: int | None = None) -> int:
+    def integer(
+        self, name: str, default: Any = REQUIRED, lo: int | None = None, hi: int | None = None
+    ) -> int:
         value = self.raw(name, default)
-        return self.chk.integer(self.key(name), value, lo) if name in self.data else value
+        return self.chk.integer(self.key(name), value, lo, hi) if name in self.data else value
 
     def number(self, name: str, default: Any = REQUIRED, **bounds: Any) -> float:
         value = self.raw(name, default)

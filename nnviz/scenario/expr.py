@@ -29,6 +29,11 @@ _SYMBOL = {"add": "+", "sub": "-", "mul": "*"}
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# An expression is one line of a small graph: bounded so that parsing (recursive descent)
+# and naming (each inner node is named by its text) stay small.
+MAX_TOKENS = 200
+MAX_DEPTH = 20  # parentheses and function calls, nested
+MAX_NODES = 1000  # nodes of a whole graph
 _TOKEN = re.compile(rf"\s*(?:(?P<num>{_NUMBER.pattern})|(?P<name>[A-Za-z_]\w*)|(?P<op>[-+*()]))")
 
 # A parsed operand: a float (a number), a str (a defined name) or a pending operation
@@ -48,8 +53,20 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             raise _Bad(f"unexpected {text[pos:].lstrip()[:1]!r}")
         out.append((match.lastgroup, match.group(match.lastgroup)))
         pos = match.end()
+        if len(out) > MAX_TOKENS:
+            raise _Bad(f"more than {MAX_TOKENS} numbers, names and operators (nnviz's limit for "
+                       "one line; split it over several nodes)")  # fmt: skip
     if not out:
         raise _Bad("the expression is empty")
+    depth = deepest = 0
+    for kind, text in out:
+        if (kind, text) == ("op", "("):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif (kind, text) == ("op", ")"):
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise _Bad(f"parentheses nested {deepest} deep, more than nnviz's limit of {MAX_DEPTH}")
     return out
 
 
@@ -224,8 +241,11 @@ def parse_graph(chk: Checker, value: Any) -> GraphSpec:
         try:
             item = _Parser(_tokens(expr)).parse()
         except _Bad as exc:
-            chk.fail(key, f"cannot read {expr.strip()!r}: {exc}")
+            shown = expr.strip() if len(expr.strip()) <= 60 else expr.strip()[:57] + "..."
+            chk.fail(key, f"cannot read {shown!r}: {exc}")
         builder.root(key, target, item)
+        if len(builder.nodes) > MAX_NODES:
+            chk.fail(key, f"the graph has more than {MAX_NODES} nodes (nnviz's limit)")
 
     output = tbl.string("output", builder.defined[-1])
     if output not in builder.defined:

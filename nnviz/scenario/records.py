@@ -130,6 +130,7 @@ class DataSpec:
         A DataError becomes a ScenarioError naming this file and the data param.
         """
         from nnviz import data
+        from nnviz.data.errors import DataFolderError
 
         params = dict(self.params)
         try:
@@ -139,6 +140,8 @@ class DataSpec:
                     for g in self.gates
                 ]
             return data.load(self.kind, params, base_dir=self.base_dir, data_dir=data_dir)
+        except DataFolderError:
+            raise  # about the folder the user named, not about this file
         except data.DataError as exc:
             key, what = data_error_key(self.kind, exc, data.DATA_KINDS.get(self.kind, ()))
             raise ScenarioError(f"{self.source}: {key}: {what}") from exc
@@ -169,6 +172,7 @@ class TrainingSpec:
     schedule_step: int
     gamma: float
     shuffle: bool
+    validation: float = 0.0  # the share of the training rows held out to validate on
 
 
 @dataclass(frozen=True)
@@ -204,6 +208,7 @@ class Scenario:
         optimizer: str | None = None,
         seed: int | None = None,
         dtype: str | None = None,
+        validation: float | None = None,
     ) -> Scenario:
         """A copy with some training settings replaced, checked like the file's own.
 
@@ -220,4 +225,5 @@ class Scenario:
             optimizer=optimizer,
             seed=seed,
             dtype=dtype,
+            validation=validation,
         )

@@ -1,8 +1,6 @@
 """Shared fixtures for the CLI tests: the main `nnviz` group under CliRunner and as a process.
 
-nnviz.engine.jit is imported first so that NUMBA_CACHE_DIR is pinned to the user's (warm)
-kernel cache for this process and every child process, even when a test points
-XDG_CACHE_HOME somewhere else.
+(tests/conftest.py pins the warm kernel cache for child processes.)
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-import nnviz.engine.jit  # noqa: F401  (pins NUMBA_CACHE_DIR before any test changes the env)
 from nnviz.cli import cli
 
 # `nnviz ARGS...` exactly as the installed script runs it: nnviz.cli.main, which exits.

@@ -91,7 +91,9 @@ def test_unknown_scenario_message_in_a_real_process(nnviz_process):
 
 def test_usage_errors_name_the_subcommand(nnviz_process):
     line = nnviz_process("train", "xor", "--epochs", "0").assert_one_line_error(2)
-    assert line == "nnviz train: Invalid value for '--epochs': 0 is not in the range x>=1."
+    assert line == (
+        "nnviz train: Invalid value for '--epochs': 0 is not in the range 1<=x<=1000000000."
+    )
 
 
 def test_version_and_help_of_a_subcommand_exit_0(nnviz_process):

@@ -3,7 +3,7 @@ command, to exist: the group imports each command to show its summary)."""
 
 from __future__ import annotations
 
-COMMANDS = ["run", "train", "list", "info", "check", "trace", "data"]
+COMMANDS = ["run", "train", "list", "info", "check", "trace", "data", "export"]
 
 
 def test_help_lists_every_command(invoke):

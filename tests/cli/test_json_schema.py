@@ -22,6 +22,12 @@ RUNS = {
     "train perceptron-step": ["train", "perceptron-step", "--json"],
     "train --bench": ["train", "circles", "--epochs", "3", "--bench", "--json"],
     "data info": ["data", "info", "--json"],
+    "train --validation": ["train", "moons", "--epochs", "3", "--validation", "0.2", "--json"],
+    "race": ["race", "xor", "--epochs", "20", "--target-loss", "0.6", "--json"],
+    "sweep": ["sweep", "moons", "--lr", "1e-3:0.1", "--points", "3", "--epochs", "2", "--json"],
+    "sweep units": ["sweep", "moons", "--units", "2,3", "--epochs", "2", "--json"],
+    "cv": ["cv", "moons", "--folds", "3", "--epochs", "2", "--json"],
+    "health": ["health", "vanishing", "--epochs", "2", "--samples", "2", "--json"],
 }
 
 

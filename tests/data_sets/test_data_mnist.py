@@ -178,17 +178,32 @@ def test_cache_dir(monkeypatch, tmp_path):
 
 def test_full_missing_is_one_line(tmp_path):
     with pytest.raises(DataError) as err:
-        load("mnist", {"source": "full"}, data_dir=tmp_path / "empty")
+        load("mnist", {"source": "full"})
     msg = str(err.value)
     assert "\n" not in msg
     assert msg.startswith("mnist: source 'full'")
-    assert str(tmp_path / "empty") in msg and "nnviz data fetch mnist" in msg
+    assert str(locations.cache_dir()) in msg and "nnviz data fetch mnist" in msg
 
 
-def test_incomplete_full_set_is_not_found(tmp_path):
+def test_a_named_folder_is_used_or_refused_never_replaced(tmp_path, monkeypatch):
+    """--data-dir and $NNVIZ_DATA: missing, empty or incomplete is an error naming the folder
+    and what was looked for; the other common spelling of the names is found."""
+    with pytest.raises(DataError, match=r"--data-dir .*nowhere: no such folder"):
+        load("mnist", {}, data_dir=tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"no MNIST-format files .* train-images-idx3-ubyte"):
+        load("mnist", {}, data_dir=tmp_path / "empty")
     make_full(tmp_path / "d")
     (tmp_path / "d" / "t10k-labels-idx1-ubyte.gz").unlink()
-    assert load("mnist", {}, data_dir=tmp_path / "d").source.startswith("bundled")
+    with pytest.raises(DataError, match=r"3 of the 4 .* missing t10k-labels-idx1-ubyte"):
+        load("mnist", {}, data_dir=tmp_path / "d")
+    monkeypatch.setenv("NNVIZ_DATA", str(tmp_path / "d"))
+    with pytest.raises(DataError, match=r"^NNVIZ_DATA .*3 of the 4"):
+        load("mnist", {})
+    for p in (tmp_path / "d").iterdir():  # Kaggle's spelling: train-images.idx3-ubyte
+        p.rename(p.with_name(p.name.replace("-idx", ".idx")))
+    write_idx(tmp_path / "d" / "t10k-labels.idx1-ubyte", np.arange(12) % 10, gz=False)
+    assert load("mnist", {}).source.startswith("MNIST (")
 
 
 def test_broken_full_set_is_reported(tmp_path):

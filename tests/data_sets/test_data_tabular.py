@@ -69,7 +69,7 @@ def test_csv_test_fraction_split_is_seeded(tmp_path):
         ("x1,x2,label\n1,abc,0\n", "points.csv:2: 'abc' is not a number"),
         ("1,2,0\n1,2,0.5\n", "points.csv:2: label must be a whole number >= 0, got '0.5'"),
         ("1,2,-1\n", "points.csv:1: label must be a whole number >= 0"),
-        ("1,nan,1\n", "points.csv:1: 'nan' is not a finite number"),
+        ("1,nan,1\n", "points.csv:1: column 2: 'nan' is not a finite number"),
         ("x1,x2\n1,2,0\n", "points.csv:1: header should name 3 columns"),
         ("x1,x2,label\n", "points.csv: no data rows"),
         ("", "points.csv: no data rows"),

@@ -281,6 +281,97 @@ def test_l2(a, c):
     check_rules("l2", [a], const=c)
 
 
+@case("dropout")
+@EXAMPLES
+@given(one(), st.floats(0.0, 0.9))
+def test_dropout(a, rate):
+    check_dropout_rules(a, rate)
+
+
+def _dropout_program(a, rate, key):
+    """L = Σ R ⊙ dropout(a, m) with the mask's draw key fixed, so every forward pass of a
+    central difference sees the same mask."""
+    g = Graph()
+    g.param("a0", a)
+    mask = g.input("m", a.shape[1], rows=a.shape[0])
+    g.op("dropout", "a0", mask, name="out", const=rate)
+    g.const("R", np.linspace(0.5, 1.5, a.size).reshape(a.shape))
+    g.op("mul", "out", "R", name="prod")
+    g.loss = g.op("sum", "prod", name="L")
+    p = compile(g, np.float64)
+    p.consts[mask] = key
+    return p
+
+
+def check_dropout_rules(a, rate, key=12345):
+    p = _dropout_program(a, rate, key)
+    _loss(p)
+    p.seed()
+    p.backward()
+    flat = p.value("a0").reshape(-1)
+    numerical = np.empty(flat.size)
+    for e in range(flat.size):
+        keep = flat[e]
+        at = []
+        for shift in (2, 1, -1, -2):
+            flat[e] = keep + shift * H
+            at.append(_loss(p))
+        flat[e] = keep
+        numerical[e] = central_difference(*at)
+    assert _rel_error(p.grad("a0"), numerical) < TOLERANCE, "dropout VJP"
+    direction = np.random.default_rng(0).normal(size=a.shape)
+    _loss(p)
+    p.jvp({"a0": direction})
+    analytic = p.tangent("out").copy()
+    at = []
+    for shift in (2, 1, -1, -2):
+        p.value("a0")[...] = a + shift * H * direction
+        p.forward()
+        at.append(p.value("out").copy())
+    assert _rel_error(analytic, central_difference(*at)) < TOLERANCE, "dropout JVP"
+
+
+def test_dropout_keeps_about_one_minus_rate_and_rescales():
+    a = np.ones((200, 50))
+    p = _dropout_program(a, 0.25, key=777)
+    p.forward()
+    mask, out = p.value("m"), p.value("out")
+    assert set(np.unique(mask)) == {0.0, 1.0}
+    assert abs(mask.mean() - 0.75) < 0.01
+    np.testing.assert_array_equal(out, mask / 0.75)
+
+
+def test_dropout_mask_depends_on_the_key_only():
+    a = np.ones((20, 10))
+    first = _dropout_program(a, 0.5, key=5)
+    first.forward()
+    again = _dropout_program(a, 0.5, key=5)
+    again.forward()
+    other = _dropout_program(a, 0.5, key=6)
+    other.forward()
+    np.testing.assert_array_equal(first.value("m"), again.value("m"))
+    assert not np.array_equal(first.value("m"), other.value("m"))
+
+
+def test_unarmed_dropout_passes_its_input_and_keeps_the_last_mask():
+    a = np.arange(12.0).reshape(3, 4) + 1
+    p = _dropout_program(a, 0.5, key=9)
+    p.forward()
+    mask = p.value("m").copy()
+    p.consts[p.find("m")] = 0  # evaluation
+    p.forward()
+    np.testing.assert_array_equal(p.value("out"), a)
+    np.testing.assert_array_equal(p.value("m"), mask)
+    p.seed()
+    p.backward()
+    np.testing.assert_allclose(p.grad("a0"), np.linspace(0.5, 1.5, 12).reshape(3, 4))
+
+
+def test_op_codes_are_unique():
+    codes = [op.code for op in ops.OPS]
+    assert len(codes) == len(set(codes)), "two ops share a code"
+
+
 def test_every_op_has_a_case():
     rules = {op.name for op in ops.OPS if op.kind != "leaf"}
     missing = sorted(rules - set(CASES))

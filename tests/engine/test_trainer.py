@@ -155,6 +155,29 @@ def test_divergence_stops_and_names_the_node():
     assert not any(isinstance(e, Finished) for e in events)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point (JIT off)
+def test_a_non_finite_start_is_not_blamed_on_an_update():
+    """At step 1 no update has run: the message names the starting value, not the rate."""
+    m = Model.from_spec(2, [(4, "relu"), (1, "identity")], "mse", capacity=4)
+    X = XOR_X * np.float32(3e38)  # finite, but x·W1 overflows float32
+    last = list(Trainer(m, Optimizer(m.program, "sgd", lr=0.5), X, XOR_Y).run())[-1]
+    assert isinstance(last, Diverged) and last.step == 1
+    assert "first forward pass" in last.message and "data's range" in last.message
+    assert "learning rate" not in last.message
+
+
+def test_records_grow_as_training_goes():
+    """epochs = 10⁹ allocates nothing per epoch up front: a few chunks run, then stop."""
+    m = Model.from_spec(2, [(4, "sigmoid"), (1, "sigmoid")], "bce", capacity=4)
+    t = Trainer(m, Optimizer(m.program, "sgd", lr=0.5), XOR_X, XOR_Y, epochs=10**9)
+    events = t.run()
+    for _ in range(4):
+        next(events)
+    assert 0 < t.epoch < 10**9
+    with pytest.raises(GraphError, match="epochs is 1,000,000,001, more than nnviz's limit"):
+        Trainer(m, Optimizer(m.program, "sgd", lr=0.5), XOR_X, XOR_Y, epochs=10**9 + 1)
+
+
 def test_step_schedule_decays_the_learning_rate():
     X, Y = _blobs()
     m = Model.from_spec(2, [(3, "tanh"), (1, "sigmoid")], "bce", seed=1, capacity=128)

@@ -30,6 +30,8 @@ SHIPPED = {
     "perceptron-step",
     "sine",
     "spiral",
+    "vanishing",
+    "vanishing-relu",
     "xor",
 }
 OR_TABLE = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)

@@ -25,6 +25,8 @@ class FakeApp:
 def calls(monkeypatch):
     made = []
     monkeypatch.setattr(nnviz.tui, "make_app", lambda *a, **k: FakeApp(made, a, k))
+    # CliRunner's streams are not a terminal; the refusal itself is tested in tests/cli
+    monkeypatch.setattr("nnviz.cli.run.terminal_problem", lambda: None)
     return made
 
 
