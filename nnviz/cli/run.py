@@ -6,6 +6,7 @@ one-line error and exit status 2 instead of a screen. Textual is imported only a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -74,8 +75,10 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
     if stopped_by:
         import signal
 
-        click.echo(f"nnviz: stopped by {signal.Signals(stopped_by[0]).name}", err=True)
-        raise SystemExit(128 + stopped_by[0])
+        code = 128 + stopped_by[0]
+        with contextlib.suppress(OSError):  # the terminal may be gone with the signal
+            click.echo(f"nnviz: stopped by {signal.Signals(stopped_by[0]).name}", err=True)
+        raise SystemExit(code)
     if app.error_message:
         _fail(app.error_message)
     if app.return_code:

@@ -152,7 +152,7 @@ def make_plan(
 
     dataset = scenario.data.load(data_dir=data_dir)
     n_train = dataset.x_train.shape[0]
-    fan_in = dataset.n_inputs if hasattr(dataset, "n_inputs") else dataset.x_train.shape[1]
+    fan_in = dataset.n_inputs
     layers = []
     for layer in spec.layers:
         layers.append(Dense(fan_in, layer.units, layer.activation))
@@ -261,7 +261,7 @@ def _start(spec, layers, seed, weights, weights_path) -> Start:
     values = {n: (a.reshape(-1) if n.startswith("b") else a) for n, a in values.items()}
     small = sum(a.size for a in values.values()) <= EMBED_MAX_PARAMS
     if weights and file is None and not small:
-        raise ExportError("loaded weights of a big network need their file (weights_path)")
+        raise ValueError("loaded weights of a big network need their file: pass weights_path")
     return Start(
         literal=values if small else None,
         init=spec.init,
