@@ -4,8 +4,9 @@ Every `import` statement of every module counts, at any depth (an import inside 
 runs too, only later), except those under `if TYPE_CHECKING:` (they never run). The layers,
 lowest first; a module may import its own layer and the ones below:
 
-    0  nnviz.errors, nnviz.limits,    the error hierarchy, the size limits, the JSON lines
-       nnviz.schema                   format
+    0  foundations                    nnviz.errors (the error hierarchy), limits (sizes),
+                                      files (the atomic writer), dirs (user folders), text
+                                      (the terminal sanitiser), schema (the JSON lines format)
     1  nnviz.engine                   graph, ops, kernels, interpreter, optimizers, jit
     2  nnviz.data                     data sets
     3  nnviz.scenario                 scenario records, building, checks, expressions
@@ -29,6 +30,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "nnviz"
 
+FOUNDATIONS = {"nnviz.errors", "nnviz.limits", "nnviz.files", "nnviz.dirs", "nnviz.text"}
 SUBPACKAGE_LAYERS = {"schema": 0, "engine": 1, "data": 2, "scenario": 3, "export": 4, "cli": 5,
                      "tui": 5}  # fmt: skip
 FRONT_ENDS = ("nnviz.cli", "nnviz.tui")
@@ -46,7 +48,7 @@ MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 def layer(module: str) -> int:
     parts = module.split(".")
-    if module in ("nnviz.errors", "nnviz.limits"):
+    if module in FOUNDATIONS:
         return 0
     if len(parts) >= 2 and parts[1] in SUBPACKAGE_LAYERS:
         return SUBPACKAGE_LAYERS[parts[1]]

@@ -5,6 +5,10 @@ The files in tests/core/golden/ were recorded from the code before the Stepper e
 
     cd <checkout> && python -c "import runpy; runpy.run_path('<this file>', run_name='__main__')"
 
+circles-2.json was recorded again the same way from main at ed282a1 (still the trace before
+the Stepper), after main drew the circles data set anew (a25fdb1); the other files were
+unchanged by that recording.
+
 tests/core/test_golden_traces.py asserts that today's `nnviz trace --json` reproduces every
 recorded field exactly (fields added since are not compared).
 """

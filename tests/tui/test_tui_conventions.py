@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 from tui_helpers import aio, wait_open
 
+import nnviz.cli.run
 import nnviz.tui
 from nnviz.cli import cli
 from nnviz.tui import make_app
@@ -65,6 +66,8 @@ class _Made:
 def test_nnviz_run_picks_ascii_by_itself(monkeypatch, env, ascii_expected):
     made = []
     monkeypatch.setattr(nnviz.tui, "make_app", lambda *a, **k: made.append(k) or _Made(k))
+    # CliRunner's streams are no terminal; the explorer's own check would refuse them
+    monkeypatch.setattr(nnviz.cli.run, "terminal_problem", lambda: None)
     for var in ("NO_COLOR", "COLORTERM", "TEXTUAL_COLOR_SYSTEM"):
         monkeypatch.delenv(var, raising=False)
     for var, value in env.items():
