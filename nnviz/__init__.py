@@ -9,4 +9,8 @@ def __getattr__(name):
         from nnviz.model import Model
 
         return Model
+    if name == "fit":
+        from nnviz.train import fit
+
+        return fit
     raise AttributeError(f"module 'nnviz' has no attribute {name!r}")

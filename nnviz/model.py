@@ -1,8 +1,8 @@
 """A compiled network with its data wiring: the object notebooks, the CLI and the explorer share.
 
-from nnviz import Model
+from nnviz import Model, fit
 model = Model.from_spec(2, [(4, "sigmoid"), (1, "sigmoid")], loss="bce", seed=0)
-history = model.fit(X, y, epochs=2000, optimizer="sgd", lr=0.5)
+history = fit(model, X, y, epochs=2000, optimizer="sgd", lr=0.5)   # nnviz.train.fit
 model.predict(X); model.evaluate(X, y); print(model.summary())
 model.value("u1"); model.grad("W1")
 """
@@ -14,10 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from nnviz.engine import blas, helper, loop, team
-from nnviz.engine import kernels as k
 from nnviz.engine.graph import Graph, GraphError, Program, compile
-from nnviz.engine.nn import Layer, build_mlp, init_weights, summary_text
-from nnviz.engine.spec import summary_rows
+from nnviz.engine.nn import build_mlp, init_weights, summary_text
+from nnviz.engine.spec import Layer, summary_rows
 
 TASKS = ("binary", "multiclass", "regression")
 DEFAULT_CAPACITY = 1024
@@ -45,7 +44,10 @@ class Model:
         self.y = graph.with_role("y")
         self.prediction = graph.with_role("prediction")
         self.loss = graph.loss
-        self.threshold = 0.5
+        # the class boundary on the prediction node: p = 1/2, or z = 0 where the loss reads
+        # the prediction as a logit (bce_logits)
+        logit = any(node.op_name == "bce_logits" for node in graph.nodes)
+        self.threshold = 0.0 if logit else 0.5
         self.io = self._wire()
 
     @classmethod
@@ -80,15 +82,15 @@ class Model:
 
     def _wire(self) -> np.ndarray:
         io = np.zeros(5, np.int64)
-        meta = self.program.meta
+        offset = self.program.offset
         if self.x is not None:
-            io[loop.X_OFF] = meta[self.x, k.OFF]
+            io[loop.X_OFF] = offset(self.x)
         if self.y is not None:
-            io[loop.Y_OFF] = meta[self.y, k.OFF]
+            io[loop.Y_OFF] = offset(self.y)
         if self.loss is not None:
-            io[loop.LOSS_OFF] = meta[self.loss, k.OFF]
+            io[loop.LOSS_OFF] = offset(self.loss)
         if self.prediction is not None:
-            io[loop.PRED_OFF] = meta[self.prediction, k.OFF]
+            io[loop.PRED_OFF] = offset(self.prediction)
         io[loop.ACC_MODE] = {
             "binary": loop.ACC_BINARY,
             "multiclass": loop.ACC_ARGMAX,
@@ -97,6 +99,18 @@ class Model:
         return io
 
     # ------------------------------------------------------------ reading
+    def role(self, role: str, layer: int | None = None) -> int | None:
+        """The node with this role (nnviz.engine.graph.ROLES): e.g. "loss", "prediction",
+        "output_pre"; for a per-layer role ("weights", "bias", "hidden_pre", "hidden") the
+        one of 1-based `layer`, the first by default. None when the graph has none."""
+        found = self.graph.all_with_role(role)
+        n = 1 if layer is None else layer
+        return found[n - 1] if 1 <= n <= len(found) else None
+
+    def roles(self, role: str) -> list[int]:
+        """Every node with this role, in order (one per layer for the per-layer roles)."""
+        return self.graph.all_with_role(role)
+
     @property
     def dtype(self) -> np.dtype:
         return self.program.dtype
@@ -129,7 +143,7 @@ class Model:
             if node.op_name == "dropout":
                 mask = node.inputs[1]
                 cols = self.graph.nodes[mask].cols
-                off = int(self.program.meta[mask, k.OFF])
+                off = self.program.offset(mask)
                 out[node.name] = self.program.values[off : off + rows * cols].reshape(rows, cols)
                 out[node.name] = out[node.name].copy()
         return out
@@ -189,7 +203,7 @@ class Model:
                 self.program.values,
                 X,
                 self.io,
-                self.program.meta[i, k.OFF],
+                self.program.offset(i),
                 nd.cols,
                 self.program.capacity,
                 i + 1,
@@ -254,40 +268,3 @@ class Model:
         p.seed()
         p.backward()
         return float(p.value(self.loss)[0, 0])
-
-    def fit(
-        self,
-        X,
-        Y,
-        *,
-        epochs=1,
-        batch_size=0,
-        optimizer="sgd",
-        seed=0,
-        shuffle=True,
-        x_test=None,
-        y_test=None,
-        **settings,
-    ):
-        """Train and return the per-epoch history as a list of dicts."""
-        from nnviz.engine.optim import Optimizer
-        from nnviz.train import EpochsDone, Trainer
-
-        opt = Optimizer(self.program, optimizer, **settings)
-        trainer = Trainer(
-            self,
-            opt,
-            X,
-            Y,
-            x_test=x_test,
-            y_test=y_test,
-            epochs=epochs,
-            batch_size=batch_size,
-            seed=seed,
-            shuffle=shuffle,
-        )
-        history = []
-        for event in trainer.run():
-            if isinstance(event, EpochsDone):
-                history.extend(event.rows())
-        return history

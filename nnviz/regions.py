@@ -23,7 +23,6 @@ Range = tuple[float, float]
 
 # Activations whose output range is fixed; others (relu, identity) are scaled to their values.
 ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "step": (0.0, 1.0)}
-_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "step", "softmax")
 
 
 # ------------------------------------------------------------------ the plane
@@ -88,23 +87,14 @@ def view_ranges(
 
 # ------------------------------------------------------------------ which nodes
 def hidden_nodes(model) -> list[str]:
-    """The hidden activations (u1, u2, …): activation nodes other than the prediction."""
-    graph = model.graph
-    out = []
-    for i, node in enumerate(graph.nodes):
-        if i == model.prediction or node.rows is not None or not node.inputs:
-            continue
-        if node.op_name in _ACTIVATIONS and graph.nodes[node.inputs[0]].op_name == "add":
-            out.append(node.name)
-    return out
+    """The hidden activations (u1, u2, …), by role."""
+    return [model.graph.nodes[i].name for i in model.roles("hidden")]
 
 
 def pre_activation(model) -> str | None:
     """The node the prediction is computed from (h, the output's pre-activation z)."""
-    if model.prediction is None:
-        return None
-    node = model.graph.nodes[model.prediction]
-    return model.graph.nodes[node.inputs[0]].name if node.inputs else None
+    i = model.role("output_pre")
+    return None if i is None else model.graph.nodes[i].name
 
 
 def activation_of(model, name: str) -> str:
@@ -219,10 +209,3 @@ def curve_range(series: Sequence[np.ndarray], margin: float = 0.05) -> Range:
 
 
 # ------------------------------------------------------------------ many inputs
-def pca_plane(X: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, components (k, D)): the plane of the data's k largest principal directions, so
-    many-input data (MNIST) can be drawn as points (X − mean)·componentsᵀ."""
-    X = np.asarray(X, np.float64)
-    mean = X.mean(axis=0)
-    _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
-    return mean, vt[:k]

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from nnviz.engine.graph import Graph, GraphError
-from nnviz.engine.nn import Layer
 from nnviz.engine.optim import Optimizer
 from nnviz.model import DEFAULT_CAPACITY, Model
 from nnviz.split import class_labels, holdout
@@ -75,19 +74,7 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threa
     n_in = dataset.n_inputs
     if spec.inputs is not None and spec.inputs != n_in:
         raise GraphError(f"model.inputs: {spec.inputs} does not match the data's {n_in} inputs")
-    layers = tuple(
-        Layer(
-            lay.units,
-            lay.activation,
-            lay.dropout,
-            lay.kind,
-            lay.kernel,
-            lay.stride,
-            lay.padding,
-            lay.pool,
-        )  # fmt: skip
-        for lay in spec.layers
-    )
+    layers = spec.layers
     if layers[-1].units != dataset.y_train.shape[1]:
         raise GraphError(
             f"the output layer has {layers[-1].units} units but the data has "

@@ -20,12 +20,6 @@ from nnviz.engine.optim import Optimizer
 from nnviz.limits import MAX_EPOCHS, MAX_SEED, bound
 from nnviz.model import Model
 
-SCHEDULE_CODES = {
-    "constant": loop.SCHED_CONSTANT,
-    "step": loop.SCHED_STEP,
-    "exponential": loop.SCHED_EXPONENTIAL,
-}
-
 
 @dataclass(frozen=True)
 class Started:
@@ -124,18 +118,19 @@ class ThreadChoice:
         self.rate: dict[bool, float | None] = {True: None, False: None}
         self.since_probe = every_s  # the first probe comes as soon as there is a rate to beat
         self.paired_s = 0.0  # training seconds spent on two threads
+        self.min_steps = self.MIN_STEPS  # a test may time shorter chunks
 
     def plan(self, budget: int) -> tuple[bool, int, bool]:
         """(paired, steps, probing) for the next chunk of at most `budget` steps."""
         rate_now = self.rate[self.current]
         if self.allowed and rate_now and self.since_probe >= self.every_s:
-            return not self.current, max(self.MIN_STEPS, int(rate_now * self.probe_s)), True
+            return not self.current, max(self.min_steps, int(rate_now * self.probe_s)), True
         return self.current, budget, False
 
     def record(self, paired: bool, steps: int, seconds: float, probing: bool) -> None:
         if paired:
             self.paired_s += seconds
-        if steps >= self.MIN_STEPS and seconds > 0:
+        if steps >= self.min_steps and seconds > 0:
             self.rate[paired] = steps / seconds
         self.since_probe = 0.0 if probing else self.since_probe + seconds
         mine, other = self.rate[self.current], self.rate[not self.current]
@@ -177,8 +172,7 @@ class Trainer:
         bound(seed, MAX_SEED, "seed", GraphError)
         if batch_size < 0:
             raise GraphError(f"batch size must be 0 (full batch) or more, got {batch_size}")
-        if schedule not in SCHEDULE_CODES:
-            raise GraphError(f"schedule '{schedule}' is not one of {', '.join(SCHEDULE_CODES)}")
+        optimizer.set_schedule(schedule, schedule_step, gamma)  # the optimizer owns the rate
         self.model = model
         self.optimizer = optimizer
         self.X = model._check_x(X)
@@ -205,9 +199,6 @@ class Trainer:
         self.seed = int(seed)
         # One batch holding every row in order: its order cannot matter, so skip shuffling.
         self.shuffle = bool(shuffle) and self.batch_size < n
-        self.schedule = np.array(
-            [SCHEDULE_CODES[schedule], schedule_step, gamma, optimizer.lr], np.float64
-        )
         self.chunk_seconds = chunk_seconds
         self.batches_per_epoch = (n + self.batch_size - 1) // self.batch_size
         self.epoch = 0  # 0-based epoch in progress
@@ -250,7 +241,7 @@ class Trainer:
             return loop.run_steps(
                 p.meta, p.consts, p.values, p.grads, self.X, self.Y, io,
                 self.model.threshold, opt.code, opt.hyper, s1, s2, opt.t, p.n_param, opt.wiring,
-                self.batch_size, self.shuffle, self.seed, self.schedule, self.epoch,
+                self.batch_size, self.shuffle, self.seed, opt.schedule, self.epoch,
                 self.batch_index, stop_epoch, max_steps, sums, correct, seen, self.order, ctl,
             )  # fmt: skip
 
@@ -376,7 +367,7 @@ class Trainer:
                 test_loss,
                 test_acc,
                 self.steps,
-                float(self.optimizer.hyper[0]),
+                self.optimizer.lr_now(),
                 self.train_s,
                 val_loss,
                 val_acc,
@@ -413,10 +404,8 @@ class Trainer:
             self.epoch, self.steps, self.train_s, loss, acc, test_loss, test_acc, val_loss, val_acc
         )
 
-    # ------------------------------------------------------------ for stepping by hand
-    # A step by hand: feed_next_batch(), optimizer.zero_grad(), program.forward(i, i + 1) for
-    # every node, program.seed(), program.backward(i, i + 1) from the last node down,
-    # optimizer.step(), count_manual_step(). It equals one step of run() bit for bit.
+    # ------------------------------------------------------------ the position, for nnviz.stepper
+    # nnviz.stepper.Stepper takes steps by hand with these three; it equals run() bit for bit.
     def next_batch_rows(self) -> np.ndarray:
         """The row indices of the batch the next step will train on."""
         order = loop.epoch_order(self.X.shape[0], self.shuffle, self.seed, self.epoch)
@@ -451,3 +440,38 @@ class Trainer:
         if self.batch_index == self.batches_per_epoch:
             self.batch_index = 0
             self.epoch += 1
+
+
+def fit(
+    model: Model,
+    X,
+    Y,
+    *,
+    epochs=1,
+    batch_size=0,
+    optimizer="sgd",
+    seed=0,
+    shuffle=True,
+    x_test=None,
+    y_test=None,
+    **settings,
+) -> list[dict]:
+    """Train `model` on (X, Y) and return the per-epoch history as a list of dicts."""
+    opt = Optimizer(model.program, optimizer, **settings)
+    trainer = Trainer(
+        model,
+        opt,
+        X,
+        Y,
+        x_test=x_test,
+        y_test=y_test,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        shuffle=shuffle,
+    )
+    history = []
+    for event in trainer.run():
+        if isinstance(event, EpochsDone):
+            history.extend(event.rows())
+    return history

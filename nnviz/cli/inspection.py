@@ -10,10 +10,6 @@ from nnviz.cli.common import load_with_overrides, override_options, scenario_arg
 from nnviz.cli.jsonl import emit
 
 
-def _number_list(arr) -> list:
-    return [[float(x) for x in row] for row in arr]
-
-
 # ================================================================ info
 @click.command(short_help="The model summary: layers, shapes, parameter counts.")
 @scenario_argument()
@@ -21,7 +17,7 @@ def _number_list(arr) -> list:
 def info(scenario, as_json):
     """The model summary of SCENARIO: layers, output shapes, parameter counts."""
     from nnviz.data import INPUT_SIZES
-    from nnviz.engine.spec import summary_rows
+    from nnviz.engine.spec import param_count, summary_rows
     from nnviz.scenario import load_scenario
 
     sc = load_scenario(scenario)
@@ -49,7 +45,7 @@ def info(scenario, as_json):
         out.update(
             inputs=n_in,
             layers=[{"layer": r[0], "output_shape": r[1], "params": r[2]} for r in rows],
-            total_params=sum(r[2] for r in rows),
+            total_params=param_count(n_in, sc.model.layers, sc.model.image),
             loss=sc.model.loss,
             data={"kind": sc.data.kind, **{k: _plain(v) for k, v in sc.data.params}},
             optimizer={"kind": sc.optimizer.kind, **dict(sc.optimizer.params)},
@@ -161,35 +157,96 @@ def check(scenario, data_dir, seed, elements, as_json):
 
 
 # ================================================================ trace
+def _parse_steps(ctx, param, value) -> tuple[int, int]:
+    """N (step N alone) or A:B (steps A to B, both included) as (first, last)."""
+    text = str(value).strip()
+    try:
+        if ":" in text:
+            a, b = (int(part) for part in text.split(":", 1))
+            if not 1 <= a <= b:
+                raise ValueError
+            return a, b
+        n = int(text)
+        if n < 0:
+            raise ValueError
+        return n, n
+    except ValueError:
+        raise click.BadParameter(
+            f"'{value}' is not a step number N ≥ 0 or a range A:B with 1 ≤ A ≤ B"
+        ) from None
+
+
 @click.command(short_help="Every value, gradient and update at the given training steps.")
 @scenario_argument()
 @click.option(
     "--steps",
-    default=1,
+    default="1",
     show_default=True,
-    type=click.IntRange(min=0),
-    help="Training steps; the last one is shown (0: passes at the start, no update).",
+    metavar="N|A:B",
+    callback=_parse_steps,
+    help="Training step N (0: the passes at the start, no update), or steps A to B.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also the chain rule at every node (upstream × local, with the numbers), the "
+    "update with the optimizer's state, a numerical check of each parameter's gradient, "
+    "and forward vs reverse mode for an expression graph.",
 )
 @override_options
-@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
-def trace(scenario, steps, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, as_json):
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object per line, each with an "event" key: "step" for each training '
+    'step, "graph" for an expression graph. NaN and ±infinity are written as the strings '
+    '"nan", "inf" and "-inf" (JSON has no such numbers), and the object\'s "nonfinite" is '
+    "then true.",
+)
+def trace(scenario, steps, explain, epochs, lr, batch_size, optimizer, seed, dtype, data_dir,
+          as_json):  # fmt: skip
     """Every node's value and gradient, and every parameter before and after the update, at
-    training step N: numbers to check homework against."""
+    training step N (or steps A to B): numbers to check homework against.
+
+    Each step carries what recomputing it needs without the scenario file: the batch's rows,
+    the dtype, the data set, the optimizer's settings and step count, and the learning rate
+    the update used.
+    """
     from nnviz.session import build
 
     sc = load_with_overrides(scenario, epochs=epochs, lr=lr, batch_size=batch_size,
                              optimizer=optimizer, seed=seed, dtype=dtype)  # fmt: skip
     session = build(sc, data_dir=data_dir)
-    out = _trace_graph(session) if session.is_graph else _trace_steps(session, steps)
-    out["scenario"] = sc.name
-    if as_json:
-        click.echo(json.dumps(out))
-    else:
-        _print_trace(out)
+    first, last = steps
+    records = [_trace_graph(session, explain)] if session.is_graph else None
+    if records is None:
+        records = _trace_steps(session, first, last, explain)
+    for out in records:
+        out["scenario"] = sc.name
+        if as_json:
+            click.echo(_json_line(out))
+        else:
+            _print_trace(out)
 
 
-def _node_rows(session) -> list[dict]:
-    program = session.model.program
+def _json_line(out: dict) -> str:
+    from nnviz.explain import plain
+    from nnviz.schema import SCHEMA_VERSION
+
+    data = {"event": out["event"], "schema": SCHEMA_VERSION, **plain(out)}
+    data["nonfinite"] = _has_nonfinite(data)
+    return json.dumps(data, allow_nan=False)
+
+
+def _has_nonfinite(obj) -> bool:
+    if isinstance(obj, dict):
+        return any(_has_nonfinite(v) for v in obj.values())
+    if isinstance(obj, list):
+        return any(_has_nonfinite(v) for v in obj)
+    return obj in ("nan", "inf", "-inf")
+
+
+def _node_rows(program) -> list[dict]:
     graph = program.graph
     rows = []
     for i, node in enumerate(graph.nodes):
@@ -198,101 +255,278 @@ def _node_rows(session) -> list[dict]:
             "formula": graph.formula(i),
             "shape": list(program.shape(i)),
             "param": node.is_param,
-            "value": _number_list(program.value(i)),
-            "grad": _number_list(program.grad(i)) if program.needs_grad(i) else None,
+            "value": program.value(i).copy(),
+            "grad": program.grad(i).copy() if program.needs_grad(i) else None,
         })  # fmt: skip
     return rows
 
 
-def _trace_steps(session, steps: int) -> dict:
-    trainer, program, opt = session.trainer, session.model.program, session.optimizer
-    for _ in range(max(steps - 1, 0)):
-        if trainer.step().__class__.__name__ == "Diverged":
+def _trace_steps(session, first: int, last: int, explain: bool):
+    """Steps first … last, each taken by hand (nnviz.stepper); the ones before at full speed
+    (the same numbers, bit for bit)."""
+    from nnviz.stepper import Stepper
+    from nnviz.train import Diverged
+
+    trainer = session.trainer
+    for _ in range(max(first - 1, 0)):
+        if isinstance(trainer.step(), Diverged):
             raise click.ClickException(trainer.diverged.message)
-    rows = trainer.feed_next_batch()
-    opt.zero_grad()
-    program.forward()
-    program.seed()
-    program.backward()
-    before = program.params()
-    nodes = _node_rows(session)
-    if steps > 0:
-        opt.step()
-        trainer.count_manual_step()
-    params = []
-    for name, old in before.items():
-        params.append({
-            "name": name,
-            "before": _number_list(old),
-            "grad": _number_list(program.grad(name)),
-            "after": _number_list(program.value(name)),
-            "state": {k: _number_list(v) for k, v in opt.state_of(name).items()},
-        })  # fmt: skip
-    return {
-        "step": steps,
+    stepper = Stepper.of(session)
+    for n in range(first, last + 1):
+        yield _trace_one(session, stepper, n, explain)
+
+
+def _trace_one(session, stepper, n: int, explain: bool) -> dict:
+    from nnviz import explain as ex
+
+    trainer, program, opt = session.trainer, session.model.program, session.optimizer
+    epoch, batch_index = trainer.epoch, trainer.batch_index
+    stepper.to_update()
+    rows = stepper.rows
+    nodes = _node_rows(program)
+    out_explain = {}
+    if explain:
+        out_explain["chain"] = _chains_plain(program, ex.chain_rules(program))
+        out_explain["check"] = _checks(session, stepper)
+    if n > 0:
+        record = ex.take_update(stepper)
+    else:  # the passes at the start: nothing is updated
+        names = [program.name(i) for i in program.param_indices]
+        record = ex.UpdateRecord(opt.kind, opt.lr_at(epoch), opt.t, tuple(
+            ex.ParamUpdate(name, program.value(name).copy(), program.grad(name).copy(),
+                           {k: v.copy() for k, v in opt.state_of(name).items()},
+                           program.value(name).copy())
+            for name in names
+        ), (), opt.hyperparameters())  # fmt: skip
+        stepper.abandon()
+    params = [
+        {"name": u.name, "before": u.old, "grad": u.grad, "after": u.new, "state": u.state}
+        for u in record.params
+    ]
+    if explain:
+        out_explain["update"] = {
+            "rule": UPDATE_RULES.get(opt.kind, ""),
+            "perceptron_rows": [
+                {"row": r.row, "x": r.x, "y": r.y, "a": r.a} for r in record.perceptron
+            ],
+        }
+    ds = session.dataset
+    out = {
+        "event": "step",
+        "step": n,
+        "epoch": epoch + 1,
+        "batch": batch_index + 1,
+        "batches_per_epoch": trainer.batches_per_epoch,
         "optimizer": opt.kind,
         "lr": opt.lr,
+        "lr_used": opt.lr_now(),
+        "hyperparameters": record.hyper,
+        "dtype": str(program.dtype),
+        "seed": trainer.seed,
+        "shuffle": trainer.shuffle,
+        "batch_size": trainer.batch_size,
+        "data": {"name": ds.name, "source": ds.source, "task": ds.task,
+                 "kind": session.scenario.data.kind, "train_rows": int(trainer.X.shape[0])},
         "batch_rows": [int(r) for r in rows],
         "loss": float(program.value(program.graph.loss)[0, 0]),
         "nodes": nodes,
         "params": params,
-    }
+    }  # fmt: skip
+    if explain:
+        out["explain"] = out_explain
+    return out
 
 
-def _trace_graph(session) -> dict:
-    """An expression graph: values, reverse mode (one pass) and forward mode (one per input)."""
-    program = session.model.program
-    program.forward()
-    program.grads[:] = 0
-    program.seed()
-    program.backward()
-    nodes = _node_rows(session)
-    forward_mode = {}
-    for i in program.graph.wrt:
+# the update of each optimizer as a formula, shown beside the numbers (--explain)
+UPDATE_RULES = {
+    "sgd": "θ ← θ − lr·(g + wd·θ)",
+    "momentum": "v ← μ·v + (g + wd·θ);  θ ← θ − lr·v",
+    "nesterov": "v ← μ·v + (g + wd·θ);  θ ← θ − lr·((g + wd·θ) + μ·v)",
+    "rmsprop": "s ← α·s + (1 − α)·g²;  θ ← θ − lr·g/(√s + ε)",
+    "adam": "m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − lr·m̂/(√v̂ + ε) with "
+    "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)",
+    "adagrad": "s ← s + g²;  θ ← θ − lr·g/(√s + ε)",
+    "perceptron": "θ ← θ + η(y − a)x  (for each row of the batch)",
+}
+
+
+def _chains_plain(program, reports: dict) -> list[dict]:
+    out = []
+    for j, report in reports.items():
+        out.append({
+            "node": program.name(j),
+            "seed": report.seed,
+            "complete": report.complete,
+            "grad": report.grad,
+            "total": report.total,
+            "terms": [{
+                "consumer": program.name(t.consumer),
+                "upstream": t.upstream,
+                "local_rule": t.local_text,
+                "local": t.local,
+                "contribution": t.contribution,
+            } for t in report.terms],
+        })  # fmt: skip
+    return out
+
+
+def _checks(session, stepper) -> list[dict]:
+    from nnviz import explain as ex
+
+    program, model = session.model.program, session.model
+    perceptron = stepper.perceptron
+    feeds = None
+    if stepper.rows is not None and not perceptron:
+        feeds = {program.name(model.x): session.trainer.X[stepper.rows],
+                 program.name(model.y): session.trainer.Y[stepper.rows]}  # fmt: skip
+    out = []
+    for i in program.param_indices:
         name = program.name(i)
-        program.jvp({name: 1.0})
-        forward_mode[name] = {program.name(j): float(program.tangent(j)[0, 0])
-                              for j in range(len(program))}  # fmt: skip
-    out_name = program.name(program.graph.loss)
-    return {
-        "nodes": nodes,
-        "reverse_mode": {program.name(i): float(program.grad(i)[0, 0]) for i in program.graph.wrt},
-        "forward_mode": {k: v[out_name] for k, v in forward_mode.items()},
-        "tangents": forward_mode,
-        "output": out_name,
+        report = ex.gradient_check(program, name, feeds, stepper.rows, perceptron=perceptron)
+        out.append({
+            "param": name,
+            "note": report.note,
+            "source": report.source,
+            "max_rel_error": report.max_rel_error,
+            "elements": [{"index": list(r.index), "analytic": r.analytic, "numeric": r.numeric,
+                          "rel_error": r.rel_error} for r in report.results],
+        })  # fmt: skip
+        if perceptron:
+            break
+    return out
+
+
+def _trace_graph(session, explain: bool) -> dict:
+    """An expression graph: values, reverse mode (one pass) and forward mode (one per input)."""
+    from nnviz import explain as ex
+    from nnviz.stepper import Stepper
+
+    program = session.model.program
+    Stepper.of(session).step()  # the forward pass and the reverse-mode pass
+    nodes = _node_rows(program)
+    report = ex.modes(session.model)
+    names = [program.name(i) for i in report.nodes]
+    tangents = {
+        name: {names[i]: t for i, t in per_input.items()}
+        for name, per_input in zip(report.inputs, report.tangents, strict=True)
     }
+    out = {
+        "event": "graph",
+        "nodes": nodes,
+        "reverse_mode": dict(zip(report.inputs, report.reverse, strict=True)),
+        "forward_mode": dict(zip(report.inputs, report.forward, strict=True)),
+        "tangents": tangents,
+        "output": report.output,
+    }
+    if explain:
+        out["explain"] = {"chain": _chains_plain(program, ex.chain_rules(program))}
+    return out
 
 
 def _print_trace(out: dict) -> None:
     from rich.console import Console
 
-    console = Console()
-    np_fmt = _matrix_text
-    if "step" in out:
+    console = Console(highlight=False)
+    show = _matrix_text
+    if out["event"] == "step":
         console.print(f"[bold]{out['scenario']}[/bold]: step {out['step']} "
-                      f"({out['optimizer']}, lr {out['lr']:g}), batch rows {out['batch_rows']}, "
-                      f"loss {out['loss']:.6g}")  # fmt: skip
+                      f"({out['optimizer']}, lr {_num(out['lr_used'])}), epoch {out['epoch']}, "
+                      f"batch {out['batch']}/{out['batches_per_epoch']}, {out['dtype']}, "
+                      f"batch rows {out['batch_rows']}, loss {_num(out['loss'])}")  # fmt: skip
+    of = out.get("output", "L")
+    chains = {c["node"]: c for c in out.get("explain", {}).get("chain", [])}
     for node in out["nodes"]:
-        console.print(f"[bold]{node['formula']}[/bold]  {node['shape'][0]}×{node['shape'][1]}",
-                      highlight=False)  # fmt: skip
-        console.print("  value: " + np_fmt(node["value"]), highlight=False)
+        console.print(f"[bold]{node['formula']}[/bold]  {node['shape'][0]}×{node['shape'][1]}")
+        console.print("  value: " + show(node["value"]))
         if node["grad"] is not None:
-            console.print(f"  ∂{out.get('output', 'L')}/∂{node['name']}: " + np_fmt(node["grad"]),
-                          highlight=False)  # fmt: skip
+            console.print(f"  ∂{of}/∂{node['name']}: " + show(node["grad"]))
+        if node["name"] in chains:
+            _print_chain(console, chains[node["name"]], of)
+    hyper = out.get("hyperparameters") or {}
+    settings = ", ".join(f"{k} {_num(v)}" for k, v in hyper.items()
+                         if k not in ("kind", "lr_now", "t", "schedule", "schedule_step",
+                                      "gamma"))  # fmt: skip
     for p in out.get("params", []):
-        console.print(f"[bold]update {p['name']}[/bold]", highlight=False)
-        console.print("  before: " + np_fmt(p["before"]), highlight=False)
-        console.print("  grad:   " + np_fmt(p["grad"]), highlight=False)
+        console.print(f"[bold]update {p['name']}[/bold]")
+        console.print("  before: " + show(p["before"]))
+        console.print("  grad:   " + show(p["grad"]))
         for k, v in p["state"].items():
-            console.print(f"  {k}: " + np_fmt(v), highlight=False)
-        console.print("  after:  " + np_fmt(p["after"]), highlight=False)
+            console.print(f"  {k}: " + show(v))
+        console.print("  after:  " + show(p["after"]))
+    if "explain" in out and out["event"] == "step":
+        ex = out["explain"]
+        console.print(f"[bold]rule[/bold] ({out['optimizer']}: {settings}; lr used "
+                      f"{_num(out['lr_used'])}, update {hyper.get('t')}): "
+                      f"{ex['update']['rule']}")  # fmt: skip
+        for r in ex["update"]["perceptron_rows"]:
+            console.print(f"  row {r['row']}: x {show([r['x']])}, y {show([r['y']])}, "
+                          f"a {show([r['a']])}")  # fmt: skip
+        for c in ex["check"]:
+            if c["note"]:
+                console.print(f"[bold]gradient check[/bold]: {c['note']}")
+                continue
+            console.print(f"[bold]gradient check {c['param']}[/bold] ({c['source']}): "
+                          f"max relative error {c['max_rel_error']:.2e}")  # fmt: skip
+            for e in c["elements"]:
+                r, col = e["index"]
+                console.print(f"  [{r}, {col}] analytic {_num(e['analytic'])}, "
+                              f"numeric {_num(e['numeric'])}, "
+                              f"relative error {e['rel_error']:.1e}")  # fmt: skip
     if "reverse_mode" in out:
         for name, d in out["reverse_mode"].items():
             fwd = out["forward_mode"][name]
-            console.print(f"∂{out['output']}/∂{name}: reverse mode {d:g}, forward mode {fwd:g}",
-                          highlight=False)  # fmt: skip
+            console.print(f"∂{of}/∂{name}: reverse mode {_num(d)}, forward mode {_num(fwd)}")
+        if "explain" in out:
+            console.print("forward mode, one pass per input (tangents ∂node/∂input):")
+            for name, tangents in out["tangents"].items():
+                console.print(f"  d/d{name}: " + ", ".join(
+                    f"{node} {_num(t)}" for node, t in tangents.items()))  # fmt: skip
 
 
-def _matrix_text(rows: list) -> str:
-    text = "; ".join(" ".join(f"{x:.6g}" for x in row) for row in rows)
+def _print_chain(console, chain: dict, of: str) -> None:
+    show = _matrix_text
+    node = chain["node"]
+    if chain["seed"]:
+        console.print(f"  chain rule: ∂{of}/∂{of} = 1 (the seed of reverse mode)")
+        return
+    label = "chain rule" if chain["complete"] else "chain rule (so far)"
+    console.print(f"  {label}: ∂{of}/∂{node} = Σ over consumers c of ∂{of}/∂c × ∂c/∂{node}")
+    for t in chain["terms"]:
+        c = t["consumer"]
+        same_shape = t["local"] is not None and _shape(t["local"]) == _shape(t["upstream"])
+        if same_shape:  # elementwise: the product can be checked number by number
+            console.print(f"    from {c}: {show(t['upstream'])} × {t['local_rule']} "
+                          f"{show(t['local'])} = {show(t['contribution'])}")  # fmt: skip
+        else:
+            console.print(f"    from {c}: ∂{of}/∂{c} {show(t['upstream'])} through "
+                          f"{t['local_rule']} = {show(t['contribution'])}")  # fmt: skip
+    if len(chain["terms"]) > 1 and chain["total"] is not None:
+        console.print(f"    sum: {show(chain['total'])}")
+
+
+def _shape(rows) -> tuple:
+    import numpy as np
+
+    return np.shape(rows)
+
+
+def _num(x) -> str:
+    """A number as trace prints it: 6 significant digits; NaN and ±infinity spelled out."""
+    if x is None:
+        return "—"
+    if isinstance(x, str):
+        return x
+    x = float(x)
+    if x != x:
+        return "NaN"
+    if x in (float("inf"), float("-inf")):
+        return "+inf" if x > 0 else "-inf"
+    return f"{x:.6g}"
+
+
+def _matrix_text(rows) -> str:
+    import numpy as np
+
+    arr = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+    text = "; ".join(" ".join(_num(x) for x in row) for row in arr)
     return f"[{text}]"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nnviz.data.errors import DataError
+from nnviz.data.errors import DataError, param_error
 
 REQUIRED = object()
 
@@ -49,7 +49,7 @@ class Param:
         """The value, converted (ints to float for float params), or DataError."""
 
         def bad() -> DataError:
-            return DataError(f"{kind}: param {name!r} must be {self.describe()}, got {value!r}")
+            return param_error(kind, name, f"must be {self.describe()}, got {value!r}")
 
         if isinstance(value, bool):
             raise bad()
@@ -86,13 +86,17 @@ def validate(kind: str, spec: Mapping[str, Param], params: Mapping[str, Any] | N
     for name in params:
         if name not in spec:
             allowed = ", ".join(spec) or "none"
-            raise DataError(f"{kind}: unknown param {name!r} (allowed: {allowed})")
+            raise DataError(
+                f"{kind}: unknown param {name!r} (allowed: {allowed})",
+                key=name,
+                detail=f"unknown key (allowed: {allowed})",
+            )
     out = {}
     for name, param in spec.items():
         if name in params:
             out[name] = param.check(kind, name, params[name])
         elif param.required:
-            raise DataError(f"{kind}: param {name!r} is required ({param.describe()})")
+            raise param_error(kind, name, f"is required ({param.describe()})")
         else:
             out[name] = param.default
     return out

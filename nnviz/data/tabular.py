@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from nnviz.data.dataset import Dataset
-from nnviz.data.errors import DataError
+from nnviz.data.errors import DataError, param_error
 from nnviz.limits import MAX_CLASSES, MAX_FILE_BYTES, MAX_ROWS, file_size
 
 CSV_COLUMNS = 3  # x1, x2, label
@@ -17,23 +17,29 @@ CSV_COLUMNS = 3  # x1, x2, label
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _check_value(where: str, text: str, value: float) -> None:
-    """A finite number float32 can hold, or a DataError naming where it is."""
+def _check_value(where: str, text: str, value: float, key: tuple[str, str] | None = None) -> None:
+    """A finite number float32 can hold, or a DataError naming where it is (`key`: the
+    (param, place in it) when `where` is inside a param)."""
+    what = ""
     if not math.isfinite(value):
-        raise DataError(f"{where}: {text!r} is not a finite number")
-    if abs(value) > FLOAT32_MAX:
-        raise DataError(
-            f"{where}: {text!r} is beyond the range of float32 (±{FLOAT32_MAX:.3g}), the "
-            "type data sets are held in"
+        what = f"{text!r} is not a finite number"
+    elif abs(value) > FLOAT32_MAX:
+        what = (
+            f"{text!r} is beyond the range of float32 (±{FLOAT32_MAX:.3g}), the type data "
+            "sets are held in"
         )
+    if what and key is not None:
+        raise DataError(f"{where}: {what}", key=key[0], detail=f"{key[1]}: {what}")
+    if what:
+        raise DataError(f"{where}: {what}")
 
 
-def _check_label(where: str, text: str, label: int) -> None:
+def _check_label(where: str, text: str, label: int, key: str | None = None) -> None:
     if label >= MAX_CLASSES:
-        raise DataError(
-            f"{where}: label {text} makes {label + 1:,} classes, more than nnviz's limit of "
-            f"{MAX_CLASSES:,}"
+        what = (
+            f"label {text} makes {label + 1:,} classes, more than nnviz's limit of {MAX_CLASSES:,}"
         )
+        raise DataError(f"{where}: {what}", key=key, detail=what)
 
 
 def _one_hot(labels: np.ndarray, k: int) -> np.ndarray:
@@ -110,7 +116,7 @@ def _parse_points(lines, shown: str) -> tuple[np.ndarray, np.ndarray]:
 def load_csv(params: dict, base_dir: Path | None) -> Dataset:
     shown = params["path"]
     if not shown.strip():
-        raise DataError("csv: param 'path' must not be empty")
+        raise param_error("csv", "path", "must not be empty")
     path = Path(shown).expanduser()
     if not path.is_absolute():
         path = (base_dir if base_dir is not None else Path.cwd()) / path
@@ -150,25 +156,24 @@ def num_text(value: float) -> str:
 def _rows(value: list, name: str) -> np.ndarray:
     """A list of rows (or of scalars, one column) as a float array (N, D)."""
     if not value:
-        raise DataError(f"table: param {name!r} must have at least one row")
+        raise param_error("table", name, "must have at least one row")
     rows = []
     width = None
     for i, row in enumerate(value):
         cells = list(row) if isinstance(row, list | tuple) else [row]
         for cell in cells:
             if isinstance(cell, bool) or not isinstance(cell, int | float):
-                raise DataError(f"table: param {name!r} row {i}: {cell!r} is not a number")
-            _check_value(f"table: param {name!r} row {i}", repr(cell), float(cell))
+                raise param_error("table", name, f"row {i}: {cell!r} is not a number")
+            _check_value(f"table: param {name!r} row {i}", repr(cell), float(cell),
+                         key=(name, f"row {i}"))  # fmt: skip
         if not cells:
-            raise DataError(f"table: param {name!r} row {i} is empty")
+            raise param_error("table", name, f"row {i} is empty")
         if i == MAX_ROWS:
-            raise DataError(f"table: param {name!r} has more than {MAX_ROWS:,} rows")
+            raise param_error("table", name, f"has more than {MAX_ROWS:,} rows")
         if width is None:
             width = len(cells)
         elif len(cells) != width:
-            raise DataError(
-                f"table: param {name!r} row {i} has {len(cells)} values, row 0 has {width}"
-            )
+            raise param_error("table", name, f"row {i} has {len(cells)} values, row 0 has {width}")
         rows.append(cells)
     return np.asarray(rows, dtype=np.float64)
 
@@ -177,7 +182,7 @@ def load_table(params: dict) -> Dataset:
     x = _rows(params["x"], "x")
     y = _rows(params["y"], "y")
     if x.shape[0] != y.shape[0]:
-        raise DataError(f"table: param 'x' has {x.shape[0]} rows but 'y' has {y.shape[0]}")
+        raise param_error("table", "x", f"has {x.shape[0]} rows but 'y' has {y.shape[0]}")
     zero_one = bool(np.all((y == 0) | (y == 1)))
     task = params["task"]
     if task == "auto":
@@ -185,21 +190,31 @@ def load_table(params: dict) -> Dataset:
     names: tuple[str, ...] = ()
     if task == "binary":
         if y.shape[1] != 1 or not zero_one:
-            raise DataError("table: task 'binary' needs 'y' to be a single column of 0 and 1")
+            raise DataError(
+                "table: task 'binary' needs 'y' to be a single column of 0 and 1",
+                key="task",
+                detail="task 'binary' needs 'y' to be a single column of 0 and 1",
+            )
         names = ("0", "1")
     elif task == "multiclass":
         if y.shape[1] == 1:
             if np.any(y < 0) or np.any(y != np.round(y)):
                 raise DataError(
-                    "table: task 'multiclass' needs 'y' labels that are whole numbers >= 0"
+                    "table: task 'multiclass' needs 'y' labels that are whole numbers >= 0",
+                    key="task",
+                    detail="task 'multiclass' needs 'y' labels that are whole numbers >= 0",
                 )
             biggest = float(y.max())
-            _check_label("table: param 'y'", num_text(biggest), int(biggest))
+            _check_label("table: param 'y'", num_text(biggest), int(biggest), key="y")
             labels = y[:, 0].astype(np.int64)
             k = max(int(labels.max()) + 1, 2)
             y = _one_hot(labels, k)
         elif not (zero_one and np.all(y.sum(axis=1) == 1)):
-            raise DataError("table: task 'multiclass' needs 'y' rows that are one-hot")
+            raise DataError(
+                "table: task 'multiclass' needs 'y' rows that are one-hot",
+                key="task",
+                detail="task 'multiclass' needs 'y' rows that are one-hot",
+            )
         names = tuple(str(i) for i in range(y.shape[1]))
     return Dataset(
         name="table",

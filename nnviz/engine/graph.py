@@ -25,6 +25,14 @@ class GraphError(InputError):
     """A graph that cannot be built or compiled; the message names the node."""
 
 
+# What a node is for, so that a front end finds it without knowing its name: the data wiring
+# (x, y, prediction, loss) and, in an MLP (nnviz.engine.nn), each layer's weights, bias,
+# pre-activation (hidden_pre, or output_pre for the output layer), hidden activation and
+# dropout mask.
+ROLES = ("x", "y", "prediction", "loss", "weights", "bias", "hidden_pre", "output_pre", "hidden",
+         "mask")  # fmt: skip
+
+
 @dataclass
 class Node:
     name: str
@@ -34,7 +42,7 @@ class Node:
     cols: int
     const: float = 0.0
     init: np.ndarray | None = None  # starting value of a parameter or constant
-    role: str = ""  # "x", "y", "output", "loss", "prediction", or "" (see Graph.roles)
+    role: str = ""  # what the node is for, one of ROLES, or ""
     image: tuple[int, int, int] | None = None  # each row read as C × H × W (image ops)
     window: images.Window | None = None  # conv2d / pooling: size, stride, padding
 
@@ -231,7 +239,14 @@ class Graph:
             raise GraphError(f"no node named '{name}' (nodes: {known})")
         return self.index[name]
 
+    def all_with_role(self, role: str) -> list[int]:
+        """Every node with this role, in order (one per layer for the layer roles)."""
+        _check_role(role)
+        return [i for i, node in enumerate(self.nodes) if node.role == role]
+
     def with_role(self, role: str) -> int | None:
+        """The first node with this role, or None."""
+        _check_role(role)
         for i, node in enumerate(self.nodes):
             if node.role == role:
                 return i
@@ -304,6 +319,11 @@ def _image_shape(name: str, cols: int, image) -> tuple[int, int, int] | None:
             f"{shape[0] * shape[1] * shape[2]} numbers, not the {cols} of a row"
         )
     return shape
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise GraphError(f"role '{role}' is not one of {', '.join(ROLES)}")
 
 
 def _rows_compatible(ra: int | None, rb: int | None) -> bool:
@@ -471,11 +491,20 @@ class Program:
             raise GraphError(f"node '{self.name(self.find(key))}' is not an image node")
         return flat.reshape(flat.shape[0], *shape)
 
-    def _view(self, buffer: np.ndarray, key: int | str) -> np.ndarray:
+    def offset(self, key: int | str) -> int:
+        """Where node `key` starts in the flat value, gradient and tangent buffers."""
+        return int(self.meta[self.find(key), k.OFF])
+
+    def view(self, buffer: np.ndarray, key: int | str, batch: int | None = None) -> np.ndarray:
+        """Node `key` in `buffer` (one of this Program's buffers, or a copy of one) as a
+        rows × cols view, with `batch` rows in a batch node (the batch in use by default)."""
         i = self.find(key)
-        rows, cols = self.shape(i)
-        off = int(self.meta[i, k.OFF])
+        rows, cols = self.graph.nodes[i].shape(self.batch if batch is None else batch)
+        off = self.offset(i)
         return buffer[off : off + rows * cols].reshape(rows, cols)
+
+    def _view(self, buffer: np.ndarray, key: int | str) -> np.ndarray:
+        return self.view(buffer, key)
 
     def value(self, key: int | str) -> np.ndarray:
         """The node's value (a view: copy it to keep it)."""
@@ -497,7 +526,7 @@ class Program:
         i = self.find(key)
         if not self.graph.nodes[i].is_param:
             raise GraphError(f"node '{self.name(i)}' is not a parameter")
-        off = int(self.meta[i, k.OFF])
+        off = self.offset(i)
         rows, cols = self.shape(i)
         return slice(off, off + rows * cols)
 

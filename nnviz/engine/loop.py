@@ -14,8 +14,6 @@ from nnviz.engine.jit import njit
 # Slots of the int array `io` that wires a Program to its data.
 X_OFF, Y_OFF, LOSS_OFF, PRED_OFF, ACC_MODE = range(5)
 ACC_NONE, ACC_BINARY, ACC_ARGMAX = 0, 1, 2
-# Learning-rate schedules, by epoch.
-SCHED_CONSTANT, SCHED_STEP, SCHED_EXPONENTIAL = 0, 1, 2
 
 
 @njit
@@ -53,17 +51,6 @@ def fill_epoch_order(order, shuffle, seed, epoch):
         state = state * 48271 % 2147483647
         j = state % (i + 1)
         order[i], order[j] = order[j], order[i]
-
-
-@njit
-def scheduled_lr(schedule, epoch):
-    """schedule = [kind, step size, gamma, base lr]."""
-    kind = int(schedule[0])
-    if kind == SCHED_STEP:
-        return schedule[3] * schedule[2] ** (epoch // max(int(schedule[1]), 1))
-    if kind == SCHED_EXPONENTIAL:
-        return schedule[3] * schedule[2] ** epoch
-    return -1.0
 
 
 @njit
@@ -158,7 +145,8 @@ def run_steps(
     """Train from (epoch, batch_index) until stop_epoch or max_steps steps.
 
     Per-epoch sums go to epoch_*[epoch − first epoch]. `order` (one slot per row of X) takes
-    each epoch's sample order; `ctl` is the team that shares the big parts of a step.
+    each epoch's sample order; `ctl` is the team that shares the big parts of a step;
+    `schedule` is the optimizer's (Optimizer.schedule): each epoch's rate goes to hyper[LR].
     Returns (epoch, batch_index, steps, status): status 1 means the loss became NaN or
     infinite at the last step (not updated).
     """
@@ -173,7 +161,7 @@ def run_steps(
     optim.zero_grads(m, g, batch_size, True)
     dropout = has_dropout(m)
     while epoch < stop_epoch and steps < max_steps:
-        lr = scheduled_lr(schedule, epoch)
+        lr = optim.scheduled_lr(schedule, epoch)
         if lr >= 0.0:
             hyper[optim.LR] = lr
         start = batch_index * batch_size

@@ -12,7 +12,6 @@ layer reads (d1W2).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,25 +20,13 @@ from nnviz.engine.spec import (
     ACTIVATIONS,
     INITIALIZERS,
     LOSSES,
+    Layer,
     LayerShapeError,
     plan_layers,
     summary_rows,
 )
 
-
-@dataclass(frozen=True)
-class Layer:
-    """A dense layer (units, activation); a conv layer (units = filters, kernel, stride,
-    padding, activation); or a pooling layer (kernel = the window, stride, pool max/avg)."""
-
-    units: int
-    activation: str
-    dropout: float = 0.0  # the rate of a dropout after the activation (hidden layers only)
-    kind: str = "dense"  # dense | conv | pool
-    kernel: int = 0
-    stride: int = 0  # 0: 1 for conv, the window size for pooling
-    padding: str = "valid"
-    pool: str = "max"
+__all__ = ["Layer", "build_mlp", "init_weights", "summary_text"]
 
 
 def _plan(n_inputs, layers, image):
@@ -130,8 +117,8 @@ def build_mlp(
         for name in (f"W{n}", f"b{n}"):
             if name not in weights:
                 raise GraphError(f"node '{name}': no starting value given")
-        g.param(f"W{n}", weights[f"W{n}"])
-        g.param(f"b{n}", np.asarray(weights[f"b{n}"]).reshape(1, -1))
+        w = g.param(f"W{n}", weights[f"W{n}"])
+        b = g.param(f"b{n}", np.asarray(weights[f"b{n}"]).reshape(1, -1))
         if planned.kind == "conv":
             z = g.op("conv2d", prev, f"W{n}", f"b{n}", name=f"z{n}", stride=planned.stride,
                      padding=layer.padding)  # fmt: skip
@@ -145,6 +132,10 @@ def build_mlp(
         if n == last and layer.activation == "step":
             out_name = "a"
         out = g.op(layer.activation, z, name=out_name)
+        g.nodes[w].role, g.nodes[b].role = "weights", "bias"
+        g.nodes[z].role = "output_pre" if n == last else "hidden_pre"
+        if n != last:
+            g.nodes[out].role = "hidden"
         prev = out_name
         if layer.dropout and n != last:
             # d_n = u_n ⊙ m_n / (1 − rate): m_n is the mask the training step draws

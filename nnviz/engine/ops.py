@@ -2,7 +2,8 @@
 
 Each row names an op, its arity, how its formula reads and what its local derivative is.
 Its forward, reverse-mode (VJP) and forward-mode (JVP) rules sit side by side in kernels.py
-under the same name; tests/engine/test_gradcheck_ops.py holds one gradient-check case per row.
+under the same name; tests/engine/test_op_rules.py holds one central-difference case per row
+(and fails when an op has none).
 Pure Python (no numba), so the scenario loader and the UI can read it cheaply.
 """
 

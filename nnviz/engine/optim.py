@@ -19,6 +19,10 @@ from nnviz.engine.spec import OPTIMIZER_DEFAULTS, OPTIMIZERS
 SGD, MOMENTUM, NESTEROV, RMSPROP, ADAM, ADAGRAD, PERCEPTRON = range(7)
 KIND_CODES = {name: code for code, name in enumerate(OPTIMIZERS)}
 
+# Learning-rate schedules, by epoch: schedule = [kind, step size, gamma, base lr].
+SCHED_CONSTANT, SCHED_STEP, SCHED_EXPONENTIAL = 0, 1, 2
+SCHEDULES = {"constant": SCHED_CONSTANT, "step": SCHED_STEP, "exponential": SCHED_EXPONENTIAL}
+
 # Slots of the hyperparameter array (kept in the buffers' dtype so float32 stays float32).
 LR, WEIGHT_DECAY, MOMENTUM_OR_BETA1, BETA2, EPS, SCRATCH = range(6)
 HYPER_SLOTS = 8
@@ -32,6 +36,20 @@ STATE_NAMES = {
     "adagrad": ("sum_sq",),
     "perceptron": (),
 }
+
+
+@njit
+def scheduled_lr(schedule, epoch):
+    """The rate a schedule gives in `epoch` (0-based), or −1 for a constant rate (left as is).
+
+    Jitted, and called from Python too (Optimizer.use_epoch), so that a step taken by hand
+    uses the very number the training loop computes."""
+    kind = int(schedule[0])
+    if kind == SCHED_STEP:
+        return schedule[3] * schedule[2] ** (epoch // max(int(schedule[1]), 1))
+    if kind == SCHED_EXPONENTIAL:
+        return schedule[3] * schedule[2] ** epoch
+    return -1.0
 
 
 @njit
@@ -157,7 +175,13 @@ def perceptron_update(v, wiring, batch, eta):
 
 
 class Optimizer:
-    """An optimizer bound to a Program's parameters, with its state readable per parameter."""
+    """An optimizer bound to a Program's parameters, with its state readable per parameter.
+
+    It owns the learning rate and its schedule: `lr` is the base rate (what a scenario sets
+    and the explorer's keys change), `set_schedule` decays it by epoch, `use_epoch(e)` puts
+    epoch e's rate in force, and `lr_now()` is the rate the current (or last) update uses.
+    The training loop reads `hyper` and `schedule` directly; nobody else indexes them.
+    """
 
     def __init__(self, program: Program, kind: str = "sgd", **params: float):
         if kind not in KIND_CODES:
@@ -185,6 +209,8 @@ class Optimizer:
                 raise GraphError(f"optimizer '{kind}': {key} must be a number ≥ 0, got {val}")
         self.hyper = np.zeros(HYPER_SLOTS, program.dtype)
         self._write_hyper()
+        self.schedule = np.array([SCHED_CONSTANT, 1, 1.0, self.settings["lr"]], np.float64)
+        self.epoch = 0  # the epoch whose rate is in force (use_epoch)
         size = max(program.n_param, 1)
         self.state = {name: np.zeros(size, program.dtype) for name in STATE_NAMES[kind]}
         self._spare = np.zeros(1, program.dtype)
@@ -205,10 +231,59 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
+        """A new base rate; a schedule scales from it, from the epoch in force on."""
         if not np.isfinite(value) or value < 0:
             raise GraphError(f"learning rate must be a number ≥ 0, got {value}")
         self.settings["lr"] = float(value)
+        self.schedule[3] = value
         self.hyper[LR] = value
+        self.use_epoch(self.epoch)
+
+    def set_schedule(self, kind: str = "constant", step: int = 1, gamma: float = 1.0) -> None:
+        """Decay the base rate by epoch: 'step' multiplies it by gamma every `step` epochs,
+        'exponential' every epoch, 'constant' never."""
+        if kind not in SCHEDULES:
+            raise GraphError(f"schedule '{kind}' is not one of {', '.join(SCHEDULES)}")
+        if int(step) < 1:
+            raise GraphError(f"schedule step must be at least 1 epoch, got {step}")
+        if not np.isfinite(gamma) or gamma <= 0:
+            raise GraphError(f"schedule gamma must be a number > 0, got {gamma}")
+        self.schedule[:] = (SCHEDULES[kind], int(step), float(gamma), self.lr)
+        self.use_epoch(self.epoch)
+
+    @property
+    def schedule_kind(self) -> str:
+        code = int(self.schedule[0])
+        return next(name for name, c in SCHEDULES.items() if c == code)
+
+    def lr_at(self, epoch: int) -> float:
+        """The rate the schedule gives in `epoch` (0-based)."""
+        lr = scheduled_lr(self.schedule, int(epoch))
+        return self.lr if lr < 0 else float(lr)
+
+    def use_epoch(self, epoch: int) -> None:
+        """Put epoch `epoch`'s rate in force, exactly as the training loop does."""
+        self.epoch = int(epoch)
+        lr = scheduled_lr(self.schedule, self.epoch)
+        if lr >= 0.0:
+            self.hyper[LR] = lr
+
+    def lr_now(self) -> float:
+        """The rate in force: the one the current step's update uses (or the last one used)."""
+        return float(self.hyper[LR])
+
+    def hyperparameters(self) -> dict:
+        """Everything that decides an update besides the gradients and the state, as plain
+        numbers: what a reader needs to recompute a step."""
+        return {
+            "kind": self.kind,
+            **self.settings,
+            "lr_now": self.lr_now(),
+            "schedule": self.schedule_kind,
+            "schedule_step": int(self.schedule[1]),
+            "gamma": float(self.schedule[2]),
+            "t": self.t,
+        }
 
     def _arrays(self):
         names = STATE_NAMES[self.kind]

@@ -32,6 +32,31 @@ OPTIMIZER_DEFAULTS = {
 LAYER_KINDS = ("dense", "conv", "pool")
 
 
+@dataclass(frozen=True)
+class Layer:
+    """One layer (the one layer record: scenario files, the builder and the summaries all use
+    it). Dense (the default): ``units`` outputs, then ``activation``, then dropout at
+    ``dropout`` (a rate in [0, 1); 0 is none) while training. Conv (kind "conv"): ``units``
+    filters of ``kernel`` × ``kernel``, ``stride``, ``padding`` (valid, same), then
+    ``activation``. Pooling (kind "pool"): ``pool`` (max, avg) over ``kernel`` × ``kernel``
+    windows, ``stride`` (0: the window size); its units are 0."""
+
+    units: int
+    activation: str
+    dropout: float = 0.0  # the rate of a dropout after the activation (hidden layers only)
+    kind: str = "dense"  # dense | conv | pool
+    kernel: int = 0
+    stride: int = 0  # 0: 1 for conv, the window size for pooling
+    padding: str = "valid"
+    pool: str = "max"
+
+
+def param_count(n_inputs: int, layers, image: tuple[int, int, int] | None = None) -> int:
+    """Weights and biases in all, from the layer plan: N_H(N_I + 1) + N_O(N_H + 1) for one
+    hidden layer, F·(C·k² + 1) for a conv layer, none for pooling."""
+    return sum(planned.params for planned in plan_layers(n_inputs, layers, image))
+
+
 class LayerShapeError(InputError):
     """A layer that does not fit the shape of its input; `index` is the layer's (0-based)."""
 

@@ -18,13 +18,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from nnviz.errors import InputError
+from nnviz.export.errors import ExportError
 
 TARGETS = ("pytorch", "keras")
-
-
-class ExportError(InputError):
-    """A scenario (or a setting of it) that cannot be exported; the message says what and why."""
 
 
 def export_script(

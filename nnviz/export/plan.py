@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnviz.export import ExportError
+from nnviz.export.errors import ExportError
 
 # Up to this many data numbers (inputs and targets, training and test) are written into the
 # script as literals; a bigger set than that (other than MNIST, which gets a loader) is refused.

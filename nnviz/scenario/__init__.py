@@ -17,13 +17,13 @@ import re
 import tomllib
 from pathlib import Path
 
+from nnviz.engine.spec import Layer
 from nnviz.limits import MAX_SCENARIO_BYTES, file_size
 from nnviz.scenario.checks import ScenarioError, did_you_mean, one_line
 from nnviz.scenario.records import (
     DataSpec,
     GraphNodeSpec,
     GraphSpec,
-    LayerSpec,
     ModelSpec,
     OptimizerSpec,
     Scenario,
@@ -35,7 +35,7 @@ __all__ = [
     "DataSpec",
     "GraphNodeSpec",
     "GraphSpec",
-    "LayerSpec",
+    "Layer",
     "ModelSpec",
     "OptimizerSpec",
     "Scenario",

@@ -18,7 +18,9 @@ from nnviz.engine.spec import (
     OPTIMIZER_DEFAULTS,
     OPTIMIZERS,
     SCHEDULES,
+    Layer,
     LayerShapeError,
+    param_count,
     plan_layers,
 )
 from nnviz.limits import MAX_EPOCHS, MAX_PARAMS, MAX_ROWS, MAX_SEED, MAX_UNITS
@@ -26,7 +28,6 @@ from nnviz.scenario.checks import Checker, Table, data_error_key, describe, is_n
 from nnviz.scenario.expr import parse_graph
 from nnviz.scenario.records import (
     DataSpec,
-    LayerSpec,
     ModelSpec,
     OptimizerSpec,
     Scenario,
@@ -132,6 +133,7 @@ def build(doc: dict[str, Any], path: Path, file: str) -> Scenario:
         optimizer=optimizer,
         training=training,
         view=view,
+        overrider=apply_overrides,
     )
 
 
@@ -199,21 +201,18 @@ def _check_ranges(chk: Checker, kind: str, params: dict[str, Any]) -> None:
     """Ranges and choices of data params, checked by nnviz.data itself without loading.
 
     DATA_KINDS gives the params and defaults but not their bounds or choices, so this asks
-    the data package's own checker; without it the data is checked when it loads.
+    the data package's own checker.
     """
     from nnviz import data
+    from nnviz.data.kinds import SPECS
+    from nnviz.data.params import validate
 
-    try:
-        from nnviz.data.kinds import SPECS
-        from nnviz.data.params import validate
-    except ImportError:
-        return
     if kind not in SPECS:
         return
     try:
         validate(kind, SPECS[kind], params)
     except data.DataError as exc:
-        chk.fail(*data_error_key(kind, str(exc), data.DATA_KINDS[kind]))
+        chk.fail(*data_error_key(kind, exc, data.DATA_KINDS[kind]))
 
 
 def _check_gates(chk: Checker, key: str, raw: Any) -> str | tuple[str, ...]:
@@ -229,7 +228,7 @@ def _check_gates(chk: Checker, key: str, raw: Any) -> str | tuple[str, ...]:
         try:
             data.load("gate", {"gate": gate})  # four rows: the cheapest check of the name
         except data.DataError as exc:
-            chk.fail(here, data_error_key("gate", str(exc), ("gate",))[1])
+            chk.fail(here, data_error_key("gate", exc, ("gate",))[1])
     return raw if isinstance(raw, str) else tuple(names)
 
 
@@ -281,7 +280,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image)
 
 
-def parse_layer(chk: Checker, i: int, raw: Any) -> LayerSpec:
+def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:
     """A dense layer { units, activation }, a conv layer { conv = filters, kernel, stride,
     padding, activation } or a pooling layer { pool = "max" | "avg", size, stride }."""
     key = f"model.layers[{i}]"
@@ -294,24 +293,24 @@ def parse_layer(chk: Checker, i: int, raw: Any) -> LayerSpec:
         activation = layer.choice("activation", ACTIVATIONS)
         if activation in ("softmax", "step"):
             chk.fail(f"{key}.activation", f"{activation} is not for conv layers")
-        return LayerSpec(filters, activation, kind="conv", kernel=kernel, stride=stride,
+        return Layer(filters, activation, kind="conv", kernel=kernel, stride=stride,
                          padding=padding)  # fmt: skip
     if isinstance(raw, dict) and "pool" in raw:
         layer = chk.table(key, raw, POOL_KEYS)
         pool = layer.choice("pool", POOLS)
         size = layer.integer("size", lo=1)
         stride = layer.integer("stride", size, lo=1)
-        return LayerSpec(0, "identity", kind="pool", kernel=size, stride=stride, pool=pool)
+        return Layer(0, "identity", kind="pool", kernel=size, stride=stride, pool=pool)
     layer = chk.table(key, raw, LAYER_KEYS)
     units = layer.integer("units", lo=1, hi=MAX_UNITS)
     activation = layer.choice("activation", (*ACTIVATIONS, *ACTIVATION_ALIASES))
-    return LayerSpec(units, ACTIVATION_ALIASES.get(activation, activation))
+    return Layer(units, ACTIVATION_ALIASES.get(activation, activation))
 
 
 def parse_image(
     chk: Checker,
     tbl: Table,
-    layers: list[LayerSpec],
+    layers: list[Layer],
     data: DataSpec,
     inputs: int | None,
     positions: list[int],
@@ -346,24 +345,14 @@ def parse_image(
     return image
 
 
-def _check_param_count(
-    chk: Checker, inputs: int | None, layers: list[LayerSpec], image=None
-) -> None:
-    fan_in, count = inputs or 1, 0
-    if image is not None and inputs is not None:  # conv layers: counted as nnviz info does
-        count = sum(planned.params for planned in plan_layers(inputs, layers, image))
-    else:
-        for layer in layers:
-            count += (fan_in + 1) * layer.units
-            fan_in = layer.units
+def _check_param_count(chk: Checker, inputs: int | None, layers: list[Layer], image=None) -> None:
+    count = param_count(inputs or 1, layers, image)
     if count > MAX_PARAMS:
         chk.fail("model.layers", f"{count:,} weights and biases, more than nnviz's limit of "
                                  f"{MAX_PARAMS:,}")  # fmt: skip
 
 
-def _with_dropout(
-    chk: Checker, key: str, raw: dict, layers: list[LayerSpec], count: int
-) -> LayerSpec:
+def _with_dropout(chk: Checker, key: str, raw: dict, layers: list[Layer], count: int) -> Layer:
     """`{ dropout = rate }` after a dense hidden layer: that layer with its dropout rate."""
     tbl = chk.table(key, raw, ("dropout",))
     rate = tbl.number("dropout", lo=0.0, hi=1.0, hi_open=True)
@@ -376,7 +365,7 @@ def _with_dropout(
 
 
 def check_loss(
-    chk: Checker, layers: list[LayerSpec], loss: str, positions: list[int] | None = None
+    chk: Checker, layers: list[Layer], loss: str, positions: list[int] | None = None
 ) -> None:
     at = positions or list(range(len(layers)))
     last = at[-1]
@@ -403,7 +392,7 @@ def check_loss(
 
 
 def parse_weights(
-    chk: Checker, value: Any, layers: list[LayerSpec], inputs: int | None, image=None
+    chk: Checker, value: Any, layers: list[Layer], inputs: int | None, image=None
 ) -> tuple[tuple[tuple[str, np.ndarray], ...], int | None]:
     names = [
         f"{p}{k}" for k in range(1, len(layers) + 1) for p in ("W", "b")

@@ -215,27 +215,20 @@ class Table:
 
 # -- errors from nnviz.data -----------------------------------------------------------------
 
-_PARAM_MESSAGE = re.compile(r"(unknown )?param '(\w+)'\s*(.*)")
 
+def data_error_key(kind: str, exc, params: Iterable[str]) -> tuple[str, str]:
+    """(key path, what is wrong) of a DataError raised for a ``kind`` data set.
 
-def data_error_key(kind: str, message: str, params: Iterable[str]) -> tuple[str, str]:
-    """(key path, what is wrong) for a DataError's message about a ``kind`` data set.
-
-    nnviz.data names the param in its messages (``circles: param 'n' must be ...``); the
-    key becomes ``data.n``. File errors are put on ``data.path``, anything else on ``data``.
+    A fault in one param carries that param as ``exc.key`` (nnviz.data.errors): the key
+    becomes ``data.<key>``. A file's fault is put on ``data.path`` (or ``data.source``),
+    anything else on ``data``.
     """
     params = list(params)
-    text = one_line(message)
-    rest = text[len(kind) + 2 :] if text.startswith(f"{kind}: ") else text
-    match = _PARAM_MESSAGE.match(rest)
-    if match:
-        unknown, name, what = match.groups()
-        return join("data", name), ("unknown key " + what).strip() if unknown else what
-    first = re.match(r"(\w+)\b", rest)
-    if first and first.group(1) in params and rest is not text:
-        return join("data", first.group(1)), rest
+    text = one_line(str(exc))
+    if getattr(exc, "key", None):
+        return join("data", exc.key), one_line(exc.detail)
     if "path" in params:
         return "data.path", text
     if "source" in params:
-        return "data.source", rest
+        return "data.source", text.removeprefix(f"{kind}: ")
     return "data", text

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nnviz.engine.spec import Layer, param_count, plan_layers
 from nnviz.scenario.checks import ScenarioError, data_error_key
 
 if TYPE_CHECKING:  # numpy is imported when a file is validated, not for `nnviz list`
     import numpy as np
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One layer. Dense: ``units`` outputs, then ``activation``, then dropout at ``dropout``
-    (a rate in [0, 1); 0 is none) while training. Conv (kind "conv"): ``units`` filters of
-    ``kernel`` × ``kernel``, ``stride``, ``padding`` (valid, same), then ``activation``.
-    Pooling (kind "pool"): ``pool`` (max, avg) over ``kernel`` × ``kernel`` windows,
-    ``stride`` (0: the window size); its units are 0."""
-
-    units: int
-    activation: str
-    dropout: float = 0.0
-    kind: str = "dense"
-    kernel: int = 0
-    stride: int = 0
-    padding: str = "valid"
-    pool: str = "max"
 
 
 @dataclass(frozen=True)
@@ -41,7 +25,7 @@ class ModelSpec:
     """
 
     inputs: int | None
-    layers: tuple[LayerSpec, ...]
+    layers: tuple[Layer, ...]
     loss: str
     init: str
     init_scale: float
@@ -83,8 +67,6 @@ class ModelSpec:
     def weight_shapes(self, inputs: int | None = None) -> tuple[tuple[str, tuple[int, ...]], ...]:
         """(name, shape) of every parameter in order W1, b1, W2, b2, ...: a dense layer's W is
         (fan_in, units), a conv layer's (filters, C·k·k); pooling layers have none."""
-        from nnviz.engine.spec import plan_layers
-
         fan_in = self.inputs if inputs is None else inputs
         if fan_in is None:
             raise ValueError("the number of inputs is not known before the data is loaded")
@@ -103,8 +85,12 @@ class ModelSpec:
         return tuple(shapes)
 
     def param_count(self, inputs: int | None = None) -> int:
-        """Weights and biases in all: N_H(N_I + 1) + N_O(N_H + 1) for one hidden layer."""
-        return sum(math.prod(shape) for _, shape in self.weight_shapes(inputs))
+        """Weights and biases in all: N_H(N_I + 1) + N_O(N_H + 1) for one hidden layer,
+        F·(C·k² + 1) for a conv layer."""
+        fan_in = self.inputs if inputs is None else inputs
+        if fan_in is None:
+            raise ValueError("the number of inputs is not known before the data is loaded")
+        return param_count(fan_in, self.layers, self.image)
 
 
 @dataclass(frozen=True)
@@ -171,7 +157,7 @@ class DataSpec:
         except DataFolderError:
             raise  # about the folder the user named, not about this file
         except data.DataError as exc:
-            key, what = data_error_key(self.kind, str(exc), data.DATA_KINDS.get(self.kind, ()))
+            key, what = data_error_key(self.kind, exc, data.DATA_KINDS.get(self.kind, ()))
             raise ScenarioError(f"{self.source}: {key}: {what}") from exc
 
 
@@ -224,6 +210,10 @@ class Scenario:
     training: TrainingSpec
     view: ViewSpec
 
+    # How to make a checked copy with other training settings: given by whoever built this
+    # record (nnviz.scenario.build), so that records never import the layer above them.
+    overrider: Callable[..., Scenario] | None = field(default=None, compare=False, repr=False)
+
     def with_overrides(
         self,
         epochs: int | None = None,
@@ -239,9 +229,9 @@ class Scenario:
         A new optimizer kind starts from that kind's defaults; ``lr`` given in the same call
         is kept.
         """
-        from nnviz.scenario.build import apply_overrides
-
-        return apply_overrides(
+        if self.overrider is None:
+            raise ScenarioError(f"{self.name}: this scenario was not loaded from a file")
+        return self.overrider(
             self,
             epochs=epochs,
             lr=lr,

@@ -9,7 +9,10 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
+from nnviz.errors import InputError
+from nnviz.tui import keys
 from nnviz.tui.commands import ScenarioCommands
+from nnviz.tui.crashlog import failure_message
 from nnviz.tui.screens.loading import ErrorScreen, LoadingScreen
 
 
@@ -17,12 +20,7 @@ class NnvizApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "nnviz"
     COMMANDS = App.COMMANDS | {ScenarioCommands}
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("question_mark", "help", "Help", tooltip="this list"),
-        Binding("f1", "help", "Help", tooltip="this list", show=False),
-    ]
+    BINDINGS = keys.bindings(keys.APP)
 
     def __init__(
         self,
@@ -69,8 +67,8 @@ class NnvizApp(App):
 
         t0 = time.perf_counter()
         try:
+            from nnviz.explorer import Controller
             from nnviz.session import build
-            from nnviz.tui.controller import Controller
 
             if session is None:
                 if scenario is None:
@@ -82,11 +80,14 @@ class NnvizApp(App):
                 session = build(scenario, data_dir=self.data_dir, threads=1)
             ctl = Controller(session, data_dir=self.data_dir)
             ctl.warm_up()
-        except Exception as exc:  # shown on screen (or, from the CLI, after it)
+        except (InputError, OSError) as exc:  # shown on screen (or, from the CLI, after it)
             message = " ".join(str(exc).split()) or type(exc).__name__
             if not message.startswith(Path(target).name):
                 message = f"{target}: {message}"
             self.call_from_thread(self._failed, message)
+            return
+        except Exception as exc:  # noqa: BLE001 (a bug: said in one line, traceback logged)
+            self.call_from_thread(self._failed, f"{target}: {failure_message(exc, 'opening')}")
             return
         self.load_seconds = time.perf_counter() - t0
         self.call_from_thread(self._opened, ctl)
@@ -112,26 +113,38 @@ class NnvizApp(App):
 
         if isinstance(self.screen, HelpScreen):
             return
-        rows: dict[str, tuple[list[str], str]] = {}
-        # this screen's keys and the app's (not those of whatever widget has focus)
-        for node in (self.screen, self):
-            for binding in Binding.make_bindings(getattr(type(node), "BINDINGS", [])):
-                if binding.system or not binding.description:
-                    continue
-                text = binding.description
-                if binding.tooltip:
-                    text += f": {binding.tooltip}"
-                entry = rows.setdefault(binding.action, ([], text))
-                shown = self.get_key_display(binding)
-                if shown not in entry[0]:
-                    entry[0].append(shown)
-        self.push_screen(HelpScreen([(", ".join(keys), d) for keys, d in rows.values()]))
+        self.push_screen(HelpScreen(help_rows(self)))
 
     async def action_quit(self) -> None:
         cancel = getattr(self.screen, "cancel", None)
         if callable(cancel):
             cancel()
         self.exit()
+
+
+def help_rows(app: App) -> list[tuple[str, str]]:
+    """The key map's rows for what the screen binds (its own keys, those of the focused widget
+    and its parents, and the app's), in the order they are bound."""
+    screen = app.screen
+    nodes = []
+    node = screen.focused
+    while node is not None and node is not screen:
+        nodes.append(node)
+        node = node.parent
+    nodes += [screen, app]
+    actions: list[str] = []
+    for node in reversed(nodes[:-1]):  # the screen's first, then the focused widget's
+        actions += _mapped_actions(node)
+    actions += _mapped_actions(app)
+    return keys.help_rows(
+        list(dict.fromkeys(actions)), lambda k: app.get_key_display(Binding(k, ""))
+    )
+
+
+def _mapped_actions(node) -> list[str]:
+    mapped = {key.action for key in keys.KEYS}
+    found = [b.action for b in Binding.make_bindings(getattr(type(node), "BINDINGS", []))]
+    return [a for a in found if a in mapped]
 
 
 def make_app(

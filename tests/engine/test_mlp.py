@@ -1,11 +1,10 @@
-"""MLP forward and backward against a readable numpy reference; stepping equals whole passes."""
+"""MLP forward and backward against a readable numpy reference; node-by-node passes equal whole
+passes. (Whole steps by hand against the training loop: tests/core/test_stepper.py.)"""
 
 import numpy as np
 import pytest
 
-from nnviz.engine.optim import Optimizer
 from nnviz.model import Model
-from nnviz.train import Trainer
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float64)
 XOR_Y = np.array([[0], [1], [1], [0]], np.float64)
@@ -134,40 +133,6 @@ def test_node_by_node_equals_whole_pass_bit_for_bit(dims):
         p.backward(i, i + 1)
     assert np.array_equal(whole.program.values, p.values)
     assert np.array_equal(whole.program.grads, p.grads)
-
-
-@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "momentum"])
-def test_steps_by_hand_equal_the_jitted_loop_bit_for_bit(optimizer):
-    rng = np.random.default_rng(2)
-    X = rng.random((50, 3))
-    Y = (X.sum(axis=1, keepdims=True) > 1.5).astype(float)
-
-    def fresh():
-        m = Model.from_spec(3, [(5, "tanh"), (1, "sigmoid")], "bce", seed=4, capacity=64)
-        opt = Optimizer(m.program, optimizer, lr=0.05)
-        return m, opt, Trainer(m, opt, X, Y, epochs=3, batch_size=16, seed=9)
-
-    fast_model, _, fast = fresh()
-    for _ in range(7):  # crosses an epoch boundary (4 batches per epoch)
-        fast.step()
-    hand_model, opt, hand = fresh()
-    p = hand_model.program
-    for _ in range(7):
-        hand.feed_next_batch()
-        opt.zero_grad()
-        for i in range(len(p)):
-            p.forward(i, i + 1)
-        p.seed()
-        for i in reversed(range(len(p))):
-            p.backward(i, i + 1)
-        opt.step()
-        hand.count_manual_step()
-    assert (hand.epoch, hand.batch_index) == (fast.epoch, fast.batch_index) == (1, 3)
-    for name, value in fast_model.params().items():
-        assert np.array_equal(value, hand_model.params()[name]), name
-        # the last step's gradients stay readable after the jitted loop
-        assert np.array_equal(fast_model.grad(name), hand_model.grad(name)), name
-        assert fast_model.grad(name).any(), name
 
 
 def test_contribution_is_upstream_times_local_derivative():

@@ -13,7 +13,7 @@ Y = np.array([[0], [1], [1], [0]], np.float32)
 def test_fit_evaluate_predict():
     model = nnviz.Model.from_spec(2, [(4, "sigmoid"), (1, "sigmoid")], "bce", init="uniform",
                                   seed=0, capacity=4)  # fmt: skip
-    history = model.fit(X, Y, epochs=3000, optimizer="sgd", lr=0.5)
+    history = nnviz.fit(model, X, Y, epochs=3000, optimizer="sgd", lr=0.5)
     assert len(history) == 3000
     assert history[-1]["loss"] < history[0]["loss"]
     loss, acc = model.evaluate(X, Y)
@@ -43,7 +43,7 @@ def test_multiclass_history_has_test_metrics():
     Yc = np.eye(3, dtype=np.float32)[labels]
     model = nnviz.Model.from_spec(2, [(8, "relu"), (3, "softmax")], "cross_entropy", seed=0,
                                   capacity=90)  # fmt: skip
-    history = model.fit(Xc, Yc, epochs=40, batch_size=30, optimizer="adam", lr=0.05,
+    history = nnviz.fit(model, Xc, Yc, epochs=40, batch_size=30, optimizer="adam", lr=0.05,
                         x_test=Xc[:30], y_test=Yc[:30])  # fmt: skip
     assert history[-1]["test_accuracy"] is not None
     assert model.evaluate(Xc, Yc)[1] > 0.8
@@ -62,7 +62,7 @@ def _xor_model(**kwargs):
 
 def test_value_after_fit_holds_the_batchs_rows_not_the_capacity():
     model = _xor_model()
-    model.fit(XOR_X, XOR_Y, epochs=3, optimizer="sgd", lr=0.5)
+    nnviz.fit(model, XOR_X, XOR_Y, epochs=3, optimizer="sgd", lr=0.5)
     assert model.value("u1").shape == (4, 4)
     assert model.value("x").tolist() == XOR_X.tolist()
     assert model.value("W1").shape == (2, 4)  # parameters keep their own shape
@@ -104,3 +104,17 @@ def test_backprop_checks_its_input():
         model.backprop(XOR_X, XOR_Y)
     with pytest.raises(GraphError, match="columns"):
         model.backprop(np.zeros((2, 3)), np.zeros(2))
+
+
+def test_a_logit_output_is_classified_at_zero():
+    """With bce_logits the prediction is the logit z, and class 1 means sigmoid(z) > 1/2: z > 0."""
+    model = nnviz.Model.from_spec(2, [(4, "tanh"), (1, "identity")], "bce_logits", seed=3,
+                                  capacity=4)  # fmt: skip
+    params = model.params()
+    params["W2"] = np.zeros_like(params["W2"])
+    params["b2"] = np.full_like(params["b2"], 0.25)  # z = 0.25 on every row: p = 0.56, class 1
+    model.set_params(params)
+    np.testing.assert_allclose(model.predict(X), 0.25)
+    and_gate = np.array([[0], [0], [0], [1]], np.float32)
+    _, acc = model.evaluate(X, and_gate)
+    assert acc == 0.25  # every row called 1; only (1, 1) is

@@ -147,7 +147,8 @@ def test_a_batch_copy_split_in_two_equals_the_whole():
     assert np.array_equal(v[3 : 3 + 101 * 784].reshape(101, 784), X[rows])
 
 
-def _train(layers, optimizer, batch, threads, probe_every_s=None, rows=800, **opt):
+def _train(layers, optimizer, batch, threads, probe_every_s=None, rows=800, min_steps=None,
+           **opt):  # fmt: skip
     from nnviz.engine.optim import Optimizer
 
     rng = np.random.default_rng(3)
@@ -161,6 +162,8 @@ def _train(layers, optimizer, batch, threads, probe_every_s=None, rows=800, **op
                       threads=threads, chunk_seconds=0.005)  # fmt: skip
     if probe_every_s is not None:
         trainer.threads.every_s = probe_every_s
+    if min_steps is not None:
+        trainer.threads.min_steps = min_steps
     events = list(trainer.run())
     losses = np.concatenate([e.losses for e in events if hasattr(e, "losses")])
     return trainer, losses, events[-1], {k: v.copy() for k, v in model.params().items()}
@@ -190,10 +193,14 @@ def test_training_with_a_helper_equals_training_alone_bit_for_bit(layers, optimi
 @needs_pair
 def test_switching_between_one_and_two_threads_changes_no_number():
     layers, opt = [(100, "sigmoid"), (10, "softmax")], {"lr": 0.001}
-    switching, losses2, fin2, params2 = _train(layers, "adam", 100, 2, 0.0, 5000, **opt)
+    # Every chunk is timed (min_steps 1) and a probe of the other choice follows each one
+    # (every_s 0): the first chunk times two threads and the second one, however short a
+    # loaded machine makes the chunks, times one thread.
+    switching, losses2, fin2, params2 = _train(layers, "adam", 100, 2, 0.0, 5000, min_steps=1,
+                                               **opt)  # fmt: skip
     alone, losses1, fin1, params1 = _train(layers, "adam", 100, 1, None, 5000, **opt)
     # it timed both choices (a probe of the other one after every chunk)
-    assert all(rate is not None for rate in switching.threads.rate.values())
+    assert all(rate is not None for rate in switching.threads.rate.values()), switching.threads.rate
     assert 0 < switching.threads.paired_s < switching.train_s
     assert alone.threads.rate[True] is None and alone.threads.paired_s == 0
     assert np.array_equal(losses1, losses2)

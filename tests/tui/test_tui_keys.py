@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from tui_helpers import FIXTURES, aio, press_busy, until, wait_idle, wait_open
 
+from nnviz.explorer import DONE
 from nnviz.scenario import load_scenario
 from nnviz.session import build
 from nnviz.tui import make_app
-from nnviz.tui.controller import DONE
+from nnviz.tui.draw.canvas import Canvas
 from nnviz.tui.screens.explorer import ExplorerScreen
 from nnviz.tui.screens.help import HelpScreen
-from nnviz.tui.widgets.canvas import Canvas
 from nnviz.tui.widgets.panels import TextPanel
 
 SIZE = (100, 36)

@@ -1,4 +1,5 @@
-"""Helpers for the MNIST view's tests: small sessions on the bundled sample, waiting on the app."""
+"""Helpers for the MNIST view's tests: small sessions on the bundled sample, a minimal App around
+the view, waiting on the app."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import asyncio
 import functools
 from dataclasses import replace
 
+from textual.app import App
+
 from nnviz.scenario import load_scenario
 from nnviz.session import build
+from nnviz.tui import keys
+from nnviz.tui.app import help_rows
+from nnviz.tui.mnist import MnistScreen
 
 N_TRAIN, N_TEST = 1000, 500
 
@@ -45,3 +51,24 @@ def aio(fn):
         return asyncio.run(fn(*args, **kwargs))
 
     return wrapper
+
+
+class MnistApp(App):
+    """Just the MNIST screen, with the app's keys (quit, help)."""
+
+    TITLE = "nnviz"
+    BINDINGS = keys.bindings(keys.APP)
+
+    def __init__(self, session, **view_options):
+        super().__init__()
+        self.session = session
+        self.view_options = view_options
+
+    def on_mount(self) -> None:
+        self.push_screen(MnistScreen(self.session, **self.view_options))
+
+    def action_help(self) -> None:
+        from nnviz.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_rows(self)))

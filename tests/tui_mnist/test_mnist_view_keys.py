@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mnist_view_support import N_TEST, aio, small_session, wait_for
+from mnist_view_support import N_TEST, MnistApp, aio, small_session, wait_for
 
-from nnviz.tui.mnist import MnistApp, MnistScreen, wants_mnist_view
-from nnviz.tui.mnist.stepper import BACKWARD, FORWARD, IDLE, UPDATE
-from nnviz.tui.mnist.view import MnistView
-from nnviz.tui.mnist.widgets import MatrixView, Picture, RegionMap
+from nnviz.stepper import BACKWARD, FORWARD, IDLE, UPDATE
+from nnviz.tui.draw.canvas import ImageView as Picture
+from nnviz.tui.mnist import MnistScreen, MnistView, wants_mnist_view
+from nnviz.tui.mnist.widgets import MatrixView, RegionMap
 
 SIZE = (120, 40)
 
@@ -32,10 +32,10 @@ async def test_samples_and_hidden_units_change_with_their_keys():
         view = _view(app)
         assert view.sample == 0 and view.unit == 0
         first = view.query_one("#mnist-sample-picture", Picture).text
-        await pilot.press("n", "n")
+        await pilot.press("right_square_bracket", "right_square_bracket")
         assert view.sample == 2
         assert view.query_one("#mnist-sample-picture", Picture).text == first  # half-blocks only
-        await pilot.press("N", "N", "N")
+        await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
         assert view.sample == N_TEST - 1  # wraps around
         label = int(session.dataset.labels_test[view.sample])
         assert f"label {label}" in _text(view, "#mnist-sample-caption")
@@ -74,25 +74,29 @@ async def test_a_batch_stepped_forward_and_backward_by_node():
     async with app.run_test(size=SIZE) as pilot:
         view = _view(app)
         w1 = session.model.value("W1").copy()
-        await pilot.press("b")  # nothing to go back through yet: refused, nothing happens
+        await pilot.press("b")  # not a step key here (the explorer's whole-batch switch)
         assert view.stepper.phase == IDLE
-        await pilot.press("f")
+        await pilot.press("n")  # feeds a batch and computes the first node
         assert view.stepper.phase == FORWARD
         assert app.screen.query_one("#mnist-tabs").active == "mnist-tab-backprop"
         for _ in range(n):
-            await pilot.press("f")
+            if view.stepper.phase != FORWARD:
+                break
+            await pilot.press("n")
         assert view.stepper.phase == BACKWARD
         assert "backward 0/13" in _text(view, "#mnist-step-status")
-        await pilot.press("b")  # seeds and runs L's rule: ∂L/∂z2 is complete
+        await pilot.press("n")  # seeds and runs L's rule: ∂L/∂z2 is complete
         check = _text(view, "#mnist-softmax-check")
         assert "rows·∂L/∂z2" in check and "max |difference|" in check
         err = float(check.rsplit("=", 1)[1])
         assert err < 1e-5
         for _ in range(n - 1):
-            await pilot.press("b")
+            if view.stepper.phase != BACKWARD:
+                break
+            await pilot.press("n")
         assert view.stepper.phase == UPDATE
         assert np.array_equal(session.model.value("W1"), w1)
-        await pilot.press("b")  # the update
+        await pilot.press("n")  # the update
         assert view.stepper.phase == IDLE and session.trainer.steps == 1
         assert not np.array_equal(session.model.value("W1"), w1)
         await pilot.press("s")  # a whole step at once
@@ -159,9 +163,9 @@ async def test_play_then_pause():
     app = MnistApp(session)
     async with app.run_test(size=SIZE) as pilot:
         view = _view(app)
-        await pilot.press("space")
+        await pilot.press("p")
         await wait_for(lambda: view.redraws >= 2, pilot)
-        view.action_forward()  # refused while training (a key press would wait for idle)
+        view.action_micro()  # refused while training (a key press would wait for idle)
         assert view.stepper.phase == IDLE
         await pilot.press("space")
         await wait_for(lambda: view.runs, pilot)
@@ -222,7 +226,7 @@ async def test_an_idx_set_from_a_data_dir():
     app = MnistApp(session)
     async with app.run_test(size=SIZE) as pilot:
         view = _view(app)
-        await pilot.press("n", "s")
+        await pilot.press("right_square_bracket", "s")
         assert view.sample == 1 and session.trainer.steps == 1
         assert str(FASHION) in _text(view, "#mnist-status")
 
@@ -241,5 +245,5 @@ async def test_the_explorer_opens_this_view_for_mnist():
         await pilot.pause()
         # The explorer's own stylesheet must not reshape this view (ids are prefixed).
         assert view.query_one("#mnist-regions", RegionMap).size.height > 20
-        await pilot.press("n")
+        await pilot.press("right_square_bracket")
         assert view.sample == 1

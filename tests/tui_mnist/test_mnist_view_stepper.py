@@ -1,4 +1,5 @@
-"""The MNIST view's numbers: a batch stepped by hand node by node, and the copies it draws."""
+"""The MNIST view's numbers: an MNIST batch stepped by hand (nnviz.stepper.Stepper), node by
+node, and the copies the view draws."""
 
 from __future__ import annotations
 
@@ -7,15 +8,15 @@ import pytest
 from mnist_view_support import small_session
 
 from nnviz import pca
+from nnviz.stepper import BACKWARD, FORWARD, IDLE, UPDATE, StepError, Stepper
 from nnviz.tui.mnist import live
-from nnviz.tui.mnist.stepper import BACKWARD, FORWARD, IDLE, UPDATE, BatchStepper, StepError
 
 
 def test_a_step_by_hand_equals_a_trainer_step_bit_for_bit():
     by_hand, reference = small_session(), small_session()
-    stepper = BatchStepper(by_hand)
+    stepper = Stepper.of(by_hand)
     for _ in range(2):  # the second step starts from updated parameters and Adam state
-        stepper.finish()
+        stepper.step()
         reference.trainer.step()
     for name, value in reference.model.params().items():
         assert np.array_equal(by_hand.model.value(name), value), name
@@ -25,42 +26,42 @@ def test_a_step_by_hand_equals_a_trainer_step_bit_for_bit():
 
 def test_the_protocol_goes_forward_then_backward_then_updates():
     session = small_session()
-    stepper = BatchStepper(session)
+    stepper = Stepper.of(session)
     n = len(session.model.program)
     before = session.model.value("W1").copy()
     with pytest.raises(StepError):
-        stepper.backward()
-    stepper.forward()  # feeds the batch
+        stepper.backward_node()
+    stepper.begin()  # feeds the batch
     assert stepper.phase == FORWARD and len(stepper.rows) == 100
     for i in range(n):
         assert not stepper.forward_done(i)
-        stepper.forward()
+        stepper.forward_node()
         assert stepper.forward_done(i)
     assert stepper.phase == BACKWARD
     with pytest.raises(StepError):
-        stepper.forward()
+        stepper.forward_node()
     z2 = session.model.program.find("z2")
     for _ in range(n):
-        text, updated = stepper.backward()
-        assert not updated
+        stepper.backward_node()
     assert stepper.phase == UPDATE and stepper.grad_ready(z2)
     assert np.array_equal(session.model.value("W1"), before)  # nothing changed yet
-    _, updated = stepper.backward()
-    assert updated and stepper.phase == IDLE
+    stepper.update()
+    assert stepper.phase == IDLE
     assert not np.array_equal(session.model.value("W1"), before)
     assert session.trainer.steps == 1
 
 
 def test_softmax_cross_entropy_gradient_is_p_minus_y_over_rows():
     session = small_session()
-    stepper = BatchStepper(session)
+    stepper = Stepper.of(session)
     p = session.model.program
     z2 = p.find("z2")
+    stepper.begin()
     while stepper.phase != BACKWARD:
-        stepper.forward()
-    assert not stepper.grad_ready(z2)
-    text, _ = stepper.backward()  # seeds ∂L/∂L = 1 and runs L's rule (L is the last node)
-    assert "seeded" in text and "L" in text
+        stepper.forward_node()
+    assert not stepper.grad_ready(z2) and not stepper.seeded
+    ran = stepper.backward_node()  # seeds ∂L/∂L = 1 and runs L's rule (L is the last node)
+    assert stepper.seeded and p.name(ran) == "L"
     assert stepper.grad_ready(z2)
     rows = p.batch
     assert np.allclose(p.grad("z2") * rows, p.value("p") - p.value("y"), atol=1e-6)
@@ -68,10 +69,11 @@ def test_softmax_cross_entropy_gradient_is_p_minus_y_over_rows():
 
 def test_abandoning_a_step_leaves_the_parameters_alone():
     session = small_session()
-    stepper = BatchStepper(session)
+    stepper = Stepper.of(session)
     before = session.model.params()
-    for _ in range(8):
-        stepper.forward()
+    stepper.begin()
+    for _ in range(7):
+        stepper.forward_node()
     stepper.abandon()
     assert stepper.phase == IDLE
     for name, value in before.items():
@@ -81,9 +83,10 @@ def test_abandoning_a_step_leaves_the_parameters_alone():
 
 def test_engine_reads_keep_a_stepped_pass_intact():
     session = small_session()
-    stepper = BatchStepper(session)
-    for _ in range(7):
-        stepper.forward()
+    stepper = Stepper.of(session)
+    stepper.begin()
+    for _ in range(6):
+        stepper.forward_node()
     values = session.model.program.values.copy()
     snap = live.take_live(session, sample=3)
     plane = pca.fit_plane(session.dataset.x_train)
@@ -101,3 +104,14 @@ def test_engine_reads_keep_a_stepped_pass_intact():
 def test_confusion_matrix_counts_true_rows_and_predicted_columns():
     m = live.confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), 3)
     assert m.tolist() == [[1, 1, 0], [0, 1, 0], [0, 1, 0]]
+
+
+def test_the_view_finds_its_nodes_by_role_in_a_deeper_network():
+    from nnviz.model import Model
+
+    model = Model.from_spec(
+        784, [(32, "sigmoid"), (16, "relu"), (10, "softmax")], "cross_entropy", seed=0
+    )
+    found = live.roles(model)
+    assert (found.hidden, found.first_weights, found.output_weights) == ("u1", "W1", "W3")
+    assert (found.logits, found.output, found.target, found.loss) == ("z3", "p", "y", "L")

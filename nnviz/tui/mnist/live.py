@@ -25,7 +25,7 @@ class Live:
     sample: int  # test row the activations belong to
     W1: np.ndarray  # (inputs, hidden)
     W_out: np.ndarray  # (hidden, classes): the output layer's weights
-    hidden: np.ndarray  # (hidden,) u1 of the sample
+    hidden: np.ndarray  # (hidden,) the first hidden activation of the sample
     probs: np.ndarray  # (classes,) p of the sample
 
 
@@ -62,14 +62,37 @@ def preserved(program, keep: bool = True):
         program.batch = batch
 
 
-def layer_names(model) -> tuple[str | None, str, str]:
-    """(first hidden activation, first weights, output weights) node names of an MLP graph."""
-    names = set(model.program.names)
-    hidden = "u1" if "u1" in names else None
-    n = 1
-    while f"W{n + 1}" in names:
-        n += 1
-    return hidden, "W1", f"W{n}"
+@dataclass(frozen=True)
+class Roles:
+    """The names of the nodes the view draws, found by role (Model.role), not by name."""
+
+    hidden: str | None  # the first hidden layer's activation (None: no hidden layer)
+    first_weights: str  # the weights the input is multiplied by
+    output_weights: str  # the output layer's weights
+    logits: str | None  # the output's pre-activation (what a fused softmax-CE reads)
+    output: str | None  # the prediction (p)
+    target: str | None  # the labels (y)
+    loss: str | None
+
+
+def roles(model) -> Roles:
+    """The Roles of a model's graph."""
+    name = model.program.name
+
+    def named(role: str) -> str | None:
+        i = model.role(role)
+        return None if i is None else name(i)
+
+    weights = model.roles("weights")
+    return Roles(
+        hidden=named("hidden"),
+        first_weights=name(weights[0]),
+        output_weights=name(weights[-1]),
+        logits=named("output_pre"),
+        output=named("prediction"),
+        target=named("y"),
+        loss=named("loss"),
+    )
 
 
 def take_live(session, sample: int, x=None, keep_values: bool = True) -> Live:
@@ -78,7 +101,8 @@ def take_live(session, sample: int, x=None, keep_values: bool = True) -> Live:
     trainer = session.trainer
     ds = session.dataset
     x = ds.x_test if x is None else x
-    hidden_name, w1, w_out = layer_names(model)
+    found = roles(model)
+    hidden_name, w1, w_out = found.hidden, found.first_weights, found.output_weights
     row = x[sample : sample + 1]
     with preserved(model.program, keep_values):
         probs = model.output(row)[0].copy()

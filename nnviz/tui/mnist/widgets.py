@@ -1,5 +1,6 @@
-"""Widgets of the MNIST view: pictures, probability bars, the PCA region map, the confusion
-matrix and a matrix browser with a cursor for drilling down to single elements.
+"""Widgets of the MNIST view: probability bars, the PCA region map, the confusion matrix and a
+matrix browser with a cursor for drilling down to single elements (pictures are
+nnviz.tui.draw.canvas.ImageView), and the fixed-size Statics its panes redraw.
 
 They draw copies handed to them; none of them reads the engine.
 """
@@ -12,68 +13,38 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets import Static
 
 from nnviz import pca
-from nnviz.tui.mnist import render
+from nnviz.tui.draw import glyphs, palette
 
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
 REVERSE_BOLD = Style(reverse=True, bold=True)
 
 
-class Picture(Widget):
-    """A matrix drawn with half-blocks (two pixel rows per cell) or ASCII shading."""
+class FixedStatics:
+    """For a widget whose Statics have fixed sizes (see mnist.tcss): `put` updates one without a
+    layout pass, and not at all when its content is unchanged. While training, a full layout on
+    every redraw would cost more than the drawing."""
 
-    DEFAULT_CSS = "Picture { width: auto; height: auto; }"
-
-    def __init__(self, *, id: str | None = None, classes: str | None = None):
-        super().__init__(id=id, classes=classes)
-        self._strips: list[Strip] = []
-        self._width = 0
-
-    def show(
-        self,
-        image: np.ndarray,
-        lo: float,
-        hi: float,
-        *,
-        cmap: str = "grey",
-        ascii_mode: bool = False,
-        sx: int = 1,
-        half: bool = True,
-    ) -> None:
-        strips = render.image_strips(
-            image, lo, hi, cmap=cmap, ascii_mode=ascii_mode, sx=sx, half=half
+    def put(self, selector: str, content) -> None:
+        cache = self.__dict__.setdefault("_fixed_statics", {})
+        key = (
+            (content.plain, tuple(content.spans), content.style)
+            if isinstance(content, Text)
+            else content
         )
-        width = image.shape[1] * sx
-        resized = (width, len(strips)) != (self._width, len(self._strips))
-        self._strips, self._width = strips, width
-        self.refresh(layout=resized)
-
-    def clear(self) -> None:
-        self._strips = []
-        self.refresh(layout=True)
-
-    @property
-    def text(self) -> str:
-        """The picture's characters, line by line (what a screen capture without colour shows)."""
-        return "\n".join(s.text for s in self._strips)
-
-    def get_content_width(self, container: Size, viewport: Size) -> int:
-        return self._width
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._strips)
-
-    def render_line(self, y: int) -> Strip:
-        base = self.visual_style.rich_style
-        if y < len(self._strips):
-            return self._strips[y].adjust_cell_length(self.size.width, base)
-        return Strip.blank(self.size.width, base)
+        entry = cache.get(selector)
+        if entry is None:
+            entry = cache[selector] = [self.query_one(selector, Static), None]
+        if entry[1] == key:
+            return  # unchanged: no refresh
+        entry[1] = key
+        entry[0].update(content, layout=False)
 
 
 def prob_text(
@@ -92,11 +63,9 @@ def prob_text(
     best = int(np.argmax(probs)) if len(probs) else -1
     for k, p in enumerate(probs):
         style = (
-            render.class_fg(k, bold=k == best) if not ascii_mode else (BOLD if k == best else "")
+            palette.class_fg(k, bold=k == best) if not ascii_mode else (BOLD if k == best else "")
         )
-        bar = render.bar(p, width)
-        if ascii_mode:
-            bar = bar.replace("█", "#").translate(str.maketrans("▏▎▍▌▋▊▉", "|||||||"))
+        bar = glyphs.bar(p, width, ascii_mode)
         text.append(f"{names[k]:>2} ", style=BOLD if k == best else "")
         text.append(bar, style=style)
         text.append(f" {p:6.1%}")
@@ -113,8 +82,8 @@ def signed_bars(values: np.ndarray, names: tuple[str, ...], width: int = 10) -> 
     m = m or 1.0
     text = Text()
     for k, v in enumerate(values):
-        left = render.bar(-v / m, width)[::-1] if v < 0 else " " * width
-        right = render.bar(v / m, width) if v > 0 else " " * width
+        left = glyphs.bar(-v / m, width)[::-1] if v < 0 else " " * width
+        right = glyphs.bar(v / m, width) if v > 0 else " " * width
         left = left.replace("▏", "▕").replace("▎", "▕").replace("▍", "▐").replace("▌", "▐")
         left = left.replace("▋", "▐").replace("▊", "█").replace("▉", "█")
         text.append(f"{names[k]:>2} ")
@@ -153,7 +122,7 @@ def confusion_text(confusion: np.ndarray, names: tuple[str, ...], ascii_mode: bo
                 style = Style(bold=True, color="black", bgcolor=_green(share))
             else:
                 style = Style(
-                    bgcolor=render.cell_style("heat", int(min(1.0, 3 * share) * 24)).bgcolor
+                    bgcolor=palette.cmap_bg("heat", int(min(1.0, 3 * share) * 24)).bgcolor
                 )
             text.append(cell, style=style)
         text.append(f"{int(totals[r]):>8}\n")
@@ -239,11 +208,11 @@ class RegionMap(Widget):
                     style = (
                         REVERSE_BOLD
                         if self.ascii_mode
-                        else render.class_style(s, 1.0, "black", True)
+                        else palette.class_style(s, 1.0, "black", True)
                     )
                     segs.append((str(s), style))
                 else:
-                    style = None if self.ascii_mode else render.class_style(k, 0.35, "grey50")
+                    style = None if self.ascii_mode else palette.class_style(k, 0.35, "grey50")
                     segs.append((str(k), style))
             strip = Strip([Segment(t, st) for t, st in segs], w).simplify()
             self._strips.append(strip)

@@ -8,14 +8,10 @@ explorer.
 
 from __future__ import annotations
 
-import importlib
-
 from textual.screen import Screen
 
-from nnviz.tui.controller import Controller
+from nnviz.explorer import Controller
 from nnviz.tui.screens.explorer import ExplorerScreen
-
-IMAGE_VIEW = "nnviz.tui.mnist"
 
 
 def view_kind(ctl: Controller) -> str:
@@ -28,17 +24,11 @@ def view_kind(ctl: Controller) -> str:
 
 
 def _image_screen(ctl: Controller, ascii_mode: bool) -> Screen | None:
-    try:
-        module = importlib.import_module(IMAGE_VIEW)
-    except ModuleNotFoundError as exc:
-        if exc.name and IMAGE_VIEW.startswith(exc.name):
-            return None  # the image view is not installed: use the generic one
-        raise
-    wants = getattr(module, "wants_mnist_view", None)
-    screen = getattr(module, "MnistScreen", None)
-    if screen is None or (wants is not None and not wants(ctl.session)):
+    from nnviz.tui.mnist import MnistScreen, wants_mnist_view  # only image scenarios need it
+
+    if not wants_mnist_view(ctl.session):
         return None
-    return screen(ctl.session, ascii_mode=ascii_mode)
+    return MnistScreen(ctl.session, ascii_mode=ascii_mode)
 
 
 def pick_screen(ctl: Controller, *, ascii_mode: bool = False) -> Screen:

@@ -16,20 +16,20 @@ import numpy as np
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.geometry import Region
-from textual.message import Message
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
 from nnviz import regions
+from nnviz.explorer import BACKWARD, DONE, FORWARD, START, Controller, Snapshot
 from nnviz.train import Diverged, EpochsDone, Finished, Progress
-from nnviz.tui import fmt
-from nnviz.tui.controller import BACKWARD, DONE, FORWARD, START, Controller, Snapshot
+from nnviz.tui import fmt, keys
+from nnviz.tui.crashlog import failure_message
+from nnviz.tui.draw.canvas import Canvas
+from nnviz.tui.messages import TrainingUpdate
 from nnviz.tui.screens.base import BaseView
-from nnviz.tui.widgets.canvas import (
-    Canvas,
+from nnviz.tui.widgets.painters import (
     paint_curve,
     paint_levels,
     paint_regions,
@@ -51,41 +51,12 @@ MAX_UNIT_MAPS = 8
 MAX_TABLE_ROWS = 16
 
 
-class TrainingUpdate(Message):
-    """A frame's numbers from the training worker (copies: safe to keep)."""
-
-    def __init__(self, snap: Snapshot, generation: int, final: bool = False):
-        super().__init__()
-        self.snap = snap
-        self.generation = generation
-        self.final = final
-
-
 class Scroller(VerticalScroll, can_focus=False):
     """Scrolls with the mouse wheel but never takes the keys (they belong to the screen)."""
 
 
 class ExplorerScreen(BaseView):
-    BINDINGS = [
-        Binding("n", "micro", "Micro-step", tooltip="next node forward, each node back, update"),
-        Binding("s", "step", "Step", tooltip="finish the step in progress, or take a whole one"),
-        Binding("e", "epoch", "Epoch", tooltip="train to the end of the epoch"),
-        Binding("p", "play", "Play/pause", tooltip="train at full speed; again to pause"),
-        Binding("o", "slow", "Slow play", tooltip="one step at a time, slowly, each one shown"),
-        Binding("r", "reset", "Reset", tooltip="start again with the same seed"),
-        Binding("R", "reset_new", "New seed", tooltip="start again with the next seed"),
-        Binding("plus,equals_sign", "lr_up", "lr×2", tooltip="double the learning rate, live"),
-        Binding("minus,underscore", "lr_down", "lr÷2", tooltip="halve the learning rate, live"),
-        Binding("right_square_bracket", "sample(1)", "Next sample", tooltip="in the batch"),
-        Binding("left_square_bracket", "sample(-1)", "Prev sample", tooltip="in the batch"),
-        Binding("down,j", "select(1)", "Next node", tooltip="inspect the next node"),
-        Binding("up,k", "select(-1)", "Prev node", tooltip="inspect the previous node"),
-        Binding("f", "follow", "Follow", tooltip="the inspector follows the pass, or stays put"),
-        Binding("b", "whole", "Whole batch", tooltip="every sample in the inspector, or one"),
-        Binding("a", "ascii", "ASCII/colour", tooltip="regions as characters or half-blocks"),
-        Binding("c", "check", "Grad check", tooltip="the gradient beside central differences"),
-        Binding("t", "table", "Next table", tooltip="next data set (several truth tables)"),
-    ]
+    BINDINGS = keys.bindings(keys.EXPLORER)
 
     def __init__(self, ctl: Controller, *, ascii_mode: bool = False):
         super().__init__(classes="graph-view" if ctl.is_graph else "network-view")
@@ -381,8 +352,8 @@ class ExplorerScreen(BaseView):
                 self._slow(worker, ctl, generation)
             else:
                 self._fast(worker, ctl, generation, mode)
-        except Exception as exc:  # show it; the interface keeps running
-            ctl.message = f"training stopped: {exc}"
+        except Exception as exc:  # noqa: BLE001 (an input error says what; a bug is logged)
+            ctl.message = failure_message(exc)
         finally:
             snap = ctl.snapshot()
             self._idle.set()
@@ -492,8 +463,8 @@ class ExplorerScreen(BaseView):
         await self._own_engine()
         try:
             ctl = self.ctl.rebuilt(seed=seed, which=which)
-        except Exception as exc:  # a scenario that cannot be rebuilt: keep the old one
-            self.notify(str(exc), severity="error")
+        except Exception as exc:  # noqa: BLE001 (cannot be rebuilt: keep the old one)
+            self.notify(failure_message(exc, "reset"), severity="error")
             return
         self.ctl = ctl
         self.check_report = None
@@ -557,6 +528,14 @@ class ExplorerScreen(BaseView):
             canvas.paint(ascii_mode=self.ascii_mode)
         self.note = "ASCII" if self.ascii_mode else "colour"
         self.show(self.snap)
+
+    def action_scroll_main(self, pages: int) -> None:
+        box = self.query_one("#inspector-box", Scroller)
+        (box.scroll_page_down if pages > 0 else box.scroll_page_up)(animate=False)
+
+    def action_scroll_side(self, pages: int) -> None:
+        box = self.query_one("#right", Scroller)
+        (box.scroll_page_down if pages > 0 else box.scroll_page_up)(animate=False)
 
     async def action_check(self) -> None:
         await self._own_engine()

@@ -12,17 +12,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from nnviz.engine import ops
+from nnviz.explain import CheckReport, ModesReport
+from nnviz.explorer import BACKWARD, DONE, FORWARD, Controller, Snapshot, TruthRow
 from nnviz.tui import fmt
-from nnviz.tui.controller import (
-    BACKWARD,
-    DONE,
-    FORWARD,
-    CheckReport,
-    Controller,
-    ModesReport,
-    Snapshot,
-    TruthRow,
-)
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 

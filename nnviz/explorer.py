@@ -1,12 +1,13 @@
-"""The explorer's side of the engine: stepping by hand, snapshots, histories and reports.
+"""The explorer's state, headless: stepping by hand, snapshots, the loss history and the reports.
 
-Plain Python over a Session (no textual here), so the stepping can be tested on its own and run
-from a thread worker. Every number it hands out was computed by the engine; the widgets only
-format them.
+Plain Python over a Session (no textual here), so the explorer's logic can be tested on its own
+and run from a thread worker. Steps by hand go through nnviz.stepper.Stepper (the one
+implementation, bit-equal to the Trainer) and the teaching reports come from nnviz.explain;
+every number it hands out was computed by the engine, and the widgets only format them.
 
-A step by hand follows the Trainer's protocol, node by node, and so equals one training step
-bit for bit: feed the next batch, zero the gradients, run every node forward, seed ∂L/∂L = 1,
-run every node's VJP from the last down to the first, update the parameters, count the step.
+The explorer's micro-step skips what computes nothing: leaves forward, and the rules of nodes
+that send no gradient back. Its phases: START (nothing stepped yet), FORWARD, BACKWARD (up to
+the update), DONE (the last step's numbers are on show).
 
 Threads: the Program's buffers belong to whoever is running it. While a worker trains, only
 the worker touches the Session; the interface reads the Snapshots the worker posts (copies).
@@ -21,11 +22,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnviz import regions
-from nnviz.engine import kernels as k
+from nnviz import explain, regions
 from nnviz.engine import ops
+from nnviz.explain import ChainReport, CheckReport, ModesReport, UpdateRecord
 from nnviz.model import Model
 from nnviz.session import Session, build
+from nnviz.stepper import BACKWARD as STEPPER_BACKWARD
+from nnviz.stepper import FORWARD as STEPPER_FORWARD
+from nnviz.stepper import IDLE, UPDATE, Stepper
 from nnviz.train import Diverged, EpochsDone, Finished
 
 START, FORWARD, BACKWARD, DONE = "start", "forward", "backward", "done"
@@ -34,99 +38,6 @@ LR_FACTOR = 2.0
 
 
 # ====================================================================== records
-@dataclass(frozen=True)
-class ChainTerm:
-    """What one consumer's VJP rule added to a node's gradient: upstream × local."""
-
-    consumer: int
-    upstream: np.ndarray  # ∂L/∂consumer
-    local: np.ndarray | None  # ∂consumer/∂node, element by element (elementwise ops only)
-    local_text: str  # the rule as a student writes it, from the op table
-    contribution: np.ndarray  # upstream × local, summed where broadcast
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    node: int
-    terms: tuple[ChainTerm, ...]
-    total: np.ndarray | None  # the sum of the contributions
-    grad: np.ndarray  # ∂L/∂node as the engine holds it
-    complete: bool  # every consumer's rule has run
-    seed: bool = False  # the loss itself: ∂L/∂L = 1
-
-
-@dataclass(frozen=True)
-class ParamUpdate:
-    name: str
-    old: np.ndarray
-    grad: np.ndarray
-    state: dict[str, np.ndarray]
-    new: np.ndarray
-
-
-@dataclass(frozen=True)
-class PerceptronRow:
-    row: int  # the data set's row
-    x: np.ndarray
-    y: np.ndarray
-    a: np.ndarray  # H(z), the unit's output
-
-
-@dataclass(frozen=True)
-class UpdateRecord:
-    kind: str
-    lr: float
-    step: int  # the optimizer's step count after the update
-    params: tuple[ParamUpdate, ...]
-    perceptron: tuple[PerceptronRow, ...] = ()
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    index: tuple[int, int]
-    analytic: float  # the session's own ∂L/∂θ (its dtype), as the inspector shows it
-    numeric: float  # central difference of the engine's loss, in float64
-
-    @property
-    def rel_error(self) -> float:
-        scale = max(abs(self.analytic), abs(self.numeric), 1e-12)
-        return abs(self.analytic - self.numeric) / scale
-
-    @property
-    def ok(self) -> bool:
-        return self.rel_error < 1e-3 or abs(self.analytic - self.numeric) < 1e-7
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    name: str
-    eps: float
-    rows: np.ndarray | None  # the batch the loss was taken on
-    results: tuple[CheckResult, ...]
-    source: str
-    note: str = ""
-    f64_max_rel_error: float = 0.0  # float64 reverse mode against the same differences
-
-    @property
-    def max_rel_error(self) -> float:
-        return max((r.rel_error for r in self.results), default=0.0)
-
-
-@dataclass(frozen=True)
-class ModesReport:
-    """Forward mode (one pass per input) beside reverse mode (one pass for all)."""
-
-    inputs: tuple[str, ...]
-    output: str
-    nodes: tuple[int, ...]
-    values: dict[int, float]
-    tangents: tuple[dict[int, float], ...]  # one forward pass per input
-    forward: tuple[float, ...]  # ∂output/∂input from each forward pass
-    grads: dict[int, float]  # reverse mode: ∂output/∂node
-    reverse: tuple[float, ...]  # ∂output/∂input from the one reverse pass
-
-
 @dataclass(frozen=True)
 class TruthRow:
     x: np.ndarray
@@ -235,16 +146,12 @@ class Controller:
         self.optimizer = session.optimizer
         self.trainer = session.trainer
         self.dataset = session.dataset
+        self.stepper = Stepper.of(session)
         self.n = len(self.graph.nodes)
         self.loss = self.graph.loss
         self.perceptron = self.optimizer.kind == "perceptron"
-        self.offsets = [int(self.program.meta[i, k.OFF]) for i in range(self.n)]
         self.probe = _probe(self.model)
-        self.phase = START
-        self.cursor: int | None = None
-        self.pos = 0  # next node forward
-        self.back = -1  # next node backward (down to 0)
-        self.rows: np.ndarray | None = None
+        self.shown = False  # a step's numbers are on show (DONE) rather than the start's
         self.update: UpdateRecord | None = None
         self.chain: dict[int, ChainReport] = {}
         self.message = ""
@@ -255,9 +162,6 @@ class Controller:
         self._manual_sum = 0.0
         self._manual_correct = 0
         self._manual_seen = 0
-        if self.is_graph:
-            # An expression graph is computed once at build: show it as a finished pass.
-            self.phase = START
 
     # ------------------------------------------------------------ facts
     @property
@@ -273,6 +177,28 @@ class Controller:
         return self.model.task
 
     @property
+    def phase(self) -> str:
+        """START, FORWARD, BACKWARD (every gradient done: the update is next) or DONE."""
+        s = self.stepper
+        if s.phase == STEPPER_FORWARD:
+            return FORWARD
+        if s.phase == STEPPER_BACKWARD:  # not seeded yet: the forward pass is on show
+            return BACKWARD if s.seeded else FORWARD
+        if s.phase == UPDATE:  # the perceptron rule's update follows its forward pass
+            return BACKWARD if s.has_backward else FORWARD
+        return DONE if self.shown else START
+
+    @property
+    def cursor(self) -> int | None:
+        """The node the last micro-step landed on."""
+        return self.stepper.last_node
+
+    @property
+    def rows(self) -> np.ndarray | None:
+        """The data rows of the batch being stepped."""
+        return self.stepper.rows
+
+    @property
     def in_step(self) -> bool:
         return self.phase in (FORWARD, BACKWARD)
 
@@ -286,16 +212,11 @@ class Controller:
     def is_leaf(self, i: int) -> bool:
         return self.graph.nodes[i].op in ops.LEAF_CODES
 
-    def meaningful_backward(self, i: int) -> bool:
-        return not self.is_leaf(i) and self.program.needs_grad(i)
-
     def shape(self, i: int, batch: int) -> tuple[int, int]:
         return self.graph.nodes[i].shape(batch)
 
     def view(self, buffer: np.ndarray, i: int, batch: int) -> np.ndarray:
-        rows, cols = self.shape(i, batch)
-        off = self.offsets[i]
-        return buffer[off : off + rows * cols].reshape(rows, cols)
+        return self.program.view(buffer, i, batch)
 
     def epochs_total(self) -> int:
         return self.trainer.epochs if self.trainer is not None else 0
@@ -309,56 +230,24 @@ class Controller:
         return [self.node_name(i) for i in self.program.param_indices]
 
     # ------------------------------------------------------------ stepping by hand
-    def _begin(self) -> None:
-        if self.trainer is not None:
-            self.rows = self.trainer.feed_next_batch()
-        self.optimizer.zero_grad()
-        self.phase = FORWARD
-        self.pos = 0
-        self.back = self.n - 1
-        self.update = None
-        self.chain = {}
-        self.cursor = None
-
     def micro(self) -> str:
         """One micro-step: the next node forward, or the next node backward, or the update."""
-        if self.phase in (START, DONE):
-            self._begin()
-        if self.phase == FORWARD and self.pos < self.n:
-            while self.pos < self.n:
-                i = self.pos
-                self.program.forward(i, i + 1)
-                self.pos += 1
-                if not self.is_leaf(i):
-                    self.cursor = i
-                    break
-            if self.pos == self.n:
+        s = self.stepper
+        if s.phase == UPDATE:
+            return self._update()
+        if s.phase == IDLE:
+            self.update = None
+            self.chain = {}
+        what, node = s.micro(skip_quiet=True)
+        if what == "forward":
+            if s.forward_upto == self.n:
                 self._record_loss()
-            return f"forward: {self.node_name(self.cursor)}"
-        if self.phase == FORWARD:
-            if self.perceptron:
-                return self._update()
-            self.program.seed()
-            self.phase = BACKWARD
-            self.back = self.n - 1
-        if self.phase == BACKWARD and self.back >= 0:
-            while self.back >= 0:
-                i = self.back
-                self.program.backward(i, i + 1)
-                self.back -= 1
-                if self.meaningful_backward(i):
-                    self.cursor = i
-                    break
-            # the leaves left below run their (empty) rules now, so the pass is complete
-            while self.back >= 0 and not self.meaningful_backward(self.back):
-                self.program.backward(self.back, self.back + 1)
-                self.back -= 1
-            if self.back < 0:
-                self.chain = self._all_chains()
-                if self.is_graph:
-                    self.phase = DONE
-            return f"backward: {self.node_name(self.cursor)}"
-        return self._update()
+            return f"forward: {self.node_name(node)}"
+        if s.backward_from == 0:  # the pass is complete (a graph's step ends here)
+            self.chain = explain.chain_rules(self.program)
+            if what == "done":
+                self.shown = True
+        return f"backward: {self.node_name(node)}"
 
     def step(self) -> str:
         """Finish the step in progress, or take a whole step."""
@@ -373,38 +262,11 @@ class Controller:
             self.step()
 
     def _update(self) -> str:
-        p = self.program
-        before = {name: p.value(name).copy() for name in self.wrt_names()}
-        grads = {name: p.grad(name).copy() for name in before}
-        perceptron_rows: tuple[PerceptronRow, ...] = ()
-        if self.perceptron and self.rows is not None:
-            x = p.value(self.model.x).copy()
-            y = p.value(self.model.y).copy()
-            a = p.value(self.model.prediction).copy()
-            perceptron_rows = tuple(
-                PerceptronRow(int(r), x[n], y[n], a[n]) for n, r in enumerate(self.rows)
-            )
-        self.optimizer.step()
-        params = tuple(
-            ParamUpdate(
-                name,
-                before[name],
-                grads[name],
-                {key: arr.copy() for key, arr in self.optimizer.state_of(name).items()},
-                p.value(name).copy(),
-            )
-            for name in before
-        )
-        self.update = UpdateRecord(
-            self.optimizer.kind, self.optimizer.lr, self.optimizer.t, params, perceptron_rows
-        )
-        self.cursor = None
-        self.phase = DONE
-        if self.trainer is not None:
-            epoch_before = self.trainer.epoch
-            self.trainer.count_manual_step()
-            if self.trainer.epoch > epoch_before:
-                self._close_manual_epoch(epoch_before + 1)
+        epoch_before = self.trainer.epoch
+        self.update = explain.take_update(self.stepper)
+        self.shown = True
+        if self.trainer.epoch > epoch_before:
+            self._close_manual_epoch(epoch_before + 1)
         return "update: every parameter"
 
     def _record_loss(self) -> None:
@@ -443,48 +305,18 @@ class Controller:
         """The chain rule at node j with the engine's numbers, if its gradient is known."""
         if j in self.chain:
             return self.chain[j]
-        if self.phase != BACKWARD or not self.program.needs_grad(j):
+        if not self._mid_backward() or not self.program.needs_grad(j):
             return None
-        return self._chain(j)
+        return explain.chain_rule(self.program, j, self.stepper.backward_from)
+
+    def _mid_backward(self) -> bool:
+        return self.stepper.phase == STEPPER_BACKWARD and self.stepper.seeded
 
     def _chains_now(self) -> dict[int, ChainReport]:
         """The chain rule wherever the backward pass has been (the whole step once done)."""
-        if self.phase != BACKWARD or self.back < 0:
+        if not self._mid_backward():
             return dict(self.chain)
-        return self._all_chains()
-
-    def _all_chains(self) -> dict[int, ChainReport]:
-        out = {}
-        for j in range(self.n):
-            if self.program.needs_grad(j):
-                report = self._chain(j)
-                if report is not None:
-                    out[j] = report
-        return out
-
-    def _chain(self, j: int) -> ChainReport | None:
-        p = self.program
-        grad = p.grad(j).copy()
-        if j == self.loss:
-            return ChainReport(j, (), None, grad, self.back < j, seed=True)
-        consumers = [c for c in self.graph.consumers(j) if p.needs_grad(c)]
-        done = [c for c in consumers if c > self.back]
-        if not done:
-            return None
-        terms = []
-        for c in done:
-            node = self.graph.nodes[c]
-            spec = ops.BY_CODE[node.op]
-            upstream = p.grad(c).copy()
-            local = None
-            if spec.kind in ("elementwise", "loss", "reduce"):
-                local = p.contribution(c, j, upstream=np.ones(p.shape(c), p.dtype))
-            text = _local_text(self.graph, c, j)
-            terms.append(ChainTerm(c, upstream, local, text, p.contribution(c, j)))
-        total = terms[0].contribution.copy()
-        for term in terms[1:]:
-            total = total + term.contribution
-        return ChainReport(j, tuple(terms), total, grad, len(done) == len(consumers))
+        return explain.chain_rules(self.program, self.stepper.backward_from)
 
     # ------------------------------------------------------------ training events
     def record_epochs(self, event: EpochsDone) -> None:
@@ -501,11 +333,10 @@ class Controller:
         elif isinstance(event, Finished):
             self.finished = True
         # the buffers hold the last batch's forward and backward pass, then its update
-        self.phase = DONE
-        self.cursor = None
+        self.stepper.abandon()
+        self.shown = True
         self.update = None
         self.chain = {}
-        self.rows = None
 
     def history(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(epoch numbers, mean losses, accuracies) for the curves."""
@@ -519,9 +350,7 @@ class Controller:
     # ------------------------------------------------------------ learning rate
     def set_lr(self, value: float) -> float:
         value = float(min(max(value, 1e-8), 1e4))
-        self.optimizer.lr = value
-        if self.trainer is not None and int(self.trainer.schedule[0]) != 0:
-            self.trainer.schedule[3] = value  # a schedule scales from its base rate
+        self.optimizer.lr = value  # a schedule scales from it (the optimizer owns both)
         return value
 
     def lr_up(self) -> float:
@@ -536,10 +365,8 @@ class Controller:
         p = self.program
         epochs, losses, accs = self.history()
         t = self.trainer
-        if self.phase == FORWARD:
-            fwd, bwd = self.pos, self.n
-        elif self.phase == BACKWARD:
-            fwd, bwd = self.n, self.back + 1
+        if self.in_step:
+            fwd, bwd = self.stepper.forward_upto, self.stepper.backward_from
         elif self.phase == DONE:
             fwd, bwd = self.n, (self.n if self.perceptron else 0)
         else:
@@ -620,89 +447,23 @@ class Controller:
         probe (the Program being stepped is left alone)."""
         if not self.is_graph:
             return None
-        q = self.probe.program
-        q.reset_values()
-        q.forward()
-        out = self.loss
-        nodes = tuple(range(self.n))
-        values = {i: float(q.value(i)[0, 0]) for i in nodes}
-        q.grads[:] = 0
-        q.seed()
-        q.backward()
-        grads = {i: float(q.grad(i)[0, 0]) for i in nodes if q.needs_grad(i)}
-        tangents, forward = [], []
-        for leaf in self.graph.wrt:
-            q.jvp({self.node_name(leaf): 1.0})
-            tangents.append({i: float(q.tangent(i)[0, 0]) for i in nodes})
-            forward.append(float(q.tangent(out)[0, 0]))
-        reverse = tuple(grads.get(i, 0.0) for i in self.graph.wrt)
-        return ModesReport(
-            tuple(self.node_name(i) for i in self.graph.wrt),
-            self.node_name(out),
-            nodes,
-            values,
-            tuple(tangents),
-            tuple(forward),
-            grads,
-            reverse,
-        )
+        return explain.modes(self.probe)
 
     # ------------------------------------------------------------ numerical check
     def check(self, name: str, max_elements: int = 8) -> CheckReport:
         """∂L/∂name from the session's backward pass beside central differences of the
-        engine's loss (nnviz.engine.gradcheck, in float64) on the same batch and parameters.
-        The Program's buffers are put back as they were."""
-        from nnviz.engine.gradcheck import gradcheck
-
-        if self.perceptron:
-            return CheckReport(name, 0.0, None, (), "", "the step unit has no gradient to check")
-        if self.loss is None:
-            return CheckReport(name, 0.0, None, (), "", "this graph has no loss")
+        engine's loss (in float64) on the same batch and parameters; the Program's buffers
+        are put back as they were."""
         rows, feeds = None, None
-        if self.trainer is not None:
+        if self.trainer is not None and not self.perceptron and self.loss is not None:
             rows = self.rows if self.in_step else self.trainer.next_batch_rows()
             feeds = {
                 self.node_name(self.model.x): self.trainer.X[rows],
                 self.node_name(self.model.y): self.trainer.Y[rows],
             }
-        h = 1e-6
-        found = [r for r in gradcheck(self.program, feeds, h=h, max_elements=max_elements)]
-        found = [r for r in found if r.name == name]
-        if not found:
-            return CheckReport(name, h, rows, (), "", f"{name} is not checked")
-        f64 = found[0]
-        session = self._session_grad(name, feeds)
-        shape = self.program.shape(name)
-        results = []
-        for e, numeric in zip(f64.elements, f64.numerical, strict=True):
-            idx = np.unravel_index(int(e), shape)
-            r, c = int(idx[0]), int(idx[1])
-            results.append(CheckResult(name, (r, c), float(session[r, c]), float(numeric)))
-        return CheckReport(
-            name,
-            h,
-            rows,
-            tuple(results),
-            "central differences in float64 (nnviz.engine.gradcheck)",
-            f64_max_rel_error=f64.max_rel_error,
+        return explain.gradient_check(
+            self.program, name, feeds, rows, perceptron=self.perceptron, max_elements=max_elements
         )
-
-    def _session_grad(self, name: str, feeds) -> np.ndarray:
-        """∂L/∂name by the session's own Program at its current parameters on `feeds`."""
-        p = self.program
-        saved_v, saved_g, saved_batch = p.values.copy(), p.grads.copy(), p.batch
-        try:
-            for key, data in (feeds or {}).items():
-                p.feed(key, data)
-            self.optimizer.zero_grad()
-            p.forward()
-            p.seed()
-            p.backward()
-            return p.grad(name).copy()
-        finally:
-            p.values[:] = saved_v
-            p.grads[:] = saved_g
-            p.batch = saved_batch
 
     # ------------------------------------------------------------ rebuilding
     def rebuilt(self, *, seed: int | None = None, which: int | None = None) -> Controller:
@@ -763,26 +524,3 @@ def _correct(pred: np.ndarray, y: np.ndarray, task: str, threshold: float) -> in
     if task == "multiclass":
         return int(np.sum(np.argmax(pred, axis=1) == np.argmax(y, axis=1)))
     return 0
-
-
-def _local_text(graph, c: int, j: int) -> str:
-    """The op table's local derivative of consumer c, with the names filled in."""
-    node = graph.nodes[c]
-    spec = ops.BY_CODE[node.op]
-    names = [graph.nodes[i].name for i in node.inputs]
-    a = names[0] if names else ""
-    b = names[1] if len(names) > 1 else ""
-    try:
-        text = spec.local.format(out=node.name, a=a, b=b, c=f"{node.const:g}")
-    except (KeyError, IndexError):
-        text = spec.local
-    if spec.code in (ops.MATMUL, ops.SUB, ops.MUL) and a != b:
-        # the rule names both sides ("∂/∂a = …, ∂/∂b = …"): keep this input's
-        parts = [s.strip() for s in text.split(",")]
-        if len(parts) == 2:
-            text = parts[0] if graph.nodes[j].name == a else parts[1]
-            text = text.split("=", 1)[-1].strip()
-            text = text.removeprefix("+1 for ").removeprefix("−1 for ")
-            if spec.code == ops.SUB:
-                text = "+1" if graph.nodes[j].name == a else "−1"
-    return text

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from nnviz import regions
+from nnviz.explorer import BACKWARD, DONE, FORWARD, START, Controller
 from nnviz.scenario import load_scenario
 from nnviz.session import build
-from nnviz.tui.controller import BACKWARD, DONE, FORWARD, START, Controller
 
 
 def controller(name: str, **overrides) -> Controller:
@@ -149,7 +149,7 @@ def test_truth_table_matches_the_course_or_neuron():
 def test_learning_rate_changes_live():
     ctl = controller("xor")
     assert ctl.lr_up() == 1.0 and ctl.optimizer.lr == 1.0
-    assert ctl.lr_down() == 0.5 and float(ctl.optimizer.hyper[0]) == 0.5
+    assert ctl.lr_down() == 0.5 and ctl.optimizer.lr_now() == 0.5
 
 
 def test_rebuilt_starts_again_with_the_same_or_a_new_seed():

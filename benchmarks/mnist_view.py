@@ -1,7 +1,7 @@
 """Training throughput inside the MNIST view against the headless Trainer, and peak memory.
 
-    python -m nnviz.tui.mnist.measure [SCENARIO] [--data-dir DIR] [--epochs N] [--repeats R]
-                                      [--skip-headless] [--terminal] [--out FILE]
+    .venv/bin/python benchmarks/mnist_view.py [SCENARIO] [--data-dir DIR] [--epochs N]
+                        [--repeats R] [--skip-headless] [--terminal] [--out FILE]
 
 Both runs start from the same scenario and seed. The headless figure times Trainer.run() from
 its Started event (after compiling) to its last EpochsDone; the view's figure times its worker
@@ -42,12 +42,13 @@ def headless(scenario, data_dir) -> dict:
 
 async def in_app(scenario, data_dir, size=(120, 40)) -> dict:
     from nnviz.session import build
-    from nnviz.tui.mnist.app import MnistApp
-    from nnviz.tui.mnist.view import MnistView
+    from nnviz.tui import make_app
+    from nnviz.tui.mnist import MnistView
 
     session = build(scenario, data_dir=data_dir, threads=1)
-    app = MnistApp(session)
+    app = make_app(scenario.name, scenario=scenario, session=session, animate=False)
     async with app.run_test(size=size) as pilot:
+        await app.ready.wait()
         await pilot.pause()
         view = app.screen.query_one(MnistView)
         await pilot.press("4")  # the training tab: progress bars and confusion matrix
@@ -72,15 +73,20 @@ async def in_app(scenario, data_dir, size=(120, 40)) -> dict:
 def in_terminal(scenario, data_dir, tab: int = 3) -> dict:
     """The same measurement with the app drawing to this terminal (run it under tmux)."""
     from nnviz.session import build
-    from nnviz.tui.mnist.app import MnistApp
-    from nnviz.tui.mnist.view import MnistView
+    from nnviz.tui.app import NnvizApp
+    from nnviz.tui.mnist import MnistView
 
     result: dict = {}
 
-    class Measured(MnistApp):
+    class Measured(NnvizApp):
         def on_mount(self) -> None:
             super().on_mount()
-            self.set_timer(1.0, self._go)
+            self._waiting = self.set_interval(0.2, self._when_open)
+
+        def _when_open(self) -> None:
+            if self.ready.is_set() and self.screen.query(MnistView):
+                self._waiting.stop()
+                self.set_timer(1.0, self._go)
 
         def _go(self) -> None:
             view = self.screen.query_one(MnistView)
@@ -104,12 +110,13 @@ def in_terminal(scenario, data_dir, tab: int = 3) -> dict:
                 )
                 self.exit()
 
-    Measured(build(scenario, data_dir=data_dir, threads=1)).run()
+    session = build(scenario, data_dir=data_dir, threads=1)
+    Measured(scenario.name, scenario=scenario, session=session, animate=False).run()
     return result
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m nnviz.tui.mnist.measure")
+    parser = argparse.ArgumentParser(prog="benchmarks/mnist_view.py")
     parser.add_argument("scenario", nargs="?", default="mnist")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--epochs", type=int, default=3)

@@ -1,0 +1,170 @@
+"""The one key map of nnviz's screens: every screen's BINDINGS come from here, and help lists
+these entries, so the same key does the same thing on the explorer and on the MNIST view.
+
+A screen binds the entries that mean something on it (`bindings("micro", "step", …)`, by
+action); a key is in one entry only (tests/tui/test_tui_key_map.py checks it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    keys: str  # Textual key names, comma-separated; the footer shows the first
+    action: str
+    description: str
+    tooltip: str = ""
+    show: bool = True  # in the footer (help lists every entry)
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys,
+            self.action,
+            self.description,
+            show=self.show,
+            tooltip=self.tooltip,
+            priority=self.priority,
+        )
+
+
+KEYS: tuple[Key, ...] = (
+    # stepping and training (explorer and MNIST view)
+    Key("n", "micro", "Micro-step", "next node forward, each node back, then the update"),
+    Key("s", "step", "Step", "finish the step in progress, or take a whole one"),
+    Key("e", "epoch", "Epoch", "train to the end of the epoch"),
+    Key("p,space", "play", "Play/pause", "train at full speed; again to pause"),
+    Key("o", "slow", "Slow play", "one step at a time, slowly, each one shown"),
+    Key("r", "reset", "Reset", "start again with the same seed"),
+    Key("R", "reset_new", "New seed", "start again with the next seed"),
+    Key("plus,equals_sign", "lr_up", "lr×2", "double the learning rate, live"),
+    Key("minus,underscore", "lr_down", "lr÷2", "halve the learning rate, live"),
+    # what is shown
+    Key("right_square_bracket", "sample(1)", "Next sample", "in the batch, or the next test digit"),
+    Key(
+        "left_square_bracket",
+        "sample(-1)",
+        "Prev sample",
+        "in the batch, or the previous digit",
+        show=False,
+    ),
+    Key("down,j", "select(1)", "Next node", "inspect the next node"),
+    Key("up,k", "select(-1)", "Prev node", "inspect the previous node", show=False),
+    Key("f", "follow", "Follow", "the inspector follows the pass, or stays put"),
+    Key("b", "whole", "Whole batch", "every sample in the inspector, or one"),
+    Key("a", "ascii", "ASCII/colour", "pictures as characters or half-blocks"),
+    Key("pagedown", "scroll_main(1)", "Page down", "the inspector, or the tab shown", show=False),
+    Key("pageup", "scroll_main(-1)", "Page up", "the inspector, or the tab shown", show=False),
+    Key("greater_than_sign", "scroll_side(1)", "Side down", "the side column", show=False),
+    Key("less_than_sign", "scroll_side(-1)", "Side up", "the side column", show=False),
+    Key("c", "check", "Grad check", "the gradient beside central differences"),
+    Key("t", "table", "Next table", "next data set (several truth tables)"),
+    # the MNIST view's own
+    Key("u", "unit(1)", "Next unit", "the next hidden unit"),
+    Key("U", "unit(-1)", "Prev unit", "the previous hidden unit", show=False),
+    Key("m", "mistake(1)", "Next mistake", "the next misclassified test digit"),
+    Key("M", "mistake(-1)", "Prev mistake", "the previous misclassified digit", show=False),
+    Key("v", "value_grad", "Value/grad", "the inspector's matrix: values or gradients", show=False),
+    Key("1", "tab(0)", "Network", "tab 1: weights and activations", show=False),
+    Key("2", "tab(1)", "Backprop", "tab 2: a batch stepped by hand", show=False),
+    Key("3", "tab(2)", "Regions", "tab 3: classes on the PCA plane", show=False),
+    Key("4", "tab(3)", "Training", "tab 4: progress and confusion matrix", show=False),
+    Key("5", "tab(4)", "Mistakes", "tab 5: misclassified test digits", show=False),
+    # the app's
+    Key("q", "quit", "Quit"),
+    Key("ctrl+c", "quit", "Quit", show=False, priority=True),
+    # first in every screen's footer, so that it shows on a narrow terminal too
+    Key("question_mark,f1", "app.help", "Help", "every key, with what it does"),
+)
+
+# the order of the explorer's and the MNIST view's keys (help and the footer follow it)
+EXPLORER = (
+    "app.help",
+    "micro",
+    "step",
+    "epoch",
+    "play",
+    "slow",
+    "reset",
+    "reset_new",
+    "lr_up",
+    "lr_down",
+    "sample(1)",
+    "sample(-1)",
+    "select(1)",
+    "select(-1)",
+    "follow",
+    "whole",
+    "ascii",
+    "check",
+    "table",
+    "scroll_main(1)",
+    "scroll_main(-1)",
+    "scroll_side(1)",
+    "scroll_side(-1)",
+)
+MNIST = (
+    "app.help",
+    "micro",
+    "step",
+    "epoch",
+    "play",
+    "sample(1)",
+    "sample(-1)",
+    "unit(1)",
+    "unit(-1)",
+    "select(1)",
+    "select(-1)",
+    "follow",
+    "mistake(1)",
+    "mistake(-1)",
+    "ascii",
+    "value_grad",
+    "scroll_main(1)",
+    "scroll_main(-1)",
+    "scroll_side(1)",
+    "scroll_side(-1)",
+    "tab(0)",
+    "tab(1)",
+    "tab(2)",
+    "tab(3)",
+    "tab(4)",
+)
+APP = ("app.help", "quit")  # help also on screens that bind nothing else
+
+
+def entries(action: str) -> list[Key]:
+    """The map's entries for an action (quit has two: q, and ctrl+c with priority)."""
+    found = [k for k in KEYS if k.action == action]
+    if not found:
+        raise KeyError(f"no key for the action '{action}' in nnviz.tui.keys")
+    return found
+
+
+def bindings(actions: tuple[str, ...]) -> list[Binding]:
+    """A screen's BINDINGS: the map's entries for these actions, in this order."""
+    return [key.binding() for action in actions for key in entries(action)]
+
+
+# shorter than Textual's names, so that the key column of help stays narrow
+SHORT = {"space": "␣", "pagedown": "PgDn", "pageup": "PgUp"}
+
+
+def help_rows(actions: list[str], key_display) -> list[tuple[str, str]]:
+    """(keys, what they do) for help: the map's entries for the actions a screen binds, each
+    key shown as SHORT has it or by `key_display(key_name)`."""
+    rows: dict[str, tuple[list[str], str]] = {}
+    for action in actions:
+        for key in entries(action):
+            text = key.description + (f": {key.tooltip}" if key.tooltip else "")
+            shown, _ = rows.setdefault(key.action, ([], text))
+            for name in key.keys.split(","):
+                name = name.strip()
+                display = SHORT.get(name) or key_display(name)
+                if display not in shown:
+                    shown.append(display)
+    return [(", ".join(shown), text) for shown, text in rows.values()]
