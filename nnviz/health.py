@@ -88,6 +88,12 @@ def _dense_layers(model) -> list[tuple[int, str, str]]:
     if model.spec is None:
         raise HealthError("gradient health needs a network of dense layers (a [model])")
     _, layers, _ = model.spec
+    image = next((k for k, lay in enumerate(layers, start=1) if lay.kind != "dense"), None)
+    if image is not None:  # its maps are not one unit per column
+        raise HealthError(
+            f"gradient health needs a network of dense layers; layer {image} is "
+            f"{layers[image - 1].kind}"
+        )
     last = len(layers)
     return [
         (k, layer.activation, "p" if k == last else f"u{k}")

@@ -158,6 +158,12 @@ def make_plan(
             name, f"data.gate = {list(scenario.data.gates)}",
             "a script trains one data set; export a copy of the scenario per gate",
         )  # fmt: skip
+    first_image = next((lay for lay in spec.layers if lay.kind != "dense"), None)
+    if first_image is not None:
+        raise refuse(
+            name, f"a {first_image.kind} layer",
+            "the script writes dense layers only yet; train it with `nnviz train`",
+        )  # fmt: skip
     tr = scenario.training
     hyper = dict(opt.params)
     if target == "keras":

@@ -85,6 +85,8 @@ def test_bad_arguments_are_one_line_errors(invoke, args, said):
         ("chain", "pytorch", "cannot export an expression graph ([graph])"),
         ("perceptron-step", "pytorch", "cannot export optimizer 'perceptron'"),
         ("perceptron-step", "keras", "Keras has no optimizer for it"),
+        ("mnist-cnn", "pytorch", "cannot export a conv layer"),  # not written as dense layers
+        ("mnist-cnn", "keras", "cannot export a conv layer"),
     ],
 )
 def test_what_cannot_be_exported_is_named(invoke, scenario, target, said):

@@ -16,6 +16,7 @@ RUNS = {
     "info xor": ["info", "xor", "--json"],
     "info chain": ["info", "chain", "--json"],
     "info mnist": ["info", "mnist", "--json"],
+    "info mnist-cnn": ["info", "mnist-cnn", "--json"],
     "check xor": ["check", "xor", "--json"],
     "check chain": ["check", "chain", "--json"],
     "train xor": ["train", "xor", "--epochs", "30", "--json"],

@@ -85,3 +85,9 @@ def test_health_needs_a_gradient():
         measure(_session("perceptron-step"))
     with pytest.raises(HealthError, match="expression graph"):
         measure(build(load_scenario("chain")))
+
+
+def test_health_refuses_conv_layers_in_one_error():
+    # a conv layer's activations are maps (filters × H × W columns), not one unit per column
+    with pytest.raises(HealthError, match="layer 1 is conv"):
+        measure(build(load_scenario("mnist-cnn")))
