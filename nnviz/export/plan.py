@@ -140,6 +140,19 @@ def make_plan(
                 name, f"model.layers[{i}].activation 'step'",
                 f"the heaviside step has no gradient and no {lib} layer",
             )  # fmt: skip
+    for i, layer in enumerate(spec.layers):
+        if getattr(layer, "dropout", 0.0):
+            raise refuse(
+                name, f"dropout = {layer.dropout:g} after dense layer {i + 1}",
+                f"nnviz draws its dropout masks from its own generator, which {lib}'s dropout "
+                "cannot reproduce; export a copy without dropout",
+            )  # fmt: skip
+    validation = getattr(scenario.training, "validation", 0.0)
+    if validation:
+        raise refuse(
+            name, f"training.validation = {validation:g}",
+            "the script does not hold out nnviz's validation rows yet; export with validation 0",
+        )  # fmt: skip
     if scenario.data.gates is not None:
         raise refuse(
             name, f"data.gate = {list(scenario.data.gates)}",

@@ -155,3 +155,24 @@ def test_the_export_command_writes_no_file_on_failure(invoke, tmp_path):
     out = tmp_path / "chain.py"
     invoke("export", "chain", "--to", "pytorch", "-o", str(out)).assert_one_line_error(2)
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (
+            'layers = [{ units = 3, activation = "tanh" }, { dropout = 0.5 },'
+            ' { units = 1, activation = "sigmoid" }]\n',
+            "cannot export dropout = 0.5 after dense layer 1",
+        ),
+        (
+            'layers = [{ units = 1, activation = "sigmoid" }]\n[training]\nvalidation = 0.25\n',
+            "cannot export training.validation = 0.25",
+        ),
+    ],
+)
+def test_dropout_and_validation_are_refused_not_dropped(invoke, tmp_path, body, said):
+    path = tmp_path / "d.toml"
+    path.write_text('name = "d"\n[data]\nkind = "moons"\nn = 40\n[model]\nloss = "bce"\n' + body)
+    for target in ("pytorch", "keras"):
+        assert said in invoke("export", str(path), "--to", target).assert_one_line_error(2)
