@@ -44,7 +44,10 @@ class Model:
         self.y = graph.with_role("y")
         self.prediction = graph.with_role("prediction")
         self.loss = graph.loss
-        self.threshold = 0.5
+        # the class boundary on the prediction node: p = 1/2, or z = 0 where the loss reads
+        # the prediction as a logit (bce_logits)
+        logit = any(node.op_name == "bce_logits" for node in graph.nodes)
+        self.threshold = 0.0 if logit else 0.5
         self.io = self._wire()
 
     @classmethod

@@ -28,6 +28,9 @@ RUNS = {
     "sweep units": ["sweep", "moons", "--units", "2,3", "--epochs", "2", "--json"],
     "cv": ["cv", "moons", "--folds", "3", "--epochs", "2", "--json"],
     "health": ["health", "vanishing", "--epochs", "2", "--samples", "2", "--json"],
+    "trace xor": ["trace", "xor", "--steps", "1:2", "--explain", "--json"],
+    "trace chain": ["trace", "chain", "--explain", "--json"],
+    "trace diverging": ["trace", "sine", "--lr", "1e30", "--steps", "2", "--json"],
 }
 
 

@@ -104,3 +104,17 @@ def test_backprop_checks_its_input():
         model.backprop(XOR_X, XOR_Y)
     with pytest.raises(GraphError, match="columns"):
         model.backprop(np.zeros((2, 3)), np.zeros(2))
+
+
+def test_a_logit_output_is_classified_at_zero():
+    """With bce_logits the prediction is the logit z, and class 1 means sigmoid(z) > 1/2: z > 0."""
+    model = nnviz.Model.from_spec(2, [(4, "tanh"), (1, "identity")], "bce_logits", seed=3,
+                                  capacity=4)  # fmt: skip
+    params = model.params()
+    params["W2"] = np.zeros_like(params["W2"])
+    params["b2"] = np.full_like(params["b2"], 0.25)  # z = 0.25 on every row: p = 0.56, class 1
+    model.set_params(params)
+    np.testing.assert_allclose(model.predict(X), 0.25)
+    and_gate = np.array([[0], [0], [0], [1]], np.float32)
+    _, acc = model.evaluate(X, and_gate)
+    assert acc == 0.25  # every row called 1; only (1, 1) is
