@@ -1116,8 +1116,9 @@ def jvp_reshape(m, c, v, t, i, batch):
 # again (or a central-difference check) sees the same mask; 0 means evaluation: the op
 # passes a through and leaves the last step's mask in place to be read.
 @njit
-def _mix32(x):
-    """A 32-bit integer hash (products stay below 2⁶³)."""
+def mix32(x):
+    """A 32-bit integer hash (products stay below 2⁶³): the dropout masks' draws here and
+    the epoch shuffles' seeds in loop.py."""
     x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
     x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
     return (x >> 16) ^ x
@@ -1127,7 +1128,7 @@ def _mix32(x):
 def dropout_key(seed, step):
     """The draw key of training step `step` (1-based) under `seed`: in 1 … 2³¹ − 1, exact in
     a float64 constant slot."""
-    mixed = _mix32(_mix32(np.int64(seed) & 0xFFFFFFFF) ^ (np.int64(step) & 0xFFFFFFFF))
+    mixed = mix32(mix32(np.int64(seed) & 0xFFFFFFFF) ^ (np.int64(step) & 0xFFFFFFFF))
     return mixed % 2147483647 + 1
 
 
@@ -1158,11 +1159,11 @@ def fwd_dropout(m, c, v, i, batch):
         return
     # an element is kept when its hash, as a fraction of 2³², is at least the rate
     threshold = np.int64(c[i] * 4294967296.0)
-    salt = _mix32((np.int64(c[b]) ^ (np.int64(i) * 40503)) & 0xFFFFFFFF)
+    salt = mix32((np.int64(c[b]) ^ (np.int64(i) * 40503)) & 0xFFFFFFFF)
     zero = v.dtype.type(0.0)
     one = v.dtype.type(1.0)
     for e in range(n):
-        keep = _mix32((salt + np.int64(e)) & 0xFFFFFFFF) >= threshold
+        keep = mix32((salt + np.int64(e)) & 0xFFFFFFFF) >= threshold
         v[ob + e] = one if keep else zero
         v[o + e] = v[oa + e] * scale if keep else zero
 

@@ -17,14 +17,6 @@ ACC_NONE, ACC_BINARY, ACC_ARGMAX = 0, 1, 2
 
 
 @njit
-def _mix32(x):
-    """A 32-bit integer hash (products stay below 2⁶³)."""
-    x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
-    x = ((x >> 16) ^ x) * 0x45D9F3B & 0xFFFFFFFF
-    return (x >> 16) ^ x
-
-
-@njit
 def epoch_order(n, shuffle, seed, epoch):
     """The order of the samples in an epoch: a fresh permutation per epoch, from (seed, epoch)."""
     order = np.empty(n, np.int64)
@@ -46,7 +38,7 @@ def fill_epoch_order(order, shuffle, seed, epoch):
     if not shuffle:
         return
     # Hash (seed, epoch) so that neighbouring epochs start from unrelated states.
-    state = _mix32(_mix32(seed & 0xFFFFFFFF) ^ (epoch & 0xFFFFFFFF)) % 2147483646 + 1
+    state = k.mix32(k.mix32(seed & 0xFFFFFFFF) ^ (epoch & 0xFFFFFFFF)) % 2147483646 + 1
     for i in range(n - 1, 0, -1):
         state = state * 48271 % 2147483647
         j = state % (i + 1)
