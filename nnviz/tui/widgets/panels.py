@@ -12,21 +12,11 @@ from rich.text import Text
 from textual.widgets import Static
 
 from nnviz.engine import ops
-from nnviz.explain import CheckReport, ModesReport
-from nnviz.explorer import BACKWARD, DONE, FORWARD, Controller, Snapshot, TruthRow
+from nnviz.explain import ModesReport
+from nnviz.explorer import BACKWARD, FORWARD, Controller, Snapshot, TruthRow
 from nnviz.tui import fmt
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
-
-UPDATE_RULES = {
-    "sgd": "{p} ← {p} − lr·(g + wd·{p})",
-    "momentum": "v ← μ·v + g;  {p} ← {p} − lr·v",
-    "nesterov": "v ← μ·v + g;  {p} ← {p} − lr·(g + μ·v)",
-    "rmsprop": "s ← α·s + (1 − α)·g²;  {p} ← {p} − lr·g/(√s + ε)",
-    "adam": "m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  {p} ← {p} − lr·m̂/(√v̂ + ε)",
-    "adagrad": "s ← s + g²;  {p} ← {p} − lr·g/(√s + ε)",
-    "perceptron": "θ ← θ + η(y − a)x  (for each row of the batch)",
-}
 
 
 class TextPanel(Static):
@@ -79,10 +69,10 @@ def value_ready(ctl: Controller, snap: Snapshot, i: int) -> bool:
 def sample_rows(ctl: Controller, snap: Snapshot, i: int, sample: int, whole: bool):
     """The rows of node i to show: one sample of a batched node, or all of it."""
     arr = ctl.view(snap.values, i, snap.batch)
-    return _pick(ctl, i, arr, sample, whole)
+    return pick_rows(ctl, i, arr, sample, whole)
 
 
-def _pick(ctl, i, arr, sample, whole):
+def pick_rows(ctl, i, arr, sample, whole):
     if ctl.graph.nodes[i].rows is None and not whole:
         return arr[min(sample, arr.shape[0] - 1)]
     return arr
@@ -134,13 +124,13 @@ def graph_text(
             formula = formula[: fw - 1] + "…"
         if value_ready(ctl, snap, i):
             value = fmt.compact(
-                _pick(ctl, i, ctl.view(snap.values, i, snap.batch), sample, False), vw
+                pick_rows(ctl, i, ctl.view(snap.values, i, snap.batch), sample, False), vw
             )
         else:
             value = "·"
         if grad_ready(ctl, snap, i):
             grad = ctl.view(snap.grads, i, snap.batch)
-            grad = fmt.compact(_pick(ctl, i, grad, sample, False), gw)
+            grad = fmt.compact(pick_rows(ctl, i, grad, sample, False), gw)
         elif ctl.program.needs_grad(i):
             grad = "·"
         else:
@@ -160,187 +150,6 @@ def graph_text(
         if i < n - 1:
             out.append("\n")
     return out
-
-
-# ====================================================================== inspector
-def inspector_text(
-    ctl: Controller,
-    snap: Snapshot,
-    selected: int,
-    sample: int,
-    whole: bool,
-    check: CheckReport | None,
-    playing: str,
-    width: int = 80,
-) -> tuple[Text, dict[str, np.ndarray]]:
-    """The selected node in full; also returns the arrays shown, by role."""
-    _WIDTH[0] = width
-    shown: dict[str, np.ndarray] = {}
-    i = selected
-    node = ctl.graph.nodes[i]
-    name = wrap(fmt.sub(node.name))
-    dl = f"∂{loss_name(ctl)}/∂"
-    out = Text()
-    out.append(node_title(ctl, i), style="bold")
-    rows, cols = ctl.shape(i, snap.batch)
-    kind = "parameter" if node.is_param else ops.BY_CODE[node.op].name
-    out.append(f"   {kind} · {rows}×{cols}", style="dim")
-    batched = node.rows is None
-    if batched and snap.batch:
-        r = min(sample, snap.batch - 1)
-        out.append(f" · sample {r + 1} of {snap.batch}", style="dim")
-        if snap.rows is not None and r < len(snap.rows) and ctl.trainer is not None:
-            row = int(snap.rows[r])
-            x = fmt.vector(ctl.trainer.X[row], 3, 30)
-            y = fmt.vector(ctl.trainer.Y[row], 3, 20)
-            out.append(f" (row {row}: x = {x}, y = {y})", style="dim")
-        if whole:
-            out.append(" · whole batch", style="dim")
-    out.append("\n")
-    # value
-    if value_ready(ctl, snap, i):
-        val = sample_rows(ctl, snap, i, sample, whole).copy()
-        shown["value"] = val
-        _block(out, "value", val)
-    else:
-        out.append("value      not computed yet in this pass\n", style="dim")
-    # gradient
-    if not ctl.program.needs_grad(i) and ctl.perceptron:
-        out.append(f"{dl}{name}   none: the step has no gradient", style="dim")
-        out.append(" (the perceptron rule trains θ)\n", style="dim")
-    elif not ctl.program.needs_grad(i):
-        out.append(f"{dl}{name}   not needed (no parameter depends on it)\n", style="dim")
-    elif grad_ready(ctl, snap, i):
-        grad = _pick(ctl, i, ctl.view(snap.grads, i, snap.batch), sample, whole).copy()
-        shown["grad"] = grad
-        _block(out, f"{dl}{name}", grad, style="magenta")
-    else:
-        out.append(f"{dl}{name}   the backward pass has not reached it\n", style="dim")
-    # chain rule
-    report = snap.chain.get(i)
-    if report is not None:
-        _chain(out, ctl, report, sample, whole, shown)
-    elif playing == "fast" and ctl.program.needs_grad(i):
-        out.append("chain rule: pause and step by hand to see it\n", style="dim")
-    # update
-    if snap.update is not None and snap.phase == DONE:
-        _update(out, ctl, snap, node.name, shown)
-    if check is not None and check.name == node.name:
-        _check(out, check)
-    return out, shown
-
-
-_WIDTH = [80]  # the inspector's width while its text is made
-
-
-def _block(out: Text, label: str, arr: np.ndarray, style: str | None = None) -> None:
-    pad = max(len(label), 10)
-    lines = fmt.matrix(arr, width=max(_WIDTH[0] - pad - 1, 12))
-    for n, line in enumerate(lines):
-        out.append(f"{label if n == 0 else '':<{pad}} ", style="bold" if n == 0 else None)
-        out.append(line + "\n", style=style)
-
-
-def _chain(out, ctl: Controller, report, sample, whole, shown) -> None:
-    i = report.node
-    name = wrap(fmt.sub(ctl.node_name(i)))
-    lname = loss_name(ctl)
-    if report.seed:
-        out.append(
-            f"chain rule: ∂{lname}/∂{name} = 1 (reverse mode starts here)\n", style="bold green"
-        )
-        return
-    label = "chain rule" if report.complete else "chain rule (so far)"
-    out.append(f"{label}: ∂{lname}/∂{name} = Σ over consumers of upstream × local\n", style="bold")
-    batched = ctl.graph.nodes[i].rows is None
-
-    def pick(arr):
-        if batched and not whole and arr.shape[0] > 1:
-            return arr[min(sample, arr.shape[0] - 1)]
-        return arr
-
-    for term in report.terms:
-        c = term.consumer
-        cname = wrap(fmt.sub(ctl.node_name(c)))
-        out.append(f" via {fmt.sub(ctl.graph.formula(c))}", style="cyan")
-        out.append(f"   local ∂{cname}/∂{name} = {fmt.sub(term.local_text)}\n", style="dim")
-        up_batched = ctl.graph.nodes[c].rows is None
-        upstream = term.upstream
-        if up_batched and not whole and upstream.shape[0] > 1:
-            upstream = upstream[min(sample, upstream.shape[0] - 1)]
-        _block(out, "  upstream", upstream)
-        if term.local is not None:
-            _block(out, "  × local", pick(term.local))
-        elif ctl.graph.nodes[c].op == ops.MATMUL:
-            other = [j for j in ctl.graph.nodes[c].inputs if j != i]
-            if other:
-                side = "·" + fmt.sub(ctl.node_name(other[0])) + "ᵀ"
-                if ctl.graph.nodes[c].inputs[1] == i:
-                    side = fmt.sub(ctl.node_name(ctl.graph.nodes[c].inputs[0])) + "ᵀ·"
-                out.append(f"  × local   {side}\n", style="dim")
-        contribution = pick(term.contribution)
-        _block(out, "  =", contribution, style="magenta")
-    if report.total is not None and len(report.terms) > 1:
-        _block(out, " sum", pick(report.total), style="magenta")
-    if report.complete and report.total is not None:
-        total, grad = pick(report.total), pick(report.grad)
-        shown["chain_total"] = total.copy()
-        same = np.array_equal(total, grad)
-        close = same or np.allclose(total, grad, rtol=1e-5, atol=1e-7)
-        verdict = "✓ equals the engine's" if close else "✗ differs from the engine's"
-        out.append(f" {verdict} ∂{lname}/∂{name}" + (" (bit for bit)" if same else "") + "\n")
-
-
-def _update(out, ctl: Controller, snap: Snapshot, name: str, shown) -> None:
-    rec = snap.update
-    if rec.kind == "perceptron":
-        rows = rec.perceptron
-        out.append(f"perceptron rule (η = {fmt.num(rec.lr)}): θ ← θ + η(y − a)x\n", style="bold")
-        for pr in rows:
-            err = pr.y - pr.a
-            out.append(
-                f"  row {pr.row}: x = {fmt.vector(pr.x)}  y = {fmt.vector(pr.y)}  "
-                f"a = {fmt.vector(pr.a)}  y − a = {fmt.vector(err)}"
-                + ("  (no change)" if not np.any(err) else "")
-                + "\n"
-            )
-    for pu in rec.params:
-        if pu.name != name:
-            continue
-        rule = UPDATE_RULES.get(rec.kind, "").format(p=fmt.sub(name))
-        out.append(f"update {rec.step} ({rec.kind}, lr {fmt.num(rec.lr)}): {rule}\n", style="bold")
-        _block(out, "  old", pu.old)
-        if rec.kind != "perceptron":
-            _block(out, "  gradient", pu.grad, style="magenta")
-        for key, arr in pu.state.items():
-            _block(out, f"  {key}", arr)
-        if rec.kind == "perceptron":
-            _block(out, "  Δ", pu.new - pu.old)
-        _block(out, "  new", pu.new, style="green")
-        shown["old"], shown["new"] = pu.old, pu.new
-
-
-def _check(out, check: CheckReport) -> None:
-    if not check.results:
-        out.append(f"numerical check: {check.note}\n", style="yellow")
-        return
-    name = fmt.sub(check.name)
-    where = "" if check.rows is None else f" on batch rows {fmt.vector(check.rows, 3, 24)}"
-    out.append(f"numerical check of ∂L/∂{wrap(name)}{where}\n", style="bold")
-    out.append(f"  {check.source}, h = {fmt.num(check.eps)}\n", style="dim")
-    out.append("  element  analytic       numeric        rel. error\n", style="dim")
-    for r in check.results:
-        idx = f"[{r.index[0]},{r.index[1]}]"
-        out.append(
-            f"  {idx:<8} {fmt.num(r.analytic, 7):<14} {fmt.num(r.numeric, 7):<14} "
-            f"{fmt.num(r.rel_error, 2):<8} "
-        )
-        out.append("✓\n" if r.ok else "✗\n", style="green" if r.ok else "red")
-    out.append(
-        f"  float64 reverse mode vs differences: max rel. error "
-        f"{fmt.num(check.f64_max_rel_error, 2)}\n",
-        style="dim",
-    )
 
 
 # ====================================================================== training
