@@ -311,6 +311,24 @@ class Trainer:
         EpochsDone or Diverged (a caller that samples the run every few epochs)."""
         yield from self._train_until(last_epoch)
 
+    def train_steps(self, max_steps: int) -> list:
+        """Train `max_steps` steps (fewer when training ends) and return their events in order:
+        Progress, EpochsDone, Diverged. One jitted chunk, or one per epoch when every epoch
+        is evaluated; a paced player calls this once a frame with the steps it owes."""
+        events: list = []
+        left = int(max_steps)
+        while left > 0 and self.epoch < self.epochs and self.diverged is None:
+            evaluates = (self.has_test or self.has_val) and self.test_every_epoch
+            per_epoch = evaluates or self.stop_every_epoch
+            stop = self.epoch + 1 if per_epoch else self.epochs
+            before = self.steps
+            events.extend(self._advance(left, stop, self.threads.current))
+            done = self.steps - before
+            if not done:
+                break
+            left -= done
+        return events
+
     def _train_until(self, last_epoch: int) -> Iterator:
         """Chunks of about chunk_seconds each, until epoch `last_epoch` (1-based) is done."""
         last_epoch = min(last_epoch, self.epochs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ TRAINING_KEYS = (
     "shuffle",
     "validation",
 )
-VIEW_KEYS = ("x_range", "y_range", "truth_table")
+VIEW_KEYS = ("x_range", "y_range", "truth_table", "pace")
+MAX_PACE = 1e7  # steps per second of paced play; "full" is full speed
 
 MAX_INIT_SCALE = 1e6
 MODEL_DEFAULTS = {"init": "glorot", "init_scale": 0.7, "l2": 0.0}
@@ -498,7 +500,17 @@ def parse_view(chk: Checker, value: Any) -> ViewSpec:
         if not low < high:
             chk.fail(key, f"low must be below high, got [{low!r}, {high!r}]")
         ranges.append((low, high))
-    return ViewSpec(ranges[0], ranges[1], tbl.boolean("truth_table", False))
+    return ViewSpec(ranges[0], ranges[1], tbl.boolean("truth_table", False), parse_pace(chk, tbl))
+
+
+def parse_pace(chk: Checker, tbl: Table) -> float:
+    """view.pace: steps per second of play, or "full" (full speed, also when absent)."""
+    raw = tbl.raw("pace", "full")
+    if raw == "full":
+        return math.inf
+    if isinstance(raw, str):
+        chk.fail(tbl.key("pace"), f'expected steps per second or "full", got {raw!r}')
+    return chk.number(tbl.key("pace"), raw, lo=0.0, lo_open=True, hi=MAX_PACE)
 
 
 def check_model_optimizer(chk: Checker, model: ModelSpec, optimizer: OptimizerSpec) -> None:

@@ -194,6 +194,7 @@ class ViewSpec:
     x_range: tuple[float, float] | None = None
     y_range: tuple[float, float] | None = None
     truth_table: bool = False
+    pace: float = math.inf  # steps per second of play (p, space); math.inf: full speed
 
 
 @dataclass(frozen=True)

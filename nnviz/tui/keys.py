@@ -37,8 +37,11 @@ KEYS: tuple[Key, ...] = (
     Key("n", "micro", "Micro-step", "next node forward, each node back, then the update"),
     Key("s", "step", "Step", "finish the step in progress, or take a whole one"),
     Key("e", "epoch", "Epoch", "train to the end of the epoch"),
-    Key("p,space", "play", "Play/pause", "train at full speed; again to pause"),
-    Key("o", "slow", "Slow play", "one step at a time, slowly, each one shown"),
+    Key("p,space", "play", "Play/pause", "train at the pace shown; again to pause"),
+    Key("P", "full_speed", "Full speed", "train as fast as the engine goes; again to pause"),
+    Key("full_stop", "faster", "Faster", "the next pace up: 1, 3, 10, 30 … steps/s, full speed"),
+    Key("comma", "slower", "Slower", "the next pace down", show=False),
+    Key("o", "slow", "Slow play", "play at 1 step/s, each step's update shown"),
     Key("r", "reset", "Reset", "start again with the same seed"),
     Key("R", "reset_new", "New seed", "start again with the next seed"),
     Key("plus,equals_sign", "lr_up", "lr×2", "double the learning rate, live"),
@@ -88,6 +91,9 @@ EXPLORER = (
     "step",
     "epoch",
     "play",
+    "full_speed",
+    "faster",
+    "slower",
     "slow",
     "reset",
     "reset_new",
@@ -113,6 +119,9 @@ MNIST = (
     "step",
     "epoch",
     "play",
+    "full_speed",
+    "faster",
+    "slower",
     "sample(1)",
     "sample(-1)",
     "unit(1)",
@@ -151,7 +160,7 @@ def bindings(actions: tuple[str, ...]) -> list[Binding]:
 
 
 # shorter than Textual's names, so that the key column of help stays narrow
-SHORT = {"space": "␣", "pagedown": "PgDn", "pageup": "PgUp"}
+SHORT = {"space": "␣", "pagedown": "PgDn", "pageup": "PgUp", "full_stop": ".", "comma": ","}
 
 
 def help_rows(actions: list[str], key_display) -> list[tuple[str, str]]:

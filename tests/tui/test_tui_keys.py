@@ -191,7 +191,7 @@ async def test_next_table_and_the_perceptron_verdict():
         await pilot.press("n")  # no backward pass: the perceptron rule updates at once
         assert screen.ctl.update is not None and screen.ctl.phase == DONE
         assert "perceptron rule (η = 0.1)" in panel(screen, "inspector")
-        await pilot.press("p")
+        await pilot.press("P")
         await wait_idle(pilot, screen)
         text = panel(screen, "training")
         assert "XOR is not linearly separable: the perceptron rule never converges" in text
@@ -315,11 +315,11 @@ async def test_divergence_is_said_not_crashed():
     app = make_app("exercise1", animate=False, scenario=blowing_up)
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_open(pilot)
-        await pilot.press("p")
+        await pilot.press("P")
         await wait_idle(pilot, screen)
         text = panel(screen, "training")
         assert "training stopped at step 4" in text and "smaller learning rate" in text
-        await pilot.press("p")  # over: it says so
+        await pilot.press("P")  # over: it says so
         assert "training is over" in str(screen.query_one("#status").render())
         await pilot.press("r", "o")  # by hand, in slow play, it stops there too
         await wait_idle(pilot, screen)

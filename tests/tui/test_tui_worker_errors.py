@@ -12,11 +12,10 @@ from nnviz.tui import crashlog, make_app
 
 
 def _failing_run(exc):
-    def run(*args, **kwargs):
+    def train_steps(*args, **kwargs):
         raise exc
-        yield  # a generator, as Trainer.run is
 
-    return run
+    return train_steps
 
 
 def _logged(folder: Path) -> list[Path]:
@@ -29,8 +28,8 @@ async def test_the_explorer_logs_a_bug_in_training_and_keeps_running(tmp_path, m
     app = make_app("xor", animate=False)
     async with app.run_test(size=(100, 36)) as pilot:
         screen = await wait_open(pilot)
-        monkeypatch.setattr(screen.ctl.trainer, "run", _failing_run(ZeroDivisionError("boom")))
-        await pilot.press("p")
+        monkeypatch.setattr(screen.ctl.trainer, "train_steps", _failing_run(ZeroDivisionError("boom")))
+        await pilot.press("P")
         await wait_idle(pilot, screen)
         message = screen.snap.message
         logs = _logged(tmp_path / "nnviz" / "logs")
@@ -53,8 +52,8 @@ async def test_an_input_error_in_training_is_one_line_and_no_log(tmp_path, monke
     async with app.run_test(size=(100, 36)) as pilot:
         screen = await wait_open(pilot)
         bad = InputError("data file x.csv: row 3 has 2 columns, expected 3")
-        monkeypatch.setattr(screen.ctl.trainer, "run", _failing_run(bad))
-        await pilot.press("p")
+        monkeypatch.setattr(screen.ctl.trainer, "train_steps", _failing_run(bad))
+        await pilot.press("P")
         await wait_idle(pilot, screen)
         assert screen.snap.message == f"training stopped: {bad}"
         assert not _logged(tmp_path / "nnviz" / "logs")

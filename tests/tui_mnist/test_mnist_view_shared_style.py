@@ -11,11 +11,10 @@ from nnviz.tui.screens.help import HelpScreen
 
 
 def _failing_run(exc):
-    def run(*args, **kwargs):
+    def train_steps(*args, **kwargs):
         raise exc
-        yield  # a generator, as Trainer.run is
 
-    return run
+    return train_steps
 
 
 @aio
@@ -65,7 +64,7 @@ async def test_the_mnist_view_logs_a_bug_in_training_and_keeps_running(tmp_path,
     app = MnistApp(session)
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.screen.query_one(MnistView)
-        monkeypatch.setattr(session.trainer, "run", _failing_run(KeyError("W9")))
+        monkeypatch.setattr(session.trainer, "train_steps", _failing_run(KeyError("W9")))
         await pilot.press("space")
         await wait_for(lambda: view.runs, pilot)
         assert view.runs[-1][0] == "error" and not view.training

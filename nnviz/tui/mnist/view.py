@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 from nnviz import pca
 from nnviz.stepper import BACKWARD, FORWARD, IDLE, UPDATE, StepError, Stepper
 from nnviz.tui import keys
+from nnviz.tui import pace as pacing
 from nnviz.tui.messages import EpochUpdate, LiveUpdate, TrainingStarted, TrainingStopped
 from nnviz.tui.mnist import live as lv
 from nnviz.tui.mnist import worker as training_worker
@@ -108,6 +109,9 @@ class MnistView(FixedStatics, Widget, can_focus=True):
         self.region_epoch = 0
         self.region_epoch_steps: tuple | None = None
         self.stop_requested = False
+        self.pace = float(getattr(session.scenario.view, "pace", pacing.FULL))
+        self.frame_meter = pacing.FrameMeter()
+        self.step_meter = pacing.RateMeter()
         self.redraws = 0  # Live updates drawn (for measuring the redraw rate)
         self.last_stop = ""
         self.runs: list[tuple[str, int, float, int]] = []  # (reason, samples, seconds, redraws)
@@ -248,10 +252,17 @@ class MnistView(FixedStatics, Widget, can_focus=True):
         if self.epoch_data is not None:
             acc = f" · test accuracy {self.epoch_data.accuracy:.2%}"
         msg = f" · {extra}" if extra else ""
+        pace = pacing.label(self.pace)
+        if self.training:
+            steps = pacing.rate_text(self.step_meter.rate())
+            frames = pacing.rate_text(self.frame_meter.rate())
+            pace = f"▶ {pace}: {steps} steps/s, {frames} fps"
+        else:
+            pace = f"pace {pace}"
         # what changes first: a narrow terminal cuts the end of the line
         self.put(
             "#mnist-status",
-            f"{state}{msg} · epoch {t.epoch}/{t.epochs} · step {t.steps:,}{acc} · "
+            f"{state}{msg} · {pace} · epoch {t.epoch}/{t.epochs} · step {t.steps:,}{acc} · "
             f"{self.session.scenario.name} · {self.ds.source}",
         )
 
@@ -371,9 +382,33 @@ class MnistView(FixedStatics, Widget, can_focus=True):
         self._start(target)
 
     def action_play(self) -> None:
+        """Train at the pace shown, or pause."""
         if self.busy.is_set():
             self.stop_training()
             return
+        self._play()
+
+    def action_full_speed(self) -> None:
+        """Train at full speed (live, if playing slower), or pause."""
+        if self.busy.is_set() and self.pace == pacing.FULL:
+            self.stop_training()
+            return
+        self._set_pace(pacing.FULL)
+        if not self.busy.is_set():
+            self._play()
+
+    def action_faster(self) -> None:
+        self._set_pace(pacing.faster(self.pace))
+
+    def action_slower(self) -> None:
+        self._set_pace(pacing.slower(self.pace))
+
+    def _set_pace(self, pace: float) -> None:
+        self.pace = pace  # the worker reads it before every frame
+        self.step_meter.reset()
+        self.draw_status(f"pace {pacing.label(pace)}")
+
+    def _play(self) -> None:
         t = self.session.trainer
         if t.epoch >= t.epochs:
             more = self.session.scenario.training.epochs
@@ -397,6 +432,8 @@ class MnistView(FixedStatics, Widget, can_focus=True):
             self.notify("dropped the step in progress (no parameter had changed)")
         self.training = True
         self.stop_requested = False
+        self.frame_meter.reset()
+        self.step_meter.reset()
         self.busy.set()
         self.draw_status()
         self._train(target)
@@ -412,7 +449,12 @@ class MnistView(FixedStatics, Widget, can_focus=True):
         if self.compile_s is None:
             self.compile_s = message.compile_s
 
+    def _count_frame(self, live: lv.Live) -> None:
+        self.frame_meter.tick()
+        self.step_meter.add(live.steps)
+
     def on_live_update(self, message: LiveUpdate) -> None:
+        self._count_frame(message.live)
         self.live = message.live
         self.rate = message.rate
         self.redraws += 1
@@ -420,6 +462,7 @@ class MnistView(FixedStatics, Widget, can_focus=True):
         self.draw_status()
 
     def on_epoch_update(self, message: EpochUpdate) -> None:
+        self._count_frame(message.live)
         self.redraws += 1
         self.history.extend(message.rows)
         self.training_pane.draw_history()

@@ -1,4 +1,5 @@
-"""The MNIST view's one training worker: Trainer.run() in a thread, posting copies.
+"""The MNIST view's one training worker: the Trainer in a thread at the view's pace
+(nnviz.tui.pace.play: a log scale of steps/s up to full speed), posting copies.
 
 Live snapshots go out several times a second, an evaluation of the test set (and the PCA plane
 when it is shown) at most once per epoch; TrainingStopped says why it ended. An input error
@@ -11,7 +12,8 @@ from __future__ import annotations
 import time
 
 from nnviz.engine.blas import blas_threads, spare_one_core
-from nnviz.train import Diverged, EpochsDone, Finished, Progress, Started
+from nnviz.train import Diverged, EpochsDone
+from nnviz.tui import pace as pacing
 from nnviz.tui.crashlog import failure_message
 from nnviz.tui.messages import EpochUpdate, LiveUpdate, TrainingStarted, TrainingStopped
 from nnviz.tui.mnist import live as lv
@@ -24,68 +26,77 @@ def samples_seen(trainer) -> int:
 
 
 def train(view, worker, target_epoch: int | None) -> None:
-    """Train (to the end of `target_epoch`, or until stopped) and post to `view`. While this
-    runs it alone touches the engine; `view.busy` is cleared when it lets go."""
+    """Train (to the end of `target_epoch`, or at `view.pace` until stopped) and post to
+    `view`. While this runs it alone touches the engine; `view.busy` is cleared when it lets
+    go."""
     session = view.session
     trainer = session.trainer
-    events = trainer.run()
     reason, text = "paused", ""
     last_live = last_eval = 0.0
     t0 = time.perf_counter()
     seen0 = samples_seen(trainer)
     t_end, seen_end = t0, seen0
     rows: list[dict] = []  # epochs not yet posted
+
+    def stopped() -> bool:
+        return worker.is_cancelled or view.stop_requested
+
     try:
         with blas_threads(spare_one_core()):
-            for ev in events:
+            compile_s = trainer.warm_up()
+            view.post_message(TrainingStarted(compile_s, trainer.epochs, trainer.batches_per_epoch))
+            t0 = t_end = time.perf_counter()  # after compiling / warming up
+            if target_epoch is not None:
+                frames = ([event] for event in trainer.train_until(target_epoch))
+            else:
+                frame_s = min(view.redraw_s, pacing.FRAME_S)
+                frames = pacing.play(trainer, lambda: view.pace, stopped, frame_s=frame_s)
+            for events in frames:
                 now = time.perf_counter()
-                if isinstance(ev, Started):
-                    t0, t_end = now, now  # after compiling / warming up
-                    view.post_message(
-                        TrainingStarted(ev.compile_s, ev.epochs, ev.batches_per_epoch)
-                    )
-                elif isinstance(ev, Progress):
+                ended = False
+                for ev in events:
+                    if isinstance(ev, EpochsDone):
+                        rows.extend(ev.rows())
+                        ended = True
+                    elif isinstance(ev, Diverged):
+                        reason, text = "diverged", ev.message
+                if events:
                     t_end, seen_end = now, samples_seen(trainer)
-                    if now - last_live >= view.redraw_s:
-                        last_live = now
-                        rate = (seen_end - seen0) / (now - t0) if now > t0 else 0.0
-                        snap = lv.take_live(session, view.sample_request, keep_values=False)
-                        view.post_message(LiveUpdate(snap, rate))
-                elif isinstance(ev, EpochsDone):
-                    rows.extend(ev.rows())
-                    last_one = ev.last_epoch >= (target_epoch or trainer.epochs)
-                    data = None
-                    if last_one or now - last_eval >= view.epoch_eval_s:
-                        last_eval = now
-                        grid = view.region_grid if view.regions_shown else None
-                        data = lv.evaluate_epoch(
-                            session, view.plane, view.extent, grid, keep_values=False
-                        )
-                    t_end, seen_end = time.perf_counter(), samples_seen(trainer)
-                    # Epochs of a small set end many times a second: one message per redraw.
-                    if data is not None or t_end - last_live >= view.redraw_s:
-                        snap = lv.take_live(session, view.sample_request, keep_values=False)
-                        rate = (seen_end - seen0) / (t_end - t0) if t_end > t0 else 0.0
+                reached = target_epoch is not None and trainer.epoch >= target_epoch
+                data = None
+                if ended and (
+                    reached or pacing.over(trainer) or now - last_eval >= view.epoch_eval_s
+                ):
+                    last_eval = now
+                    grid = view.region_grid if view.regions_shown else None
+                    data = lv.evaluate_epoch(
+                        session, view.plane, view.extent, grid, keep_values=False
+                    )
+                # Epochs of a small set end many times a second: one message per redraw.
+                if data is not None or now - last_live >= view.redraw_s:
+                    last_live = now
+                    rate = (seen_end - seen0) / (t_end - t0) if t_end > t0 else 0.0
+                    snap = lv.take_live(session, view.sample_request, keep_values=False)
+                    if rows or data is not None:
                         view.post_message(EpochUpdate(rows, data, snap, rate))
                         rows = []
-                        last_live = t_end
-                    if target_epoch is not None and ev.last_epoch >= target_epoch:
-                        reason = "epoch"
-                        break
-                elif isinstance(ev, Diverged):
-                    reason, text = "diverged", ev.message
-                elif isinstance(ev, Finished):
-                    reason = "finished"
-                    if ev.test_accuracy is not None:
-                        text = (
-                            f"finished: train accuracy {ev.train_accuracy:.2%}, "
-                            f"test accuracy {ev.test_accuracy:.2%}"
-                        )
-                if worker.is_cancelled or view.stop_requested:
+                    else:
+                        view.post_message(LiveUpdate(snap, rate))
+                if reached:
+                    reason = "epoch"
                     break
+                if stopped():
+                    break
+            if trainer.epoch >= trainer.epochs and trainer.diverged is None:
+                ev = trainer.finish()
+                reason = "finished"
+                if ev.test_accuracy is not None:
+                    text = (
+                        f"finished: train accuracy {ev.train_accuracy:.2%}, "
+                        f"test accuracy {ev.test_accuracy:.2%}"
+                    )
     except Exception as exc:  # noqa: BLE001 (an input error says what; a bug is logged)
         reason, text = "error", failure_message(exc)
     finally:
-        events.close()
         view.busy.clear()
         view.post_message(TrainingStopped(reason, text, seen_end - seen0, t_end - t0, rows))

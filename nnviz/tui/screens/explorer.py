@@ -9,7 +9,6 @@ slowed speed runs in a thread worker that posts TrainingUpdate messages carrying
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 from rich.text import Text
@@ -41,7 +40,6 @@ from nnviz.tui.widgets.panels import (
     truth_text,
 )
 
-PICTURES_EVERY = 0.3  # seconds between redrawn pictures while training at full speed
 MAX_UNIT_MAPS = 8
 MAX_TABLE_ROWS = 16
 
@@ -68,12 +66,12 @@ class ExplorerScreen(PlayMixin, BaseView):
         self.note = ""
         self.snap: Snapshot = ctl.snapshot()
         self._painted: np.ndarray | None = None
-        self._painted_at = 0.0
         self._worker: Worker | None = None
         self._idle = threading.Event()
         self._idle.set()
         self._generation = 0
         self.frames = 0
+        self.init_play()
 
     # ------------------------------------------------------------ layout
     @property
@@ -168,13 +166,8 @@ class ExplorerScreen(PlayMixin, BaseView):
             self.selected = _first_param(ctl)  # the update: show the first parameter's
         if self.sample >= max(snap.batch, 1):
             self.sample = 0
-        changed = self._painted is None or not np.array_equal(self._painted, snap.params)
-        # while training at full speed the pictures follow at a few frames a second: they
-        # cost most of a frame, and the keys stay quick
-        due = self.playing != "fast" or time.perf_counter() - self._painted_at >= PICTURES_EVERY
-        if changed and due:
+        if self._painted is None or not np.array_equal(self._painted, snap.params):
             self._painted = snap.params.copy()
-            self._painted_at = time.perf_counter()
             self._repaint(snap)
         self.query_one("#status", Static).update(self.status_text())
         selected, sample, playing = self.selected, self.sample, self.playing
@@ -304,9 +297,9 @@ class ExplorerScreen(PlayMixin, BaseView):
         out.append(_phase_text(ctl, snap), style="bold")
         if snap.batch > 1 and not ctl.is_graph:
             out.append(f" │ sample {self.sample + 1}/{snap.batch}")
-        if self.playing:
-            label = {"fast": "▶ training", "slow": "▷ slow", "epoch": "▶ epoch"}[self.playing]
-            out.append(f" │ {label}", style="bold green")
+        if not ctl.is_graph:
+            text, style = self.play_status()
+            out.append(f" │ {text}", style=style)
         if self.note:
             out.append(f" │ {self.note}", style="yellow")
         return out

@@ -1,6 +1,12 @@
 """Training you can watch: the explorer's training worker and the keys that start, pace and
 pause it.
 
+Play runs at a pace on a log scale (nnviz.tui.pace: 1, 3, 10, 30 … steps/s, then full speed),
+the scenario's `[view] pace` to begin with; `.` and `,` change it live, `P` goes to full speed.
+At 10 steps/s and below each step is taken as by `s` (its update and chain rule on show);
+faster, the steps owed are trained in one call of the trainer once a frame. Either way a frame
+goes out about FRAME_S apart, so that everything that changes is redrawn over 10 times a second.
+
 Training runs in a thread worker that posts TrainingUpdate messages carrying Snapshots (copies);
 the screen draws only from those while a worker owns the engine. Stepping by hand waits until
 the worker has let go of it (`_own_engine`).
@@ -16,17 +22,48 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from nnviz.explorer import Controller
-from nnviz.train import Diverged, EpochsDone, Finished, Progress
+from nnviz.tui import pace as pacing
 from nnviz.tui.crashlog import failure_message
 from nnviz.tui.messages import TrainingUpdate
 
-POST_EVERY = 0.1  # seconds between frames while training at full speed
-SLOW_DELAY = 0.3  # seconds between steps when playing slowed down
-
 
 class PlayMixin:
-    """The ExplorerScreen's training: `playing` is "", "fast", "slow" or "epoch"."""
+    """The ExplorerScreen's training. `playing` is "" (idle), "fast" (trained in calls of many
+    steps), "slow" (a step at a time, each shown) or "epoch"; `pace` is steps/s (pace.FULL:
+    full speed)."""
 
+    def init_play(self) -> None:
+        """Play's state (called from the screen's __init__)."""
+        view = getattr(self.ctl.scenario, "view", None)
+        self.pace: float = float(getattr(view, "pace", pacing.FULL))
+        self.frame_meter = pacing.FrameMeter()
+        self.step_meter = pacing.RateMeter()
+        # (pace, steps, samples, seconds) of each run of the worker, timed from its first
+        # step to its last (a benchmark reads them)
+        self.runs: list[tuple[float, int, int, float]] = []
+
+    def play_blocked(self) -> str:
+        """Why play cannot start now ("" when it can). The place for a start that is still
+        compiling its kernels to refuse full speed until they are ready."""
+        return ""
+
+    # ------------------------------------------------------------ the status line's segment
+    def play_status(self) -> tuple[str, str]:
+        """(text, style) of the status line's play segment: the pace and, while playing, the
+        measured steps/s and frames/s."""
+        if self.playing == "epoch":
+            return "▶ epoch", "bold green"
+        shown = pacing.label(self.pace)
+        if not self.playing:
+            return f"pace {shown}", "dim"
+        steps = pacing.rate_text(self.step_meter.rate())
+        frames = pacing.rate_text(self.frame_meter.rate())
+        return f"▶ {shown}: {steps} steps/s, {frames} fps", "bold green"
+
+    def _mode(self) -> str:
+        return "slow" if self.pace <= pacing.STEP_BY_STEP else "fast"
+
+    # ------------------------------------------------------------ the worker
     async def stop(self) -> None:
         """Stop a training worker and wait until it has let go of the engine."""
         worker = self._worker
@@ -50,6 +87,8 @@ class PlayMixin:
         self._generation += 1
         self._idle.clear()
         self.playing = mode
+        self.frame_meter.reset()
+        self.step_meter.reset()
         self._worker = self._train(mode, self._generation)
         self.query_one("#status", Static).update(self.status_text())
 
@@ -57,44 +96,54 @@ class PlayMixin:
     def _train(self, mode: str, generation: int) -> None:
         worker = get_current_worker()
         ctl = self.ctl
+        trainer = ctl.trainer
+        steps0, t0 = trainer.steps, time.perf_counter()
+        pace_now = self.pace
         try:
-            if mode == "slow":
-                self._slow(worker, ctl, generation)
+            if mode == "epoch":
+                for event in trainer.epoch_events():
+                    self._after(ctl, [event], generation)
+                    if worker.is_cancelled:
+                        break
             else:
-                self._fast(worker, ctl, generation, mode)
+                self._play(worker, ctl, generation)
+            if trainer.epoch >= trainer.epochs and ctl.diverged is None and not ctl.finished:
+                ctl.after_training(trainer.finish())
         except Exception as exc:  # noqa: BLE001 (an input error says what; a bug is logged)
             ctl.message = failure_message(exc)
         finally:
+            seconds = time.perf_counter() - t0
+            steps = trainer.steps - steps0
+            self.runs.append((pace_now, steps, steps * trainer.batch_size, seconds))
             snap = ctl.snapshot()
             self._idle.set()
             self.post_message(TrainingUpdate(snap, generation, final=True))
 
-    def _fast(self, worker, ctl: Controller, generation: int, mode: str) -> None:
+    def _play(self, worker, ctl: Controller, generation: int) -> None:
         trainer = ctl.trainer
         steps0, t0 = trainer.steps, time.perf_counter()
-        last = 0.0
-        # in chunks either way, so that a key press stops training partway
-        events = trainer.run() if mode == "fast" else trainer.epoch_events()
-        for event in events:
-            if isinstance(event, EpochsDone | Progress | Diverged | Finished):
-                ctl.after_training(event)
+
+        def one_step() -> list:
+            ctl.step()  # as `s` does: the update and the chain rule are on show
+            return []
+
+        frames = pacing.play(
+            trainer,
+            lambda: self.pace,
+            lambda: worker.is_cancelled or ctl.training_over,
+            one_step,
+        )
+        for events in frames:
             elapsed = time.perf_counter() - t0
             if elapsed > 0:
                 ctl.samples_per_s = (trainer.steps - steps0) * trainer.batch_size / elapsed
-            now = time.perf_counter()
-            if now - last >= POST_EVERY:
-                self.post_message(TrainingUpdate(ctl.snapshot(), generation))
-                last = now
-            if worker.is_cancelled:
-                break
+            self._after(ctl, events, generation)
 
-    def _slow(self, worker, ctl: Controller, generation: int) -> None:
-        while not worker.is_cancelled and not ctl.training_over:
-            ctl.step()
-            self.post_message(TrainingUpdate(ctl.snapshot(), generation))
-            end = time.perf_counter() + SLOW_DELAY
-            while time.perf_counter() < end and not worker.is_cancelled:
-                time.sleep(0.01)
+    def _after(self, ctl: Controller, events: list, generation: int) -> None:
+        """Book the events of a frame's steps and post the frame."""
+        for event in events:
+            ctl.after_training(event)
+        self.post_message(TrainingUpdate(ctl.snapshot(), generation))
 
     def on_training_update(self, message: TrainingUpdate) -> None:
         if message.generation != self._generation:
@@ -102,6 +151,9 @@ class PlayMixin:
         if message.final:
             self.playing = ""
             self._worker = None
+        else:
+            self.frame_meter.tick()
+            self.step_meter.add(message.snap.step, message.snap.stamp)
         self.show(message.snap)
 
     async def _own_engine(self) -> bool:
@@ -110,6 +162,7 @@ class PlayMixin:
             await self.stop()
         return True
 
+    # ------------------------------------------------------------ keys
     async def action_epoch(self) -> None:
         if self._no_training():
             return
@@ -127,23 +180,63 @@ class PlayMixin:
         self._start("epoch")
 
     async def action_play(self) -> None:
-        await self._toggle_play("fast")
+        """Play at the pace, or pause."""
+        if self.playing in ("fast", "slow"):
+            await self._pause()
+            return
+        await self._play_at(self.pace)
+
+    async def action_full_speed(self) -> None:
+        """Play at full speed (from a pause, or from a slower pace, live)."""
+        if self.playing in ("fast", "slow") and self.pace == pacing.FULL:
+            await self._pause()
+            return
+        await self._play_at(pacing.FULL)
 
     async def action_slow(self) -> None:
-        await self._toggle_play("slow")
+        """Play at the slowest pace, one step a second, each shown; again to pause."""
+        slowest = float(pacing.PACES[0])
+        if self.playing in ("fast", "slow") and self.pace == slowest:
+            await self._pause()
+            return
+        await self._play_at(slowest)
 
-    async def _toggle_play(self, mode: str) -> None:
-        """Start training in `mode` ("fast" or "slow"), or pause it if it runs so already."""
+    def action_faster(self) -> None:
+        self._set_pace(pacing.faster(self.pace))
+
+    def action_slower(self) -> None:
+        self._set_pace(pacing.slower(self.pace))
+
+    def _set_pace(self, pace: float) -> None:
+        # a running worker reads the pace before every frame
+        self.pace = pace
+        if self.playing in ("fast", "slow"):
+            self.playing = self._mode()
+            self.step_meter.reset()
+        self.note = f"pace {pacing.label(pace)}"
+        self.query_one("#status", Static).update(self.status_text())
+
+    async def _pause(self) -> None:
+        await self.stop()
+        self._refresh("paused")
+
+    async def _play_at(self, pace: float) -> None:
         if self._no_training():
             return
-        if self.playing == mode:
-            await self.stop()
-            self._refresh("paused")
+        blocked = self.play_blocked()
+        if blocked:
+            self.notify(blocked)
             return
+        if self.playing:  # another mode (an epoch, or the pace changes): the worker goes on
+            if self.playing != "epoch":
+                self._set_pace(pace)
+                return
+            await self.stop()
+        self.pace = pace
         await self._own_engine()
         self.ctl.finish_step()
         if self.ctl.training_over:
             self._refresh(f"training is over ({self.ctl.trainer.epochs} epochs): r resets")
             return
         self.note = ""
-        self._start(mode)
+        self._start(self._mode())
