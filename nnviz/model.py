@@ -213,6 +213,37 @@ class Model:
         self._rows_written(X.shape[0])
         return out
 
+    def outputs(self, X, nodes: list[str]) -> dict[str, np.ndarray]:
+        """Several nodes' values for every row of X from one forward pass a chunk (the
+        explorer's hidden-unit maps: every unit of every layer over one grid)."""
+        X = self._check_x(X)
+        found = [self.program.find(name) for name in nodes]
+        for i in found:
+            nd = self.graph.nodes[i]
+            if nd.rows is not None:
+                raise GraphError(f"node '{nd.name}' is not computed per sample")
+        if not found:
+            return {}
+        deepest = max(found)
+        cols = self.graph.nodes[deepest].cols
+        out = {name: np.empty((X.shape[0], self.graph.nodes[i].cols), self.dtype)
+               for name, i in zip(nodes, found, strict=True)}  # fmt: skip
+        cap = self.program.capacity
+        for start in range(0, X.shape[0], cap):
+            chunk = X[start : start + cap]
+            rows = chunk.shape[0]
+            last = np.empty((rows, cols), self.dtype)
+            with blas.one_thread():
+                loop.predict_into(
+                    self.program.meta, self.program.consts, self.program.values, chunk,
+                    self.io, self.program.offset(deepest), cols, cap, deepest + 1, last,
+                    team.SOLO,
+                )  # fmt: skip
+            for name, i in zip(nodes, found, strict=True):
+                out[name][start : start + rows] = self.program.view(self.program.values, i, rows)
+        self._rows_written(X.shape[0])
+        return out
+
     def predict(self, X) -> np.ndarray:
         return self.output(X)
 

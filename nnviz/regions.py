@@ -111,6 +111,15 @@ def output_grid(
     return np.asarray(out, np.float64).reshape(rows, cols, -1)
 
 
+def node_grids(
+    model, x_range: Range, y_range: Range, cols: int, rows: int, nodes: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Several nodes' values over the plane from one forward pass: {node: (rows, cols, units)}."""
+    X = plane(x_range, y_range, cols, rows)
+    out = model.outputs(X, list(nodes))
+    return {name: np.asarray(v, np.float64).reshape(rows, cols, -1) for name, v in out.items()}
+
+
 def hidden_grids(
     model, x_range: Range, y_range: Range, cols: int, rows: int
 ) -> list[tuple[str, int, np.ndarray]]:
@@ -182,6 +191,15 @@ def curve(model, x_range: Range, n: int, node: str | None = None) -> tuple[np.nd
     xs = line(x_range, n)
     out = model.output(xs.reshape(-1, 1), node=node)
     return xs, np.asarray(out, np.float64)
+
+
+def node_curves(
+    model, x_range: Range, n: int, nodes: Sequence[str]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(xs, {node: values (n, units)}) of several nodes along the input line, in one pass."""
+    xs = line(x_range, n)
+    out = model.outputs(xs.reshape(-1, 1), list(nodes))
+    return xs, {name: np.asarray(v, np.float64) for name, v in out.items()}
 
 
 def hidden_curves(model, x_range: Range, n: int) -> list[tuple[str, int, np.ndarray]]:

@@ -15,6 +15,9 @@ FULL = math.inf  # full speed: as fast as the trainer goes, a frame every FRAME_
 # steps per second, 1-3-10 on a log scale; one step past the last is full speed
 PACES: tuple[float, ...] = (1, 3, 10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000)
 FRAME_S = 1 / 15  # seconds between frames while playing (15 a second: at least 10 under load)
+# at full speed every frame the interface draws is time the trainer does not get when the
+# cores are busy: 12 a second
+FULL_FRAME_S = 1 / 12
 
 
 def faster(pace: float) -> float:
@@ -103,6 +106,7 @@ def play(
     stopped: Callable[[], bool],
     one_step: Callable[[], list] | None = None,
     frame_s: float = FRAME_S,
+    full_frame_s: float = FULL_FRAME_S,
 ) -> Iterator[list]:
     """Train at the pace `pace_of()` says (read again before every frame, so that it changes
     live) and yield, once a frame, the events of the steps trained since the last one.
@@ -110,9 +114,9 @@ def play(
     At STEP_BY_STEP steps/s and below: one step (`one_step()`, else one trainer step) per
     frame, then a wait until the next is due. Faster: once a frame, the steps owed at that pace
     in one call of the trainer (a trainer that cannot keep up is not made to catch up later).
-    Full speed: calls of about a frame's length each, one after the other. Stops when
-    `stopped()` or when training is over; between frames it sleeps, so the interface has the
-    interpreter.
+    Full speed: calls of about `full_frame_s` each, a frame after each, one after the other.
+    Stops when `stopped()` or when training is over; between frames it sleeps, so the
+    interface has the interpreter.
     """
     if one_step is None:
         one_step = lambda: trainer.train_steps(1)  # noqa: E731
@@ -130,7 +134,8 @@ def play(
             took = time.perf_counter() - now
             done = trainer.steps - before
             if done and took > 0:
-                budget = int(min(max(done * frame_s / took, 1), budget * 8 + 8))
+                target = max(frame_s, full_frame_s)
+                budget = int(min(max(done * target / took, 1), budget * 8 + 8))
             yield events
             continue
         if pace <= STEP_BY_STEP:

@@ -28,7 +28,8 @@ async def test_the_explorer_logs_a_bug_in_training_and_keeps_running(tmp_path, m
     app = make_app("xor", animate=False)
     async with app.run_test(size=(100, 36)) as pilot:
         screen = await wait_open(pilot)
-        monkeypatch.setattr(screen.ctl.trainer, "train_steps", _failing_run(ZeroDivisionError("boom")))
+        failing = _failing_run(ZeroDivisionError("boom"))
+        monkeypatch.setattr(screen.ctl.trainer, "train_steps", failing)
         await pilot.press("P")
         await wait_idle(pilot, screen)
         message = screen.snap.message

@@ -169,7 +169,8 @@ class ExplorerScreen(PlayMixin, BaseView):
         if self._painted is None or not np.array_equal(self._painted, snap.params):
             self._painted = snap.params.copy()
             self._repaint(snap)
-        self.query_one("#status", Static).update(self.status_text())
+        # one line, always: no layout pass (a frame's costliest part)
+        self.query_one("#status", Static).update(self.status_text(), layout=False)
         selected, sample, playing = self.selected, self.sample, self.playing
         self.query_one("#graph", TextPanel).show(
             lambda w: graph_text(ctl, snap, selected, sample, w, playing)
@@ -179,7 +180,11 @@ class ExplorerScreen(PlayMixin, BaseView):
         self.show_inspector()
         if not ctl.is_graph:
             bar = self.query_one("#progress", ProgressBar)
-            bar.update(total=max(ctl.epochs_total(), 1), progress=min(snap.epoch, bar.total))
+            total = max(ctl.epochs_total(), 1)
+            done = min(snap.epoch, total)
+            # the bar costs a lot to render: only when a percent of it changes
+            if bar.total != total or int(100 * done / total) != int(100 * bar.progress / total):
+                bar.update(total=total, progress=done)
             ascii_mode = self.ascii_mode
             verdict = self.verdict
 
@@ -243,6 +248,18 @@ class ExplorerScreen(PlayMixin, BaseView):
             return ctl.load_probe(params)
 
         units = self.unit_list()
+        names = list(dict.fromkeys(name for name, _ in units))
+        shared: dict = {}  # every unit map of one size from one forward pass
+
+        def unit_values(*size):
+            if size not in shared:
+                shared[size] = (
+                    regions.node_grids(load(), xr, yr, *size, names)
+                    if self.dims == 2
+                    else regions.node_curves(load(), xr, *size, names)
+                )
+            return shared[size]
+
         if self.dims == 2:
             xr, yr = regions.view_ranges(ds.x_train, view.x_range, view.y_range)
             labels = ds.labels_train
@@ -258,7 +275,7 @@ class ExplorerScreen(PlayMixin, BaseView):
                 act = regions.activation_of(ctl.probe, name)
 
                 def grid(cols, rows, name=name, unit=unit):
-                    return regions.output_grid(load(), xr, yr, cols, rows, node=name)[..., unit]
+                    return unit_values(cols, rows)[name][..., unit]
 
                 self.query_one(f"#unit-{n}", Canvas).paint(paint_levels(grid, act), self.ascii_mode)
         else:
@@ -276,8 +293,8 @@ class ExplorerScreen(PlayMixin, BaseView):
                 act = regions.activation_of(ctl.probe, name)
 
                 def unit_fn(k, name=name, unit=unit):
-                    xs, vals = regions.curve(load(), xr, k, node=name)
-                    return xs, vals[:, unit]
+                    xs, values = unit_values(k)
+                    return xs, values[name][:, unit]
 
                 self.query_one(f"#unit-{n}", Canvas).paint(
                     paint_unit_curve(unit_fn, xr, act), self.ascii_mode

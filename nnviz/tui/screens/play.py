@@ -15,6 +15,7 @@ the worker has let go of it (`_own_engine`).
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 from textual import work
@@ -41,6 +42,11 @@ class PlayMixin:
         # (pace, steps, samples, seconds) of each run of the worker, timed from its first
         # step to its last (a benchmark reads them)
         self.runs: list[tuple[float, int, int, float]] = []
+        # The worker's latest frame waits here; one message at a time tells the screen. A
+        # frame the screen had no time for is replaced, never queued: keys stay quick.
+        self._frame_lock = threading.Lock()
+        self._latest: TrainingUpdate | None = None
+        self._frame_posted = False
 
     def play_blocked(self) -> str:
         """Why play cannot start now ("" when it can). The place for a start that is still
@@ -90,7 +96,7 @@ class PlayMixin:
         self.frame_meter.reset()
         self.step_meter.reset()
         self._worker = self._train(mode, self._generation)
-        self.query_one("#status", Static).update(self.status_text())
+        self.query_one("#status", Static).update(self.status_text(), layout=False)
 
     @work(thread=True, exclusive=True, group="train")
     def _train(self, mode: str, generation: int) -> None:
@@ -99,6 +105,7 @@ class PlayMixin:
         trainer = ctl.trainer
         steps0, t0 = trainer.steps, time.perf_counter()
         pace_now = self.pace
+        seconds = 0.0
         try:
             if mode == "epoch":
                 for event in trainer.epoch_events():
@@ -107,12 +114,13 @@ class PlayMixin:
                         break
             else:
                 self._play(worker, ctl, generation)
+            seconds = time.perf_counter() - t0
             if trainer.epoch >= trainer.epochs and ctl.diverged is None and not ctl.finished:
                 ctl.after_training(trainer.finish())
         except Exception as exc:  # noqa: BLE001 (an input error says what; a bug is logged)
             ctl.message = failure_message(exc)
         finally:
-            seconds = time.perf_counter() - t0
+            seconds = seconds or time.perf_counter() - t0
             steps = trainer.steps - steps0
             self.runs.append((pace_now, steps, steps * trainer.batch_size, seconds))
             snap = ctl.snapshot()
@@ -143,9 +151,19 @@ class PlayMixin:
         """Book the events of a frame's steps and post the frame."""
         for event in events:
             ctl.after_training(event)
-        self.post_message(TrainingUpdate(ctl.snapshot(), generation))
+        frame = TrainingUpdate(ctl.snapshot(), generation)
+        with self._frame_lock:
+            self._latest = frame
+            if self._frame_posted:
+                return  # the screen has not drawn the last one yet: it will take this
+            self._frame_posted = True
+        self.post_message(frame)
 
     def on_training_update(self, message: TrainingUpdate) -> None:
+        if not message.final:
+            with self._frame_lock:
+                message = self._latest or message
+                self._frame_posted = False
         if message.generation != self._generation:
             return  # from a worker already stopped: a newer frame is on screen
         if message.final:
@@ -214,7 +232,7 @@ class PlayMixin:
             self.playing = self._mode()
             self.step_meter.reset()
         self.note = f"pace {pacing.label(pace)}"
-        self.query_one("#status", Static).update(self.status_text())
+        self.query_one("#status", Static).update(self.status_text(), layout=False)
 
     async def _pause(self) -> None:
         await self.stop()

@@ -128,13 +128,15 @@ def paint_curve(
             ok = pr >= 0
             canvas[pr[ok], pc[ok]] = 2
         xs, ys = xs_fn(cols * 2)
+        # every sample's cell at once (one call: a frame draws this several times a second)
+        cell_rows, cell_cols = regions.cell_of(
+            np.column_stack([xs, ys[:, 0]]), x_range, y_range, cols, height
+        )
         prev = None
-        for x, y in zip(xs, ys[:, 0], strict=True):
-            r, c = regions.cell_of(np.array([[x, y]]), x_range, y_range, cols, height)
-            if r[0] < 0:
+        for rr, cc in zip(cell_rows.tolist(), cell_cols.tolist(), strict=True):
+            if rr < 0:
                 prev = None
                 continue
-            rr, cc = int(r[0]), int(c[0])
             if prev is not None and prev[1] == cc - 1 or prev is not None and prev[1] == cc:
                 lo, hi = sorted((prev[0], rr))
                 canvas[lo : hi + 1, cc] = 3

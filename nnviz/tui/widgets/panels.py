@@ -26,6 +26,7 @@ class TextPanel(Static):
         super().__init__("", *args, **kwargs)
         self._source: Callable[[int], Text] | None = None
         self.plain = ""
+        self._shown: Text | None = None
 
     def show(self, source: Callable[[int], Text]) -> None:
         self._source = source
@@ -36,6 +37,9 @@ class TextPanel(Static):
             return
         width = self.size.width or self.app.size.width // 2 or 40
         text = self._source(width)
+        if text == self._shown and self.size.height > 0:
+            return  # unchanged (a key that moved something else): nothing to render again
+        self._shown = text
         plain = text.plain
         # the same number of lines: repaint only, no layout pass (the costly part of a frame)
         same = plain.count("\n") == self.plain.count("\n") and self.size.height > 0
