@@ -59,7 +59,7 @@ TRAINING_KEYS = (
     "validation",
 )
 VIEW_KEYS = ("x_range", "y_range", "truth_table", "pace")
-MAX_PACE = 1e7  # steps per second of paced play; "full" is full speed
+MAX_PACE = 10_000_000  # steps per second of paced play; "full" is full speed
 
 MAX_INIT_SCALE = 1e6
 MODEL_DEFAULTS = {"init": "glorot", "init_scale": 0.7, "l2": 0.0}

@@ -132,6 +132,9 @@ class PlayMixin:
         steps0, t0 = trainer.steps, time.perf_counter()
 
         def one_step() -> list:
+            # every step is shown: the screen takes the last one before the next is taken
+            while self._frame_posted and not worker.is_cancelled:
+                time.sleep(0.005)
             ctl.step()  # as `s` does: the update and the chain rule are on show
             return []
 
