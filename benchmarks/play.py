@@ -136,6 +136,7 @@ def child(args) -> None:
         n_runs = len(runs(obj, kind))
         f0, w0, t0 = frames(obj, kind), app.writes, time.monotonic()
         cpu0 = time.clock_gettime(ui_clock)
+        process0 = time.process_time()
         steps0 = obj.ctl.trainer.steps if kind == "explorer" else obj.session.trainer.steps
         send(*start_keys)
         keys = KEYS[kind]
@@ -154,6 +155,7 @@ def child(args) -> None:
             n += 1
         t1 = time.monotonic()
         cpu1 = time.clock_gettime(ui_clock)
+        process1 = time.process_time()
         f1, w1 = frames(obj, kind), app.writes
         if seconds is not None:
             send("p")  # pause
@@ -183,6 +185,10 @@ def child(args) -> None:
             out["train_samples"] = samples
             out["train_seconds"] = secs
             out["train_samples_per_s"] = samples / secs if secs else 0.0
+            # the process's CPU time less the interface thread's: the trainer's (and the
+            # input thread's, which is idle but for the keys)
+            train_cpu = (process1 - process0) - (cpu1 - cpu0)
+            out["train_samples_per_cpu_s"] = samples / train_cpu if train_cpu > 0 else 0.0
         return out
 
     def drive() -> None:
@@ -236,6 +242,20 @@ def headless(scenario: str, epochs: int) -> float:
     )  # fmt: skip
     last = json.loads(out.stdout.strip().splitlines()[-1])
     return float(last["samples_per_s"])
+
+
+def headless_per_cpu_s(scenario: str, epochs: int) -> float:
+    """Training samples per CPU second of the trainer's thread, headless, in this process."""
+    from nnviz.scenario import load_scenario
+    from nnviz.session import build
+
+    trainer = build(load_scenario(scenario).with_overrides(epochs=epochs), threads=1).trainer
+    trainer.test_every_epoch = False  # as --bench
+    trainer.warm_up()
+    cpu0, steps0 = time.thread_time(), trainer.steps
+    for _ in trainer.train_until(epochs):
+        pass
+    return (trainer.steps - steps0) * trainer.batch_size / (time.thread_time() - cpu0)
 
 
 def in_tmux(scenario: str, size: tuple[int, int], epochs: int, paced_s: float) -> dict:
@@ -294,13 +314,16 @@ def main(argv: list[str] | None = None) -> int:
                 before = headless(scenario, epochs)
                 app = in_tmux(scenario, size, epochs, args.paced_s)
                 after = headless(scenario, epochs)
+                per_cpu = headless_per_cpu_s(scenario, epochs)
                 row = {"scenario": scenario, "size": f"{size[0]}x{size[1]}", "epochs": epochs,
-                       "headless_samples_per_s": [before, after], **app}  # fmt: skip
+                       "headless_samples_per_s": [before, after],
+                       "headless_samples_per_cpu_s": per_cpu, **app}  # fmt: skip
                 fast = app.get("full_speed", {})
                 if "train_samples_per_s" in fast:
                     row["app_vs_headless"] = fast["train_samples_per_s"] / statistics.median(
                         [before, after]
                     )
+                    row["app_vs_headless_per_cpu_s"] = fast["train_samples_per_cpu_s"] / per_cpu
                 report.append(row)
                 print_row(row)
     if args.json_out:
@@ -327,7 +350,8 @@ def print_row(row: dict) -> None:
         f"{ms(fast, 'key_to_redraw_ms_p90')} ms [{fast['redraws_measured']} keys], "
         f"app {fast.get('train_samples_per_s', 0):.4g} samples/s vs headless "
         f"{statistics.median(row['headless_samples_per_s']):.4g}: "
-        f"{100 * row.get('app_vs_headless', 0):.0f} % | interface CPU "
+        f"{100 * row.get('app_vs_headless', 0):.0f} % (per CPU second of training: "
+        f"{100 * row.get('app_vs_headless_per_cpu_s', 0):.0f} %) | interface CPU "
         f"{paced['ui_cpu_ms_per_write']:.0f} ms a frame, load {paced['load_average']:.1f}",
         flush=True,
     )

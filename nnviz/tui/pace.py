@@ -6,7 +6,10 @@ move it along PACES, and the status lines show it beside the measured steps/s an
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -158,3 +161,16 @@ def _sleep_until(when: float, wake: Callable[[], bool], slice_s: float = 0.01) -
         if left <= 0:
             return
         time.sleep(min(left, slice_s))
+
+
+WORKER_NICE = 5  # how much lower a training thread's priority is than the interface's
+
+
+def yield_to_interface() -> None:
+    """Lower the calling thread's priority (Linux: each thread has its own nice value): when
+    the cores are busy, the interface's keys and frames go first and training takes the rest.
+    Elsewhere, or when not allowed, nothing changes."""
+    with contextlib.suppress(AttributeError, OSError):
+        me = threading.get_native_id()
+        now = os.getpriority(os.PRIO_PROCESS, me)
+        os.setpriority(os.PRIO_PROCESS, me, min(now + WORKER_NICE, 19))

@@ -29,6 +29,7 @@ def train(view, worker, target_epoch: int | None) -> None:
     """Train (to the end of `target_epoch`, or at `view.pace` until stopped) and post to
     `view`. While this runs it alone touches the engine; `view.busy` is cleared when it lets
     go."""
+    pacing.yield_to_interface()
     session = view.session
     trainer = session.trainer
     reason, text = "paused", ""

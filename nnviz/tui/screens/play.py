@@ -101,6 +101,7 @@ class PlayMixin:
     @work(thread=True, exclusive=True, group="train")
     def _train(self, mode: str, generation: int) -> None:
         worker = get_current_worker()
+        pacing.yield_to_interface()
         ctl = self.ctl
         trainer = ctl.trainer
         steps0, t0 = trainer.steps, time.perf_counter()
