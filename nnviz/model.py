@@ -61,6 +61,7 @@ class Model:
         init_scale: float = 0.7,
         seed: int = 0,
         l2: float = 0.0,
+        l1: float = 0.0,
         weights: dict[str, np.ndarray] | None = None,
         task: str | None = None,
         dtype="float32",
@@ -73,7 +74,7 @@ class Model:
         start = init_weights(n_inputs, layers, init, init_scale, seed, image)
         if weights:
             start.update(weights)
-        graph = build_mlp(n_inputs, layers, loss, start, l2, image)
+        graph = build_mlp(n_inputs, layers, loss, start, l2, image, l1=l1)
         if task is None:
             task = {"cross_entropy": "multiclass", "mse": "regression", "mae": "regression"}.get(
                 loss, "binary"

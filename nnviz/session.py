@@ -101,7 +101,7 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threa
     capacity = max(min(batch, n_rows), min(chunk, max(n_rows, 1)))
     model = Model.from_spec(
         n_in, layers, spec.loss, init=spec.init, init_scale=spec.init_scale, seed=tr.seed,
-        l2=spec.l2, weights=given, task=dataset.task, dtype=tr.dtype, capacity=capacity,
+        l2=spec.l2, l1=spec.l1, weights=given, task=dataset.task, dtype=tr.dtype, capacity=capacity,
         image=spec.image,
     )  # fmt: skip
     optimizer = Optimizer(model.program, scenario.optimizer.kind, **dict(scenario.optimizer.params))

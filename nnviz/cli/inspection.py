@@ -47,6 +47,8 @@ def info(scenario, as_json):
             layers=[{"layer": r[0], "output_shape": r[1], "params": r[2]} for r in rows],
             total_params=param_count(n_in, sc.model.layers, sc.model.image),
             loss=sc.model.loss,
+            l2=sc.model.l2,
+            l1=sc.model.l1,
             data={"kind": sc.data.kind, **{k: _plain(v) for k, v in sc.data.params}},
             optimizer={"kind": sc.optimizer.kind, **dict(sc.optimizer.params)},
             training={
@@ -91,6 +93,9 @@ def _print_info(out: dict) -> None:
         table.add_row(row["layer"], row["output_shape"], f"{row['params']:,}")
     console.print(table)
     console.print(f"Total params: {out['total_params']:,}")
+    penalties = [f"{k} {out[k]:g}·{f}" for k, f in (("l2", "ΣW²"), ("l1", "Σ|W|")) if out.get(k)]
+    if penalties:
+        console.print("penalty (weights, not biases): " + ", ".join(penalties))
     opt = ", ".join(f"{k}={v:g}" for k, v in out["optimizer"].items() if k != "kind")
     console.print(f"optimizer: {out['optimizer']['kind']} ({opt})")
     tr = out["training"]

@@ -77,6 +77,7 @@ class Plan:
     layers: tuple[Dense, ...]
     loss: str
     l2: float
+    l1: float
     dtype: str
     task: str
     optimizer: str
@@ -192,6 +193,7 @@ def make_plan(
         layers=tuple(layers),
         loss=spec.loss,
         l2=float(spec.l2),
+        l1=float(spec.l1),
         dtype=tr.dtype,
         task=dataset.task,
         optimizer=opt.kind,

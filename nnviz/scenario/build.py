@@ -42,7 +42,8 @@ from nnviz.scenario.records import (
 from nnviz.text import printable
 
 TOP_KEYS = ("name", "description", "data", "model", "graph", "optimizer", "training", "view")
-MODEL_KEYS = ("inputs", "input_shape", "layers", "loss", "init", "init_scale", "l2", "weights")
+MODEL_KEYS = ("inputs", "input_shape", "layers", "loss", "init", "init_scale", "l2", "l1",
+              "weights")  # fmt: skip
 LAYER_KEYS = tuple(LAYER_FIELDS)
 CONV_KEYS = ("conv", "kernel", "stride", "padding", "activation")
 POOL_KEYS = ("pool", "size", "stride")
@@ -172,6 +173,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     init = tbl.field("init", MODEL_FIELDS["init"])
     init_scale = tbl.field("init_scale", MODEL_FIELDS["init_scale"])
     l2 = tbl.field("l2", MODEL_FIELDS["l2"])
+    l1 = tbl.field("l1", MODEL_FIELDS["l1"])
 
     data_inputs = INPUT_SIZES.get(data.kind)
     if data.kind == "table":
@@ -193,7 +195,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     weights = ()
     if tbl.has("weights"):
         weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs, image)
-    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image)
+    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image, l1)
 
 
 def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:

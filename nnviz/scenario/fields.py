@@ -56,6 +56,7 @@ MODEL_FIELDS: dict[str, Field] = {
     "init": Field(str, "glorot", choices=INITIALIZERS),
     "init_scale": Field(float, 0.7, lo=0.0, lo_open=True, hi=MAX_INIT_SCALE),
     "l2": Field(float, 0.0, lo=0.0),
+    "l1": Field(float, 0.0, lo=0.0),
 }
 
 # A dense layer's keys; { dropout = rate } is an entry of its own after the layer it drops.

@@ -154,6 +154,8 @@ LOSSES = {
         units=3,
     ),
     "bce + l2": dict(out="sigmoid", loss="bce", l2=0.01),
+    "bce + l1": dict(out="sigmoid", loss="bce", l1=0.01),
+    "mse + l1 + l2": dict(out="identity", loss="mse", l1=0.02, l2=0.01),
 }
 
 

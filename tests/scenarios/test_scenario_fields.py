@@ -97,3 +97,10 @@ def test_a_field_alone():
         spec.check(float("nan"))
     with pytest.raises(FieldError, match="expected a number, got the boolean true"):
         spec.check(True)
+
+
+def test_l1_sits_beside_l2_in_model():
+    sc = parse_scenario(XOR.replace("loss = 'bce'", "loss = 'bce'\nl1 = 0.01\nl2 = 0.02"), "t.toml")
+    assert (sc.model.l1, sc.model.l2) == (0.01, 0.02)
+    with pytest.raises(ScenarioError, match="^t.toml: model.l1: must be at least 0.0, got -1.0$"):
+        parse_scenario(XOR.replace("loss = 'bce'", "loss = 'bce'\nl1 = -1.0"), "t.toml")
