@@ -127,6 +127,22 @@ class Model:
         fit's updates clear the gradients as they apply them. A view."""
         return self.program.grad(name)
 
+    def layer_params(self, layer: int) -> tuple[str, ...]:
+        """The parameter names of 1-based `layer` (W<k>, b<k>); a GraphError when it has none
+        (a pooling layer) or there is no such layer."""
+        names = tuple(f"{p}{layer}" for p in ("W", "b"))
+        known = {self.program.name(i) for i in self.program.param_indices}
+        if not all(name in known for name in names):
+            raise GraphError(f"layer {layer} has no parameters (W{layer}, b{layer})")
+        return names
+
+    def set_trainable(self, layer: int, trainable: bool) -> None:
+        """Freeze (False) or unfreeze 1-based `layer` for the optimizers made from now on
+        (nnviz.fit's included); a running optimizer is told with Optimizer.freeze/unfreeze
+        (or Session.set_trainable, which does both)."""
+        for name in self.layer_params(layer):
+            self.graph.nodes[self.graph.find(name)].frozen = not trainable
+
     def params(self) -> dict[str, np.ndarray]:
         return self.program.params()
 

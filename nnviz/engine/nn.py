@@ -120,8 +120,9 @@ def build_mlp(
         for name in (f"W{n}", f"b{n}"):
             if name not in weights:
                 raise GraphError(f"node '{name}': no starting value given")
-        w = g.param(f"W{n}", weights[f"W{n}"])
-        b = g.param(f"b{n}", np.asarray(weights[f"b{n}"]).reshape(1, -1))
+        frozen = not layer.trainable
+        w = g.param(f"W{n}", weights[f"W{n}"], frozen=frozen)
+        b = g.param(f"b{n}", np.asarray(weights[f"b{n}"]).reshape(1, -1), frozen=frozen)
         if planned.kind == "conv":
             z = g.op("conv2d", prev, f"W{n}", f"b{n}", name=f"z{n}", stride=planned.stride,
                      padding=layer.padding)  # fmt: skip

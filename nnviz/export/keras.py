@@ -127,6 +127,8 @@ def _model(plan: Plan) -> str:
             args.append("kernel_regularizer=keras.regularizers.L2(L2)")
         elif plan.l1:
             args.append("kernel_regularizer=keras.regularizers.L1(L1)")
+        if not d.trainable:
+            args.append("trainable=False")
         name = "output" if k == last else f"hidden{k}"
         args.append(f'name="{name}"')
         lines.append(f"        layers.Dense({', '.join(args)}),")

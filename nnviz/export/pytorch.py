@@ -111,6 +111,10 @@ def _model(plan: Plan) -> str:
 
 def _set_weights(plan: Plan) -> str:
     layers = ", ".join(f"model.fc{k}" for k in range(1, len(plan.layers) + 1))
+    frozen = "".join(
+        f"model.fc{k}.requires_grad_(False)  # trainable = false: the optimizer skips it\n"
+        for k, d in enumerate(plan.layers, start=1) if not d.trainable
+    )  # fmt: skip
     return f"""\
 model = Net()
 # nnviz writes W as (inputs, units); nn.Linear keeps its weight as (units, inputs): hence .T
@@ -118,7 +122,7 @@ with torch.no_grad():
     for k, layer in enumerate([{layers}], start=1):
         layer.weight.copy_(torch.from_numpy(START[f"W{{k}}"]).T)
         layer.bias.copy_(torch.from_numpy(START[f"b{{k}}"]))
-print(model)"""
+{frozen}print(model)"""
 
 
 def _optimizer(plan: Plan) -> str:

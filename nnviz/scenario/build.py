@@ -45,7 +45,7 @@ TOP_KEYS = ("name", "description", "data", "model", "graph", "optimizer", "train
 MODEL_KEYS = ("inputs", "input_shape", "layers", "loss", "init", "init_scale", "l2", "l1",
               "weights")  # fmt: skip
 LAYER_KEYS = tuple(LAYER_FIELDS)
-CONV_KEYS = ("conv", "kernel", "stride", "padding", "activation")
+CONV_KEYS = ("conv", "kernel", "stride", "padding", "activation", "trainable")
 POOL_KEYS = ("pool", "size", "stride")
 # (C, H, W) of the data kinds whose rows are images.
 IMAGE_KINDS = {"mnist": (1, 28, 28)}
@@ -211,8 +211,9 @@ def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:
         activation = layer.choice("activation", ACTIVATIONS)
         if activation in ("softmax", "step"):
             chk.fail(f"{key}.activation", f"{activation} is not for conv layers")
+        trainable = layer.field("trainable", LAYER_FIELDS["trainable"])
         return Layer(filters, activation, kind="conv", kernel=kernel, stride=stride,
-                         padding=padding)  # fmt: skip
+                     padding=padding, trainable=trainable)  # fmt: skip
     if isinstance(raw, dict) and "pool" in raw:
         layer = chk.table(key, raw, POOL_KEYS)
         pool = layer.choice("pool", POOLS)
@@ -222,7 +223,8 @@ def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:
     layer = chk.table(key, raw, LAYER_KEYS)
     units = layer.field("units", LAYER_FIELDS["units"])
     activation = layer.field("activation", LAYER_FIELDS["activation"])
-    return Layer(units, ACTIVATION_ALIASES.get(activation, activation))
+    trainable = layer.field("trainable", LAYER_FIELDS["trainable"])
+    return Layer(units, ACTIVATION_ALIASES.get(activation, activation), trainable=trainable)
 
 
 def parse_image(

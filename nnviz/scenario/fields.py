@@ -63,6 +63,8 @@ MODEL_FIELDS: dict[str, Field] = {
 LAYER_FIELDS: dict[str, Field] = {
     "units": Field(int, REQUIRED, lo=1, hi=MAX_UNITS, limit=True),
     "activation": Field(str, REQUIRED, choices=(*ACTIVATIONS, *ACTIVATION_ALIASES)),
+    # false: the layer is frozen (its gradients are computed, the optimizer leaves it alone)
+    "trainable": Field(bool, True),
 }
 DROPOUT_FIELD = Field(float, REQUIRED, lo=0.0, hi=1.0, hi_open=True)
 

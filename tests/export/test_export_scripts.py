@@ -166,6 +166,16 @@ def test_every_loss_matches_nnviz_over_a_few_steps(tmp_path, target, case):
     assert_matches(ran, nnviz_run(sc), RTOL)
 
 
+def test_a_frozen_layer_matches_nnviz(tmp_path, target):
+    text = scenario_text().replace(
+        'activation = "tanh" }', 'activation = "tanh", trainable = false }'
+    )
+    sc = parse_scenario(text, tmp_path / "frozen.toml")
+    assert not sc.model.layers[0].trainable
+    ran = run_script(export_to(tmp_path, sc, target))
+    assert_matches(ran, nnviz_run(sc), RTOL)
+
+
 @pytest.mark.parametrize(
     ("optimizer", "schedule"),
     [
