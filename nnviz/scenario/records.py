@@ -120,7 +120,8 @@ class GraphSpec:
 
 @dataclass(frozen=True)
 class DataSpec:
-    """A data kind of nnviz.data and its params (only those the file gives).
+    """A data kind of nnviz.data and its params (only those the file gives), and the engineered
+    input features the network reads instead of the data's columns (``features``).
 
     ``base_dir`` is the scenario file's folder (relative csv paths are taken from it) and
     ``source`` the file name that errors name.
@@ -130,6 +131,8 @@ class DataSpec:
     params: tuple[tuple[str, object], ...]
     base_dir: Path | None = field(default=None, compare=False)
     source: str = field(default="<scenario>", compare=False)
+    # engineered input columns, canonical spellings (nnviz.data.features); () for the data's own
+    features: tuple[str, ...] = ()
 
     def get(self, name: str, default: Any = None) -> Any:
         return dict(self.params).get(name, default)
