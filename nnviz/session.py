@@ -99,6 +99,12 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threa
     given = {}
     for name, arr in spec.weights:
         given[name] = np.asarray(arr, np.float64).reshape(-1, arr.shape[-1])
+    if spec.weights_file is not None:  # weights = "x.npz": every parameter, checked first
+        from nnviz.weights import load_weights
+
+        expected = {name: np.zeros(shape, tr.dtype) for name, shape in spec.weight_shapes(n_in)}
+        loaded = load_weights(spec.weights_file, expected)
+        given.update({n: a.reshape(-1, a.shape[-1]) for n, a in loaded.items()})
     if weights:
         given.update(weights)
     x_train, y_train = dataset.x_train, dataset.y_train

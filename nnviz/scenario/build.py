@@ -204,10 +204,23 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
         except LayerShapeError as exc:
             chk.fail(f"model.layers[{positions[exc.index]}]", str(exc))
     _check_param_count(chk, inputs, layers, image)
-    weights = ()
-    if tbl.has("weights"):
+    weights, weights_file = (), None
+    if tbl.has("weights") and isinstance(tbl.raw("weights"), str):
+        weights_file = _weights_file(chk, tbl.raw("weights"), data.base_dir)
+    elif tbl.has("weights"):
         weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs, image)
-    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image, l1)
+    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image, l1,
+                     weights_file)  # fmt: skip
+
+
+def _weights_file(chk: Checker, shown: str, base_dir: Path | None) -> Path:
+    """model.weights = "x.npz": an .npz beside the scenario (relative to its folder)."""
+    path = (base_dir or Path(".")) / Path(shown).expanduser()
+    if not shown.endswith(".npz"):
+        chk.fail("model.weights", f"{shown!r}: expected a table of weights or an .npz file name")
+    if not path.is_file():
+        chk.fail("model.weights", f"no such file {shown!r} (relative to the scenario's folder)")
+    return path
 
 
 def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:

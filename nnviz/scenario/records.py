@@ -33,6 +33,9 @@ class ModelSpec:
     weights: tuple[tuple[str, np.ndarray], ...] = ()
     image: tuple[int, int, int] | None = None  # (C, H, W) of the inputs, for conv layers
     l1: float = 0.0  # l1·Σ|W| of every weight matrix added to the loss, as l2 adds l2·ΣW²
+    # an .npz of starting values (weights = "x.npz" in [model]), read when a session is built
+    # (nnviz.weights checks it against the network); not compared: its numbers are the point
+    weights_file: Path | None = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ModelSpec):
