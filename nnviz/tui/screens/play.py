@@ -48,11 +48,6 @@ class PlayMixin:
         self._latest: TrainingUpdate | None = None
         self._frame_posted = False
 
-    def play_blocked(self) -> str:
-        """Why play cannot start now ("" when it can). The place for a start that is still
-        compiling its kernels to refuse full speed until they are ready."""
-        return ""
-
     # ------------------------------------------------------------ the status line's segment
     def play_status(self) -> tuple[str, str]:
         """(text, style) of the status line's play segment: the pace and, while playing, the
@@ -184,9 +179,17 @@ class PlayMixin:
             await self.stop()
         return True
 
+    def _waits_for_kernels(self) -> bool:
+        """Training in chunks needs the machine code: while it compiles, say so and refuse
+        (a pace of STEP_BY_STEP or less steps as `s` does, and works meanwhile)."""
+        pending = getattr(self.app, "kernels_pending", lambda: None)()
+        if pending:
+            self._refresh(f"full speed once the kernels are compiled ({pending}); n, s step")
+        return bool(pending)
+
     # ------------------------------------------------------------ keys
     async def action_epoch(self) -> None:
-        if self._no_training():
+        if self._no_training() or self._waits_for_kernels():
             return
         await self._own_engine()
         trainer = self.ctl.trainer
@@ -224,7 +227,11 @@ class PlayMixin:
         await self._play_at(slowest)
 
     def action_faster(self) -> None:
-        self._set_pace(pacing.faster(self.pace))
+        pace = pacing.faster(self.pace)
+        chunked = self.playing == "slow" and pace > pacing.STEP_BY_STEP
+        if chunked and self._waits_for_kernels():
+            return
+        self._set_pace(pace)
 
     def action_slower(self) -> None:
         self._set_pace(pacing.slower(self.pace))
@@ -240,14 +247,12 @@ class PlayMixin:
 
     async def _pause(self) -> None:
         await self.stop()
-        self._refresh("paused")
+        self._refresh(f"paused (pace {pacing.label(self.pace)})")
 
     async def _play_at(self, pace: float) -> None:
         if self._no_training():
             return
-        blocked = self.play_blocked()
-        if blocked:
-            self.notify(blocked)
+        if pace > pacing.STEP_BY_STEP and self._waits_for_kernels():
             return
         if self.playing:  # another mode (an epoch, or the pace changes): the worker goes on
             if self.playing != "epoch":
