@@ -74,6 +74,9 @@ class Snapshot:
     samples_per_s: float = 0.0
     finished: bool = False
     stamp: float = field(default_factory=time.perf_counter)
+    test_losses: np.ndarray | None = None  # in the slots of `losses`; None: no test set
+    test_accuracies: np.ndarray | None = None
+    diverged_epoch: int | None = None  # the epoch in which the loss stopped being finite
 
 
 # ====================================================================== history
@@ -82,18 +85,29 @@ class History:
 
     A long run has millions of epochs: each slot sums the epochs it covers, and when the slots
     run out, neighbours merge (twice the epochs per slot). Memory and the cost of a frame stay
-    bounded; the last epoch's own numbers are kept apart.
+    bounded; the last epoch's own numbers are kept apart. The test set's loss and accuracy
+    (measured after an epoch, where the data set has one) sit in slots of their own beside.
     """
 
     SLOTS = 1 << 14
 
     def __init__(self) -> None:
         self.per_slot = 1
-        self.sums = np.zeros((4, self.SLOTS), np.float64)  # loss sum, count, acc sum, count
+        # loss sum, count, acc sum, count; then the same for the test set
+        self.sums = np.zeros((8, self.SLOTS), np.float64)
         self.top = 0  # slots in use
         self.last: tuple[int, float, float] | None = None  # (epoch, loss, accuracy)
 
-    def add(self, first_epoch: int, losses: np.ndarray, accuracies: np.ndarray) -> None:
+    def add(
+        self,
+        first_epoch: int,
+        losses: np.ndarray,
+        accuracies: np.ndarray,
+        test_loss: float | None = None,
+        test_accuracy: float | None = None,
+    ) -> None:
+        """Epochs first_epoch … (one loss and accuracy each); the test set's numbers, if
+        given, were measured after the last of them."""
         k = len(losses)
         if not k:
             return
@@ -109,6 +123,10 @@ class History:
             ok = np.isfinite(values)
             self.sums[row, lo:hi] += np.bincount(rel[ok], values[ok], minlength=hi - lo)
             self.sums[row + 1, lo:hi] += np.bincount(rel[ok], minlength=hi - lo)
+        for row, value in ((4, test_loss), (6, test_accuracy)):
+            if value is not None and np.isfinite(value):
+                self.sums[row, hi - 1] += value
+                self.sums[row + 1, hi - 1] += 1
         self.top = max(self.top, hi)
         self.last = (last_epoch, float(losses[-1]), float(accuracies[-1]))
 
@@ -130,6 +148,14 @@ class History:
         if self.last is not None and n:
             epochs[-1] = self.last[0]
         return epochs, losses, accs
+
+    def test_view(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean test loss, mean test accuracy) in the slots of view(); NaN where none."""
+        s = self.sums[4:, : self.top]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            losses = np.where(s[1] > 0, s[0] / s[1], np.nan)
+            accs = np.where(s[3] > 0, s[2] / s[3], np.nan)
+        return losses, accs
 
 
 # ====================================================================== controller
@@ -158,6 +184,7 @@ class Controller:
         self.samples_per_s = 0.0
         self.finished = False
         self.diverged: str | None = None
+        self.diverged_epoch: int | None = None
         self.history_log = History()
         self._manual_sum = 0.0
         self._manual_correct = 0
@@ -282,6 +309,7 @@ class Controller:
                 f"the loss became NaN or infinite at step {self.trainer.steps + 1}{where}: "
                 "try a smaller learning rate (r resets)"
             )
+            self.diverged_epoch = self.trainer.epoch + 1
             self.message = self.diverged
         self._manual_sum += loss * rows
         self._manual_seen += rows
@@ -295,7 +323,13 @@ class Controller:
     def _close_manual_epoch(self, epoch: int) -> None:
         seen = max(self._manual_seen, 1)
         acc = np.nan if self.task == "regression" else self._manual_correct / seen
-        self.history_log.add(epoch, np.array([self._manual_sum / seen]), np.array([acc]))
+        test_loss = test_acc = None
+        if self.trainer.has_test:  # as the training loop does after every epoch
+            probe = self.load_probe(self.program.values[: self.program.n_param].copy())
+            test_loss, test_acc = probe.evaluate(self.trainer.x_test, self.trainer.y_test)
+        self.history_log.add(
+            epoch, np.array([self._manual_sum / seen]), np.array([acc]), test_loss, test_acc
+        )
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
         if self.trainer.epoch >= self.trainer.epochs:
             self.finished = True
@@ -320,7 +354,13 @@ class Controller:
 
     # ------------------------------------------------------------ training events
     def record_epochs(self, event: EpochsDone) -> None:
-        self.history_log.add(event.first_epoch, event.losses, event.accuracies)
+        self.history_log.add(
+            event.first_epoch,
+            event.losses,
+            event.accuracies,
+            event.test_loss,
+            event.test_accuracy,
+        )
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
 
     def after_training(self, event) -> None:
@@ -329,6 +369,7 @@ class Controller:
             self.record_epochs(event)
         elif isinstance(event, Diverged):
             self.diverged = event.message
+            self.diverged_epoch = event.epoch
             self.message = event.message
         elif isinstance(event, Finished):
             self.finished = True
@@ -364,6 +405,9 @@ class Controller:
         """Copies of the buffers and the counters (call from the thread that owns them)."""
         p = self.program
         epochs, losses, accs = self.history()
+        test_losses = test_accs = None
+        if self.trainer is not None and self.trainer.has_test:
+            test_losses, test_accs = self.history_log.test_view()
         t = self.trainer
         if self.in_step:
             fwd, bwd = self.stepper.forward_upto, self.stepper.backward_from
@@ -394,6 +438,9 @@ class Controller:
             message=self.message,
             samples_per_s=self.samples_per_s,
             finished=self.finished,
+            test_losses=test_losses,
+            test_accuracies=test_accs,
+            diverged_epoch=self.diverged_epoch,
         )
 
     # ------------------------------------------------------------ the probe
