@@ -262,19 +262,24 @@ def layer_ranges(grids: dict[str, np.ndarray], activations: dict[str, str]) -> d
 def paint_unit_page(
     probe,
     units: list[tuple[str, int]],
+    page: int,
     dims: int,
     x_range,
     y_range=None,
-    on_scale=None,
+    on_page=None,
 ) -> Painter:
-    """A page of hidden-unit maps (2 inputs: each unit over the plane; 1 input: each unit's
-    curve), each labelled, all units of a layer on one scale. The painter fits as many as
-    unit_tiles says and draws `units` from the first; `on_scale(ranges)` hears the scales."""
+    """Page `page` of the hidden-unit maps (2 inputs: each unit over the plane; 1 input:
+    each unit's curve), each labelled, all units of a layer on one scale. A page holds as
+    many as unit_tiles fits in the canvas; `on_page(shown, page, pages, ranges)` hears
+    which units were drawn and the layers' scales."""
     activations = {name: regions.activation_of(probe, name) for name, _ in units}
 
     def paint(cols: int, rows: int, ascii_mode: bool) -> Picture:
         per_row, n_rows, tile_w, tile_h = unit_tiles(cols, rows)
-        shown = units[: per_row * n_rows]
+        per_page = per_row * n_rows
+        pages = max(-(-len(units) // per_page), 1)
+        at = page % pages
+        shown = units[at * per_page : (at + 1) * per_page]
         px_h = tile_h if ascii_mode else 2 * tile_h
         grids = {}
         for name in dict.fromkeys(n for n, _ in shown):
@@ -284,8 +289,8 @@ def paint_unit_page(
                 xs, vals = regions.curve(probe, x_range, tile_w * 2, node=name)
                 grids[name] = vals
         ranges = layer_ranges(grids, activations)
-        if on_scale is not None:
-            on_scale(ranges)
+        if on_page is not None:
+            on_page(shown, at, pages, ranges)
         pic = Picture.blank(cols, rows, ascii_mode)
         chars = [list(line) for line in pic.chars] if ascii_mode else None
         for k, (name, unit) in enumerate(shown):

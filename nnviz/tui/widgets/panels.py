@@ -173,7 +173,11 @@ def cell_text(values: np.ndarray, width: int) -> str:
         finite = arr[np.isfinite(arr)]
         if finite.size < arr.size:
             return f"{finite.size}/{arr.size} finite"[:width]
-        return f"{fmt.short(finite.min())}…{fmt.short(finite.max())}"[:width]
+        for digits in (2, 1):
+            text = f"{fmt.short(finite.min(), digits)}…{fmt.short(finite.max(), digits)}"
+            if len(text) <= width:
+                return text
+        return f"±{fmt.short(np.abs(finite).max(), 1)}"[:width]
     return fmt.compact(arr, width)
 
 
@@ -336,14 +340,14 @@ def truth_text(ctl: Controller, rows: list[TruthRow], highlight: set[int]) -> Te
         return out
     d = rows[0].x.size
     head = " ".join(fmt.sub(f"x{j + 1}") for j in range(d))
-    out.append(f" {head} │  y │      h │      p │ ŷ\n", style="bold underline")
+    out.append(f" {head} │ y │     h │     p │ ŷ\n", style="bold underline")
     for n, r in enumerate(rows):
         xs = " ".join(f"{fmt.num(v, 3):>2}" for v in r.x)
         h = fmt.num(r.h[0], 3)
         p = fmt.num(r.p[0], 3)
         wrong = int(r.y[0] > 0.5) != r.yhat if r.y.size == 1 else False
         style = "reverse" if n in highlight else None
-        out.append(f" {xs} │ {fmt.num(r.y[0], 2):>2} │ {h:>6} │ {p:>6} │ {r.yhat}", style=style)
+        out.append(f" {xs} │{fmt.num(r.y[0], 2):>2} │{h:>6} │{p:>6} │ {r.yhat}", style=style)
         if wrong:
             out.append(" ✗", style="red")
         out.append("\n")
@@ -416,17 +420,21 @@ def summary_text(ctl: Controller, width: int) -> Text:
             if layer is not None and layer.dropout:
                 with_dropout.append((f"dropout_{n} ({layer.dropout:g})", row[1], 0))
         rows = with_dropout
-    name_w = max([len("Layer (type)")] + [len(r[0]) for r in rows])
-    shape_w = max([len("Output Shape")] + [len(r[1]) for r in rows])
-    count_w = max([len("Param #")] + [len(f"{r[2]:,}") for r in rows])
-    if name_w + shape_w + count_w + 4 > width:  # narrow: the shape column gives way
-        shape_w = max(width - name_w - count_w - 4, 6)
+    heads = ["Layer (type)", "Output Shape", "Param #"]
+    gap = "  "
+    if max(len(r[0]) + len(r[1]) + len(f"{r[2]:,}") for r in rows) + 14 > width:
+        # narrow: shapes without the batch dimension, shorter heads, one space between
+        rows = [(a, b.replace("None, ", ""), c) for a, b, c in rows]
+        heads, gap = ["Layer (type)", "Shape", "Params"], " "
+    name_w = max([len(heads[0])] + [len(r[0]) for r in rows])
+    shape_w = max([len(heads[1])] + [len(r[1]) for r in rows])
+    count_w = max([len(heads[2])] + [len(f"{r[2]:,}") for r in rows])
     inputs = model.graph.nodes[model.x].cols if model.x is not None else 0
     out.append(f"{inputs} inputs → {model.task}\n", style="dim")
-    head = f"{'Layer (type)':<{name_w}}  {'Output Shape':<{shape_w}}  {'Param #':>{count_w}}"
+    head = f"{heads[0]:<{name_w}}{gap}{heads[1]:<{shape_w}}{gap}{heads[2]:>{count_w}}"
     out.append(head + "\n", style="bold underline")
     for name, shape, count in rows:
-        out.append(f"{name:<{name_w}}  {shape[:shape_w]:<{shape_w}}  {count:>{count_w},}\n")
+        out.append(f"{name:<{name_w}}{gap}{shape:<{shape_w}}{gap}{count:>{count_w},}\n")
     total = sum(r[2] for r in rows)
     out.append(f"Total params: {total:,}\n", style="bold")
     if total != model.n_params:  # cannot happen unless the layer plan and the graph disagree
