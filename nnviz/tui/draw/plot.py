@@ -202,15 +202,24 @@ def _dots(s: Series, x0, x1, lo, hi, log, dots_w, dots_h) -> np.ndarray:
     bottom = np.full(dots_w, -1, np.int64)
     np.minimum.at(top, cols, rows)
     np.maximum.at(bottom, cols, rows)
-    prev = None
-    for c in range(dots_w):
-        if bottom[c] < 0:
-            continue
-        a, b = top[c], bottom[c]
-        if prev is not None and c - prev[0] <= 2:  # join to the previous column's range
-            a, b = min(a, prev[2]), max(b, prev[1])
-        grid[a : b + 1, c] = True
-        prev = (c, top[c], bottom[c])
+    # each column's own range, the mean row of its points for the line between columns
+    sums = np.zeros(dots_w)
+    counts = np.zeros(dots_w)
+    np.add.at(sums, cols, rows)
+    np.add.at(counts, cols, 1)
+    used = np.flatnonzero(counts)
+    for c in used:
+        grid[top[c] : bottom[c] + 1, c] = True
+    mid = np.rint(sums[used] / counts[used]).astype(np.int64)
+    for (c0, r0), (c1, r1) in zip(
+        zip(used[:-1], mid[:-1], strict=True), zip(used[1:], mid[1:], strict=True), strict=True
+    ):
+        prev = r0
+        for c in range(c0 + 1, c1 + 1):  # a straight segment, each column joined to the last
+            r = int(round(r0 + (r1 - r0) * (c - c0) / (c1 - c0)))
+            lo, hi = min(prev, r), max(prev, r)
+            grid[lo : hi + 1, c if r != prev else c] = True
+            prev = r
     return grid
 
 

@@ -119,6 +119,7 @@ class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
         self._ready = False
         self._update_in_view: tuple[int, int] | None = None  # (step, node) scrolled to
         self._inspector_top = False
+        self._inspector_target: int | None = None  # a line to scroll to once laid out
         self._unit_pages = 1
         self._units_title: tuple | None = None
         self._before_summary = ""
@@ -213,6 +214,8 @@ class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
         super().on_mount()
         self._ready = True
         self.query_one("#graph-box", Pane).focus()
+        inspector = self.query_one("#inspector-box", Pane)
+        self.watch(inspector, "virtual_size", self._inspector_resized, init=False)
         self.query_one("#summary-text", TextPanel).show(lambda w: summary_text(self.ctl, w))
         self._invalidate("all")
 
@@ -366,11 +369,32 @@ class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
                 line = panel.plain.count("\n", 0, match.start())
                 self._update_in_view = key
                 self._inspector_top = False
-                self.call_after_refresh(box.scroll_to, y=line, animate=False, immediate=True)
+                self.call_after_refresh(self._scroll_inspector_to, line)
                 return
         if self._inspector_top:
             self._inspector_top = False
+            self._inspector_target = None
             box.scroll_home(animate=False, immediate=True)
+
+    def _scroll_inspector_to(self, line: int) -> None:
+        """Keep the inspector at a line of its text: now, and again whenever its text is laid
+        out anew (a new width wraps it differently) until another node or a key moves it."""
+        self._inspector_target = line
+        self._inspector_resized()
+
+    def _inspector_resized(self) -> None:
+        line = self._inspector_target
+        if line is None:
+            return
+        panel = self.query_one("#inspector", TextPanel)
+        width = panel.size.width
+        if width <= 0:
+            return
+        console = self.app.console
+        rows = sum(
+            len(Text(text).wrap(console, width)) or 1 for text in panel.plain.split("\n")[:line]
+        )
+        self.query_one("#inspector-box", Pane).scroll_to(y=rows, animate=False, immediate=True)
 
     def _draw_training(self) -> None:
         ctl, snap = self.ctl, self.snap
@@ -539,9 +563,9 @@ class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
             f" · page {page + 1}/{pages}",
         )
         text.append(" · u/U: pages\n" if pages > 1 else "\n", style="dim")
-        ascii_mode = self.ascii_mode
+        ascii_mode, curves = self.ascii_mode, self.dims == 1
         self.query_one("#units-title", TextPanel).show(
-            lambda w: text + scale_text(dict(scales), w, ascii_mode)
+            lambda w: text + scale_text(dict(scales), w, ascii_mode, curves)
         )
 
     def status_text(self) -> Text:
@@ -724,6 +748,7 @@ class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
 
     def action_select(self, delta: int) -> None:
         pane = self._focused_pane()
+        self._inspector_target = None  # the keys scroll it now
         if pane.id != "graph-box":
             pane.scroll_relative(y=delta, animate=False)
             return
@@ -732,6 +757,7 @@ class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
 
     def action_scroll_main(self, pages: int) -> None:
         pane = self._focused_pane()
+        self._inspector_target = None
         if pane.id == "graph-box":  # a page of nodes
             step = max(pane.size.height - 2, 1)
             self.follow = False
@@ -741,6 +767,7 @@ class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
 
     def action_pane_end(self, end: int) -> None:
         pane = self._focused_pane()
+        self._inspector_target = None
         if pane.id == "graph-box":
             self.follow = False
             self.selected = self.ctl.n - 1 if end > 0 else 0

@@ -121,20 +121,30 @@ def _value_legend(out: Text, ascii_mode: bool, discrete: bool) -> None:
 
 
 def _curve_legend(out: Text, ascii_mode: bool, points: bool, has_test: bool) -> None:
-    items = [(CURVE_CHARS[3], "━", CURVE_RGB, "the network's output")]
+    lines = [[(CURVE_CHARS[3], "━", CURVE_RGB, "the network's output")]]
     if points:
-        items.append((CURVE_CHARS[2], "▪", DATA_RGB, "train data"))
+        lines.append([(CURVE_CHARS[2], "▪", DATA_RGB, "train data")])
         if has_test:
-            items.append((CURVE_CHARS[4], "▪", TEST_DATA_RGB, "test data"))
-    for char, glyph, rgb, what in items:
-        out.append(char if ascii_mode else glyph, style="bold" if ascii_mode else _fg(rgb))
-        out.append(f" {what}  ")
-    out.append("\n")
+            lines[-1].append((CURVE_CHARS[4], "▪", TEST_DATA_RGB, "test data"))
+    for items in lines:
+        for char, glyph, rgb, what in items:
+            out.append(char if ascii_mode else glyph, style="bold" if ascii_mode else _fg(rgb))
+            out.append(f" {what}  ")
+        out.append("\n")
 
 
-def scale_text(scales: dict[str, tuple[float, float]], width: int, ascii_mode: bool) -> Text:
-    """The hidden-unit maps' value scale, one per layer: 'u₁ −1 ▁▂▃▅▇ 1'."""
+def scale_text(
+    scales: dict[str, tuple[float, float]], width: int, ascii_mode: bool, curves: bool = False
+) -> Text:
+    """The hidden-unit maps' value scale, one per layer: 'u₁ −1 ▁▂▃▅▇ 1' (curves: the
+    range each tile's height spans)."""
     out = Text(no_wrap=True, overflow="ellipsis")
+    if curves:
+        for name, (lo, hi) in scales.items():
+            out.append(f"{fmt.sub(name)} ", style="bold")
+            out.append(f"{fmt.num(lo, 2)} (bottom) … {fmt.num(hi, 2)} (top)  ", style="dim")
+        out.append("\n" if scales else "")
+        return out
     for name, (lo, hi) in scales.items():
         out.append(f"{fmt.sub(name)} ", style="bold")
         out.append(f"{fmt.num(lo, 2)} ", style="dim")

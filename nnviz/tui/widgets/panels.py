@@ -126,14 +126,14 @@ def graph_text(
             formula = formula[: fw - 1] + "…"
         if value_ready(ctl, snap, i):
             value = pick_rows(ctl, i, ctl.view(snap.values, i, snap.batch), sample, False)
-            ranged |= _is_matrix(value)
             value = cell_text(value, vw)
+            ranged |= "…" in value and "[" not in value
         else:
             value = "·"
         if grad_ready(ctl, snap, i):
             grad = pick_rows(ctl, i, ctl.view(snap.grads, i, snap.batch), sample, False)
-            ranged |= _is_matrix(grad)
             grad = cell_text(grad, gw)
+            ranged |= "…" in grad and "[" not in grad
         elif ctl.program.needs_grad(i):
             grad = "·"
         else:
@@ -158,7 +158,7 @@ def graph_text(
     return out
 
 
-RANGE_NOTE = "   a matrix shows its smallest…largest entry (the inspector: all of it)"
+RANGE_NOTE = "   lo…hi: the smallest and largest entry (the inspector shows them all)"
 
 
 def _is_matrix(arr: np.ndarray) -> bool:
@@ -169,7 +169,11 @@ def cell_text(values: np.ndarray, width: int) -> str:
     """A node's value in the graph's narrow column: a number, a vector, or for a matrix the
     range of its entries ('-.68….58'), which the note under the graph explains."""
     arr = np.asarray(values, np.float64)
-    if _is_matrix(arr):
+    if not _is_matrix(arr):
+        text = fmt.compact(arr, width)
+        if "[…]" not in text:
+            return text
+    if arr.size > 1:
         finite = arr[np.isfinite(arr)]
         if finite.size < arr.size:
             return f"{finite.size}/{arr.size} finite"[:width]
@@ -340,14 +344,14 @@ def truth_text(ctl: Controller, rows: list[TruthRow], highlight: set[int]) -> Te
         return out
     d = rows[0].x.size
     head = " ".join(fmt.sub(f"x{j + 1}") for j in range(d))
-    out.append(f" {head} │ y │     h │     p │ ŷ\n", style="bold underline")
+    out.append(f"{head} │ y │     h │     p │ŷ\n", style="bold underline")
     for n, r in enumerate(rows):
         xs = " ".join(f"{fmt.num(v, 3):>2}" for v in r.x)
         h = fmt.num(r.h[0], 3)
         p = fmt.num(r.p[0], 3)
         wrong = int(r.y[0] > 0.5) != r.yhat if r.y.size == 1 else False
         style = "reverse" if n in highlight else None
-        out.append(f" {xs} │{fmt.num(r.y[0], 2):>2} │{h:>6} │{p:>6} │ {r.yhat}", style=style)
+        out.append(f"{xs} │{fmt.num(r.y[0], 2):>2} │{h:>6} │{p:>6} │{r.yhat}", style=style)
         if wrong:
             out.append(" ✗", style="red")
         out.append("\n")
