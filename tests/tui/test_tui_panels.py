@@ -199,7 +199,7 @@ async def test_regions_legend_discrete_toggle_points_and_test_points():
         assert {"O", "X", "o", "x"} <= set(shaded)
         legend = panel(screen, "legend")
         assert "OX train data" in legend and "ox test data" in legend
-        assert "' ' unsure" in legend
+        assert "' ' undecided" in legend
         await pilot.press("d")
         await pilot.pause()
         discrete = "".join(canvas.picture.chars)
@@ -209,9 +209,9 @@ async def test_regions_legend_discrete_toggle_points_and_test_points():
         await pilot.pause()
         assert not {"O", "X", "o", "x"} & set("".join(canvas.picture.chars))
         assert "h: show points" in panel(screen, "legend")
-        # a taller terminal: a finer grid
+        # a larger terminal: a finer grid (about square: as wide as twice its rows)
         rows = canvas.size.height
-        await pilot.resize_terminal(120, 48)
+        await pilot.resize_terminal(160, 48)
         await pilot.pause()
         await pilot.pause()
         assert canvas.size.height > rows

@@ -436,9 +436,12 @@ class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
         height = self.query_one("#right", Pane).size.height
         if height <= 0:
             return
+        width = self.query_one("#right", Pane).size.width
         for name, room in (("regions", REGIONS_BELOW), ("units", UNITS_ABOVE)):
             for canvas in self.query(f"#{name}").results(Canvas):
                 wanted = max(height - room, 6)
+                if name == "regions":  # about square: a cell is two pixels tall
+                    wanted = min(wanted, max(width // 2, 6))
                 if canvas.styles.height is None or canvas.styles.height.value != wanted:
                     canvas.styles.height = wanted
 

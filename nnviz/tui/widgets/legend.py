@@ -81,7 +81,7 @@ def _class_legend(out: Text, ctl: Controller, ascii_mode: bool, discrete: bool) 
         out.append("each cell: the class the network predicts\n", style="dim")
         return
     if ascii_mode:
-        out.append(f"' ' unsure (confidence < {fmt.num(UNSURE, 2)})\n", style="dim")
+        out.append(f"' ' undecided (confidence < {fmt.num(UNSURE, 2)})\n", style="dim")
         return
     out.append("confidence ", style="dim")
     out.append("0 ", style="dim")

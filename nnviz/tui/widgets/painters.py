@@ -31,7 +31,7 @@ MAX_GLYPH_POINTS = 64  # more data points than this are drawn as pixels, not as 
 
 
 DISCRETE_LEVELS = 5  # a regression output's steps when the regions are discretized
-UNSURE = 1 / 3  # below this confidence an ASCII region shows as undecided (' ')
+UNSURE = 0.1  # below this confidence an ASCII region shows as undecided (' ')
 
 
 def confidence_rgb(cls: np.ndarray, conf: np.ndarray) -> np.ndarray:

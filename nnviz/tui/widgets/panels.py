@@ -158,7 +158,7 @@ def graph_text(
     return out
 
 
-RANGE_NOTE = "   lo…hi: the smallest and largest entry (the inspector shows them all)"
+RANGE_NOTE = "   lo…hi: the range of a node's entries (the inspector shows all)"
 
 
 def _is_matrix(arr: np.ndarray) -> bool:
