@@ -196,7 +196,7 @@ class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
                     yield TextPanel(id="units-title", classes="nowrap")
                     yield Canvas(id="units", ascii_mode=self.ascii_mode)
                 elif name == "summary":
-                    yield TextPanel(id="summary-text", classes="nowrap")
+                    yield TextPanel(id="summary-text")
                 elif name == "modes":
                     yield TextPanel(id="modes-text", classes="nowrap")
 
