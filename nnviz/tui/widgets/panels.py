@@ -21,27 +21,54 @@ BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
 class TextPanel(Static):
-    """A Static whose text is made for its current width by a source function."""
+    """A Static whose text is made for its current width by a source function.
+
+    A panel out of sight (a side panel not shown) makes its text when it comes into view or
+    when `plain` is read, not at every frame: while training plays, only what shows costs.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__("", *args, **kwargs)
         self._source: Callable[[int], Text] | None = None
-        self.plain = ""
+        self._plain = ""
+        self._stale = False
+
+    @property
+    def plain(self) -> str:
+        """The text shown, as plain characters (made now if it is out of date)."""
+        if self._stale:
+            self._draw()
+        return self._plain
 
     def show(self, source: Callable[[int], Text]) -> None:
         self._source = source
-        self._draw()
+        self._stale = True
+        if self._in_sight():
+            self._draw()
+
+    def _in_sight(self) -> bool:
+        node = self
+        while node is not None and node is not self.screen:
+            if not node.display:
+                return False
+            node = node.parent
+        return True
 
     def _draw(self) -> None:
         if self._source is None:
             return
+        self._stale = False
         width = self.size.width or self.app.size.width // 2 or 40
         text = self._source(width)
         plain = text.plain
         # the same number of lines: repaint only, no layout pass (the costly part of a frame)
-        same = plain.count("\n") == self.plain.count("\n") and self.size.height > 0
-        self.plain = plain
+        same = plain.count("\n") == self._plain.count("\n") and self.size.height > 0
+        self._plain = plain
         self.update(text, layout=not same)
+
+    def on_show(self) -> None:
+        if self._stale:
+            self._draw()
 
     def on_resize(self) -> None:
         self._draw()
