@@ -339,9 +339,6 @@ class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
         if box.max_scroll_y > 0:
             box.scroll_to_region(Region(0, node + 1, 1, 1), animate=False, immediate=True)
 
-    def show_inspector(self) -> None:
-        self._draw_inspector()
-
     def _draw_inspector(self) -> None:
         args = (
             self.ctl,
