@@ -13,7 +13,6 @@ from nnviz.explorer import Controller
 from nnviz.tui import fmt
 from nnviz.tui.draw.palette import (
     CLASS_CHARS,
-    CLASS_RGB,
     CURVE_CHARS,
     CURVE_RGB,
     DATA_RGB,
@@ -70,27 +69,21 @@ def legend_text(
 
 def _class_legend(out: Text, ctl: Controller, ascii_mode: bool, discrete: bool) -> None:
     names = class_names(ctl)
+    steps = [1.0] if discrete else list(np.linspace(0, 1, SWATCHES))
     for k, name in enumerate(names):
         if ascii_mode:
             out.append(f"'{CLASS_CHARS[k % len(CLASS_CHARS)]}'", style="bold")
         else:
-            out.append("  ", style=_bg(CLASS_RGB[k % len(CLASS_RGB)]))
+            for c in steps:  # from undecided to sure
+                out.append(" ", style=_bg(confidence_rgb(np.array(k), np.array(c))))
         out.append(f" {name}  ")
     out.append("\n")
     if discrete:
         out.append("each cell: the class the network predicts\n", style="dim")
-        return
-    if ascii_mode:
+    elif ascii_mode:
         out.append(f"' ' undecided (confidence < {fmt.num(UNSURE, 2)})\n", style="dim")
-        return
-    out.append("confidence ", style="dim")
-    out.append("0 ", style="dim")
-    steps = np.linspace(0, 1, SWATCHES)
-    for k in range(min(len(names), 2)):
-        for c in steps:
-            out.append(" ", style=_bg(confidence_rgb(np.array(k), np.array(c))))
-        out.append(" ")
-    out.append("1\n", style="dim")
+    else:
+        out.append("shade = confidence: grey 0 … 1\n", style="dim")
 
 
 def _points_legend(out: Text, ctl: Controller, ascii_mode: bool, has_test: bool) -> None:
