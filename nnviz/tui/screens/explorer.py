@@ -86,6 +86,7 @@ class Pane(VerticalScroll, can_focus=True, inherit_bindings=False):
 
 class ExplorerScreen(PlayMixin, BaseView, inherit_bindings=False):
     BINDINGS = keys.bindings(keys.EXPLORER)
+    HELP_TITLE = "nnviz explorer: keys"
 
     # the state that drives what is drawn (watchers below)
     snap: var[Snapshot | None] = var(None, init=False, always_update=True)
