@@ -360,9 +360,19 @@ class MnistView(FixedStatics, Widget, can_focus=True):
             self.backprop.draw()
         self.draw_status(done)
 
+    def _waits_for_kernels(self) -> bool:
+        """Training needs the machine code: while it compiles, say so and refuse."""
+        pending = getattr(self.app, "kernels_pending", lambda: None)()
+        if pending:
+            self.notify(f"training starts once the kernels are compiled ({pending}); "
+                        f"stepping works meanwhile")  # fmt: skip
+        return bool(pending)
+
     def action_epoch(self) -> None:
         if self.busy.is_set():
             self.notify("training is running")
+            return
+        if self._waits_for_kernels():
             return
         t = self.session.trainer
         target = t.epoch + 1  # to the end of the epoch in progress
@@ -373,6 +383,8 @@ class MnistView(FixedStatics, Widget, can_focus=True):
     def action_play(self) -> None:
         if self.busy.is_set():
             self.stop_training()
+            return
+        if self._waits_for_kernels():
             return
         t = self.session.trainer
         if t.epoch >= t.epochs:

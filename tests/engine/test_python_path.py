@@ -1,0 +1,103 @@
+"""The kernels' Python path (what the explorer steps on while the cache is filled) computes the
+same bits as their machine code: stepping by hand, the Trainer's loop, evaluation and the
+probe, for every shipped scenario's ops and every optimizer, in float32 and float64."""
+
+import numpy as np
+import pytest
+
+from nnviz.engine import jit
+from nnviz.engine.optim import OPTIMIZERS
+from nnviz.explorer import Controller
+from nnviz.scenario import load_scenario
+from nnviz.session import build
+from nnviz.stepper import Stepper
+
+pytestmark = pytest.mark.skipif(jit.JIT_DISABLED, reason="the JIT is off: one path only")
+
+# Scenarios whose ops together cover the op table the explorer shows (tanh, sigmoid, relu,
+# step, identity, softmax + cross-entropy, bce, mse, the perceptron rule, an expression graph)
+SCENARIOS = [
+    "xor", "circles", "moons", "spiral", "sine", "perceptron", "perceptron-step",
+    "vanishing-relu", "exercise1", "chain", "mnist",
+]  # fmt: skip
+HAND_STEPS = 3  # micro-stepped by hand
+LOOP_STEPS = 7  # then in one call of the Trainer's loop
+
+
+def _bits(a: np.ndarray) -> bytes:
+    return np.ascontiguousarray(a).tobytes()
+
+
+def _run(scenario, python: bool) -> dict[str, bytes]:
+    session = build(scenario, threads=1)
+    ctl = Controller(session)
+    out: dict[str, bytes] = {}
+    mode = jit.python_kernels() if python else _Nothing()
+    with mode:
+        stepper = Stepper.of(session)
+        for _ in range(HAND_STEPS):
+            what, _ = stepper.micro()
+            while what not in ("update", "done"):
+                what, _ = stepper.micro()
+        program = session.model.program
+        out["hand values"] = _bits(program.values)
+        out["hand grads"] = _bits(program.grads)
+        if session.trainer is not None:
+            for _ in range(LOOP_STEPS):
+                session.trainer.step()
+            for key, state in session.optimizer.state.items():
+                out[f"optimizer {key}"] = _bits(state)
+            X = session.trainer.X[:5]
+            out["prediction"] = _bits(session.model.output(X))
+            out["evaluation"] = repr(session.model.evaluate(X, session.trainer.Y[:5])).encode()
+        out["values"] = _bits(program.values)
+        out["grads"] = _bits(program.grads)
+        if ctl.is_graph and ctl.graph.wrt:
+            probe = ctl.probe.program
+            probe.values[:] = program.values
+            probe.forward()
+            probe.jvp({ctl.node_name(ctl.graph.wrt[0]): 1.0})
+            out["tangents"] = _bits(probe.tangents)
+    return out
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def _check(scenario) -> None:
+    compiled = _run(scenario, python=False)
+    plain = _run(scenario, python=True)
+    assert compiled.keys() == plain.keys()
+    differing = [key for key in compiled if compiled[key] != plain[key]]
+    assert not differing, f"{scenario.name}: the Python path differs in {differing}"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_python_path_equals_machine_code_bit_for_bit(name, dtype):
+    _check(load_scenario(name).with_overrides(dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind", [k for k in OPTIMIZERS if k != "perceptron"])
+def test_every_optimizer_is_the_same_on_both_paths(kind, dtype):
+    _check(load_scenario("moons").with_overrides(optimizer=kind, dtype=dtype))
+
+
+def test_the_python_path_really_runs_python():
+    # A kernel on the Python path is its own source: a breakpoint-like probe sees it run.
+    from nnviz.engine import loop
+
+    calls = []
+    twin = loop.evaluate.python
+    assert twin.__code__ is loop.evaluate.py_func.__code__
+    assert twin.__globals__["interp"].forward is loop.interp.forward.python
+    with jit.python_kernels(), jit.recording_calls() as seen:
+        session = build(load_scenario("xor"), threads=1)
+        calls.append(session.model.output(session.trainer.X))
+    assert seen.calls and all(isinstance(k, jit.Kernel) for k, _ in seen.calls)
