@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 COMPILING, LOADING, READY, FAILED = "compiling", "loading", "ready", "failed"
 # The child runs below the interface's priority: on two cores the screen stays quick.
-CHILD_NICENESS = 10
+CHILD_NICENESS = 5
 STOP_GRACE_S = 0.3  # after SIGTERM, before SIGKILL
 
 
@@ -269,8 +269,15 @@ def main() -> int:
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        status = main()
+    except SystemExit as stop:  # SIGTERM (from BackgroundKernels.stop)
+        status = stop.code if isinstance(stop.code, int) else 1
     except Exception as exc:  # noqa: BLE001 (one line for the parent's screen)
         text = " ".join(str(exc).split()) or type(exc).__name__
         sys.stderr.write(f"nnviz: {type(exc).__name__}: {text}\n")
-        sys.exit(1)
+        status = 1
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    # at once: the thread watching standard input must not meet the interpreter's shutdown
+    os._exit(status)

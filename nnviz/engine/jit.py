@@ -254,7 +254,7 @@ else:
         def __call__(self, *args):
             modes = MODES
             if modes.recording is not None:
-                sig = tuple(self.typeof_pyval(a) for a in args)
+                sig = self._signature_of(args)
                 modes.recording.setdefault((kernel_name(self), sig), (self, sig))
             if modes.python:
                 with np.errstate(all="ignore"):  # the machine code warns of nothing either
@@ -268,6 +268,15 @@ else:
                                      f"runs as Python in this process")  # fmt: skip
                 with np.errstate(all="ignore"):
                     return self.python(*args)
+
+        def _signature_of(self, args) -> tuple:
+            """The argument types numba compiles this call for (defaults as Omitted)."""
+            import inspect
+
+            given = [self.typeof_pyval(a) for a in args]
+            params = list(inspect.signature(self.py_func).parameters.values())
+            given += [numba.types.Omitted(p.default) for p in params[len(args) :]]
+            return tuple(given)
 
         @property
         def python(self):
@@ -312,6 +321,15 @@ class _StrongFloats(__import__("ast").NodeTransformer):
             return ast.copy_location(ast.Name(name, ast.Load()), node)
         return node
 
+    def visit_BinOp(self, node):
+        import ast
+
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Pow):
+            call = ast.Call(ast.Name("_nnviz_pow", ast.Load()), [node.left, node.right], [])
+            return ast.copy_location(call, node)
+        return node
+
 
 _FLOAT_CONSTANTS: dict = {}
 
@@ -321,6 +339,34 @@ def _promoted(args):
             for a in args]  # fmt: skip
     kind = np.result_type(*args).type
     return [kind(a) for a in args]
+
+
+def _numba_float(x):
+    """numba's float(): a float32 stays a float32 (numba types float() of a real as the same
+    real), anything else becomes a float64."""
+    return x if isinstance(x, np.float32) else np.float64(x)
+
+
+def _numba_pow(a, b):
+    """a ** b as numba computes it: a float to an integer power by repeated squaring (numba's
+    int_power), a float to a float power by libm's pow."""
+    integers = (int, np.integer)
+    if isinstance(b, integers) and isinstance(a, integers):
+        return a**b
+    if isinstance(b, integers):
+        kind = np.float64 if type(a) is float else type(a)
+        result, a = kind(1), kind(a)
+        invert, e = b < 0, abs(int(b))
+        if e > 0x10000:
+            return kind(_MATH_TWIN.pow(np.float64(a), np.float64(b)))
+        while e:
+            if e & 1:
+                result = kind(result * a)
+            e >>= 1
+            a = kind(a * a)
+        return kind(1) / result if invert else result
+    a, b = _promoted([a, b])
+    return _NUMPY_TWIN.pow(a, b)
 
 
 def _numba_max(*args):
@@ -376,7 +422,18 @@ class _NumbaMath:
             self._made[key] = call
         return self._made[key]
 
+    def _pow(self, x, y):
+        import ctypes
+
+        single = isinstance(x, np.float32) and isinstance(y, np.float32)
+        c_type, kind = (ctypes.c_float, np.float32) if single else (ctypes.c_double, np.float64)
+        function = self._libm.powf if single else self._libm.pow
+        function.restype, function.argtypes = c_type, [c_type, c_type]
+        return kind(function(float(x), float(y)))
+
     def __getattr__(self, name):
+        if name in ("pow", "power"):
+            return self._pow
         if name in _LIBM_NAMES:
             single_call = self._libm_function(name, True)
             double_call = self._libm_function(name, False)
@@ -393,7 +450,7 @@ class _NumbaMath:
 # the functions numba lowers to a libm call (llvm.exp → exp/expf …); sqrt, floor, fabs are
 # exact in every implementation and stay as they are
 _LIBM_NAMES = frozenset(("exp", "log", "log1p", "expm1", "tanh", "tan", "sin", "cos", "log2",
-                         "log10", "atan", "sinh", "cosh", "pow"))  # fmt: skip
+                         "log10", "atan", "sinh", "cosh"))  # fmt: skip
 
 
 _twin_dicts: dict[int, dict] = {}
@@ -409,7 +466,7 @@ def _twin_globals(namespace: dict) -> dict:
         return _twin_dicts[key]
     twin = dict(namespace)
     _twin_dicts[key] = twin  # before the loop: kernels of one module call each other
-    twin.update(min=_numba_min, max=_numba_max, float=np.float64)
+    twin.update(min=_numba_min, max=_numba_max, float=_numba_float, _nnviz_pow=_numba_pow)
     for name, value in namespace.items():
         if type(value) is float:  # a module constant: a float64 to numba
             twin[name] = np.float64(value)

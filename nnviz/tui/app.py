@@ -24,6 +24,11 @@ from nnviz.tui.screens.loading import ErrorScreen, LoadingScreen
 from nnviz.tui.widgets.kernels import KernelStatus
 
 
+# False: compile missing kernels in this process, as the headless commands do (the in-process
+# interface tests, which must not depend on how warm the cache is)
+BACKGROUND_COMPILE = True
+
+
 class NnvizApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "nnviz"
@@ -105,6 +110,9 @@ class NnvizApp(App):
         """Load the kernels from the cache, or have a child process compile them."""
         from nnviz.warmup import BackgroundKernels, open_kernels
 
+        if not BACKGROUND_COMPILE:
+            ctl.warm_up()
+            return
         warm = open_kernels(ctl)
         self.stop_kernels()  # one compiling for another scenario is of no more use
         self.kernels = None

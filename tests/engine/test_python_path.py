@@ -49,7 +49,8 @@ def _run(scenario, python: bool) -> dict[str, bytes]:
                 out[f"optimizer {key}"] = _bits(state)
             X = session.trainer.X[:5]
             out["prediction"] = _bits(session.model.output(X))
-            out["evaluation"] = repr(session.model.evaluate(X, session.trainer.Y[:5])).encode()
+            loss, accuracy = session.model.evaluate(X, session.trainer.Y[:5])
+            out["evaluation"] = _bits(np.array([loss, np.nan if accuracy is None else accuracy]))
         out["values"] = _bits(program.values)
         out["grads"] = _bits(program.grads)
         if ctl.is_graph and ctl.graph.wrt:
