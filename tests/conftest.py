@@ -14,7 +14,6 @@ import os
 import sys
 
 import pytest
-
 from click.testing import CliRunner, Result
 
 import nnviz.engine.jit as jit

@@ -23,7 +23,6 @@ from nnviz.tui.messages import KernelsChanged
 from nnviz.tui.screens.loading import ErrorScreen, LoadingScreen
 from nnviz.tui.widgets.kernels import KernelStatus
 
-
 # False: compile missing kernels in this process, as the headless commands do (the in-process
 # interface tests, which must not depend on how warm the cache is)
 BACKGROUND_COMPILE = True

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
+from tui_helpers import aio, wait_open
 
 from nnviz.engine import jit
-from tui_helpers import aio, wait_open
 
 TMUX = shutil.which("tmux")
 NNVIZ = str(Path(sys.executable).with_name("nnviz"))
