@@ -54,17 +54,29 @@ class KernelState:
             return f"{self.done} of {self.total} compiled" if self.total else "starting"
         return "loading them" if self.phase == LOADING else self.phase
 
-    def describe(self) -> str:
-        """One line for the screen."""
+    def describe(self, elapsed: float | None = None) -> str:
+        """One line for the screen (with the seconds since the compile started, if given)."""
         if self.phase == COMPILING:
             doing = f", now {self.kernel}" if self.kernel else ""
-            return (f"compiling kernels in the background: {self.progress()}{doing} · "
+            since = f", {elapsed:.0f} s" if elapsed is not None else ""
+            return (f"compiling kernels in the background: {self.progress()}{doing}{since} · "
                     f"stepping runs as Python, full speed when done")  # fmt: skip
         if self.phase == LOADING:
             return "loading the compiled kernels…"
         if self.phase == READY:
             return f"kernels ready ({self.seconds:.0f} s): full speed"
         return f"kernels not compiled ({self.message}); everything runs as Python"
+
+
+def interactive() -> None:
+    """From now on this process never compiles a kernel: until open_kernels has looked in the
+    cache, the kernels run as Python (building a session calls a few)."""
+    from nnviz.engine import jit
+
+    if jit.JIT_DISABLED or jit.CACHE_DIR is None:
+        return
+    jit.forbid_compiling(fallback=True)
+    jit.MODES.python = True
 
 
 def open_kernels(ctl) -> bool:
@@ -92,6 +104,14 @@ def open_kernels(ctl) -> bool:
     return cached
 
 
+def tell_notices_to(callback: Callable[[str], None]) -> None:
+    """Send the engine's one-line notices (a kernel missing from the cache, a cache folder
+    that cannot be written) to `callback` instead of stderr: an interface's screen."""
+    from nnviz.engine import jit
+
+    jit.on_notice = callback
+
+
 class BackgroundKernels:
     """The child process that compiles a scenario's kernels, and the switch to them."""
 
@@ -108,6 +128,11 @@ class BackgroundKernels:
     @property
     def ready(self) -> bool:
         return self.state.phase == READY
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since start()."""
+        return self._since()
 
     def start(self) -> None:
         request = pickle.dumps(
@@ -247,15 +272,16 @@ def main() -> int:
     from nnviz.explorer import Controller
     from nnviz.session import build
 
-    session = build(scenario, data_dir=data_dir, threads=1)
-    ctl = Controller(session, data_dir=data_dir)
     # what the explorer calls, found on the Python path (quick), then compiled one by one
     with jit.python_kernels(), jit.recording_calls() as seen:
+        session = build(scenario, data_dir=data_dir, threads=1)
+        ctl = Controller(session, data_dir=data_dir)
         ctl.warm_up()
     _say(total=len(seen.calls))
-    for done, (kernel, sig) in enumerate(seen.calls, 1):
+    for done, (kernel, sig) in enumerate(seen.calls):
+        _say(done=done, kernel=_short(jit.kernel_name(kernel)))  # the one compiling now
         jit.compile_kernel(kernel, sig)
-        _say(done=done, kernel=_short(jit.kernel_name(kernel)))
+    _say(done=len(seen.calls), kernel="")
     # the whole warm-up on machine code: anything the Python pass did not reach
     with jit.recording_calls() as used:
         ctl.warm_up()

@@ -371,6 +371,9 @@ def _numba_pow(a, b):
 
 def _numba_max(*args):
     """numba's max(a, b, …): the operands unified to one type, then Python's rule."""
+    if len(args) == 2 and type(args[0]) is type(args[1]) and type(args[0]) is not int:
+        a, b = args
+        return b if b > a else a
     args = _promoted(args)
     best = args[0]
     for a in args[1:]:
@@ -380,6 +383,9 @@ def _numba_max(*args):
 
 
 def _numba_min(*args):
+    if len(args) == 2 and type(args[0]) is type(args[1]) and type(args[0]) is not int:
+        a, b = args
+        return b if b < a else a
     args = _promoted(args)
     best = args[0]
     for a in args[1:]:
@@ -444,7 +450,9 @@ class _NumbaMath:
 
             setattr(self, name, call)
             return call
-        return getattr(self._base, name)
+        value = getattr(self._base, name)
+        setattr(self, name, value)  # looked up once: the twins run in tight loops
+        return value
 
 
 # the functions numba lowers to a libm call (llvm.exp → exp/expf …); sqrt, floor, fabs are

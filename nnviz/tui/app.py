@@ -83,6 +83,11 @@ class NnvizApp(App):
             from nnviz.explorer import Controller
             from nnviz.session import build
 
+            if BACKGROUND_COMPILE:
+                from nnviz.warmup import interactive
+
+                interactive()  # never compile here; Python until the cache is looked at
+
             if session is None:
                 if scenario is None:
                     from nnviz.scenario import load_scenario
@@ -107,11 +112,13 @@ class NnvizApp(App):
 
     def _open_kernels(self, ctl, session) -> None:
         """Load the kernels from the cache, or have a child process compile them."""
-        from nnviz.warmup import BackgroundKernels, open_kernels
+        from nnviz.warmup import BackgroundKernels, open_kernels, tell_notices_to
 
         if not BACKGROUND_COMPILE:
             ctl.warm_up()
             return
+        # stderr is not the user's while the screen is up
+        tell_notices_to(lambda text: self.notify(f"nnviz: {text}", severity="warning"))
         warm = open_kernels(ctl)
         self.stop_kernels()  # one compiling for another scenario is of no more use
         self.kernels = None
@@ -141,9 +148,7 @@ class NnvizApp(App):
         screen = pick_screen(ctl, ascii_mode=self.ascii_mode)
         self.switch_screen(screen)
         if self.kernels is not None and not self.kernels.ready:
-            status = KernelStatus(id="kernel-status")
-            screen.mount(status)
-            status.show_state(self.kernels.state)
+            screen.mount(KernelStatus(self.kernels, id="kernel-status"))
         self.ready.set()
 
     def on_kernels_changed(self, message: KernelsChanged) -> None:
@@ -152,8 +157,11 @@ class NnvizApp(App):
             if state.phase == "ready":
                 status.remove()
             else:
-                status.show_state(state)
+                status.show_state()
         if state.phase in ("ready", "failed"):
+            ready = getattr(self.screen, "kernels_ready", None)
+            if callable(ready):
+                ready()
             self.notify(
                 state.describe(), severity="warning" if state.phase == "failed" else "information"
             )

@@ -199,7 +199,9 @@ class MnistView(FixedStatics, Widget, can_focus=True):
         if self.busy.is_set():
             return
         self.live = lv.take_live(self.session, self.sample)
-        if epoch or self.epoch_data is None:
+        # the whole test set on the Python path would take many seconds: after the compile
+        pending = getattr(self.app, "kernels_pending", lambda: None)()
+        if (epoch or self.epoch_data is None) and not pending:
             grid = self.region_grid if self.regions_shown else None
             self.take_epoch(lv.evaluate_epoch(self.session, self.plane, self.extent, grid))
         self.draw_live()

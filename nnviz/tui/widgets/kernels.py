@@ -6,7 +6,11 @@ from textual.widgets import Static
 
 
 class KernelStatus(Static):
-    """'compiling kernels in the background: k of N …'; gone when they are ready."""
+    """'compiling kernels in the background: k of N …, 12 s'; gone when they are ready.
+
+    It reads the app's BackgroundKernels each second (the seconds go on while one big kernel
+    compiles) and whenever the child reports.
+    """
 
     DEFAULT_CSS = """
     KernelStatus {
@@ -18,5 +22,14 @@ class KernelStatus(Static):
     }
     """
 
-    def show_state(self, state) -> None:
-        self.update(f" {state.describe()}")
+    def __init__(self, kernels, **options):
+        super().__init__(**options)
+        self.kernels = kernels
+
+    def on_mount(self) -> None:
+        self.show_state()
+        self.set_interval(1.0, self.show_state)
+
+    def show_state(self) -> None:
+        state = self.kernels.state
+        self.update(f" {state.describe(self.kernels.elapsed)}")
