@@ -57,10 +57,9 @@ class KernelState:
     def describe(self, elapsed: float | None = None) -> str:
         """One line for the screen (with the seconds since the compile started, if given)."""
         if self.phase == COMPILING:
-            doing = f", now {self.kernel}" if self.kernel else ""
             since = f", {elapsed:.0f} s" if elapsed is not None else ""
-            return (f"compiling kernels in the background: {self.progress()}{doing}{since} · "
-                    f"stepping runs as Python, full speed when done")  # fmt: skip
+            doing = f" ({self.kernel})" if self.kernel else ""
+            return f"compiling kernels: {self.progress()}{since}{doing} · full speed when done"
         if self.phase == LOADING:
             return "loading the compiled kernels…"
         if self.phase == READY:

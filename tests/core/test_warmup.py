@@ -85,5 +85,5 @@ def test_states_read_as_one_line_each():
     assert warmup.KernelState(warmup.COMPILING).progress() == "starting"
     compiling = warmup.KernelState(warmup.COMPILING, 3, 8, "interp.forward")
     assert compiling.progress() == "3 of 8 compiled"
-    assert "3 of 8 compiled, now interp.forward" in compiling.describe()
+    assert compiling.describe(12.4).startswith("compiling kernels: 3 of 8 compiled, 12 s (interp")
     assert "full speed" in warmup.KernelState(warmup.READY, 8, 8, seconds=41).describe()

@@ -23,7 +23,7 @@ from nnviz.engine import jit
 
 TMUX = shutil.which("tmux")
 NNVIZ = str(Path(sys.executable).with_name("nnviz"))
-COMPILING = "compiling kernels in the background"
+COMPILING = "compiling kernels: "
 OPEN_WITHIN_S = 30.0  # about 2 s when the machine is idle
 QUIT_WITHIN_S = 5.0  # under 1 s when idle; the compile needs far longer
 
@@ -44,7 +44,8 @@ class ColdTerminal:
         self.env = {**os.environ, "TERM": "xterm-256color", "NUMBA_CACHE_DIR": str(cache)}
         self.env.pop("TMUX", None)
         self.env.pop("NUMBA_DISABLE_JIT", None)
-        command = f"{NNVIZ} run {scenario} --ascii; echo $? > {self.rc_file}"
+        # the pane stays after nnviz has ended, to be read
+        command = f"{NNVIZ} run {scenario} --ascii; echo $? > {self.rc_file}; sleep 60"
         self.tmux("new-session", "-d", "-s", "cold", "-x", "120", "-y", "36", command)
 
     def tmux(self, *args: str) -> str:

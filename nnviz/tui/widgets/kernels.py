@@ -6,7 +6,7 @@ from textual.widgets import Static
 
 
 class KernelStatus(Static):
-    """'compiling kernels in the background: k of N …, 12 s'; gone when they are ready.
+    """'compiling kernels: k of N compiled, 12 s (…)'; gone when they are ready.
 
     It reads the app's BackgroundKernels each second (the seconds go on while one big kernel
     compiles) and whenever the child reports.
