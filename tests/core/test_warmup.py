@@ -42,7 +42,7 @@ def test_the_child_counts_its_kernels_and_the_parent_switches_to_machine_code():
     counts = [(s.done, s.total) for s in states if s.phase == warmup.COMPILING and s.total]
     total = counts[0][1]
     assert total >= 5  # run_steps, evaluate, forward, backward, the update …
-    assert [done for done, _ in counts] == list(range(total + 1))
+    assert sorted(set(done for done, _ in counts)) == list(range(total + 1))
     assert not jit.MODES.python
     # what the explorer calls is loaded now: no compile, no cache look-up left to do
     jit.forbid_compiling(fallback=False)
