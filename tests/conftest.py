@@ -38,5 +38,8 @@ def _kernels_compile_in_process():
     if app is not None:
         app.BACKGROUND_COMPILE = False
     yield
+    cli = sys.modules.get("nnviz.cli")
+    if cli is not None:  # `nnviz run` under CliRunner asks to skip the teardown of `main()`
+        cli._LEAVE_AT_ONCE = False
     jit.MODES.python = jit.MODES.forbid_compile = jit.MODES.fallback = False
     jit.MODES.recording = None
