@@ -18,8 +18,23 @@ pytestmark = pytest.mark.skipif(jit.JIT_DISABLED, reason="the JIT is off: one pa
 # step, identity, softmax + cross-entropy, bce, mse, the perceptron rule, an expression graph)
 SCENARIOS = [
     "xor", "circles", "moons", "spiral", "sine", "perceptron", "perceptron-step",
-    "vanishing-relu", "exercise1", "chain", "mnist",
+    "vanishing-relu", "exercise1", "exercise2", "chain", "mnist",
 ]  # fmt: skip
+# the weight penalties and a frozen layer, on a small gate
+PENALTIES = """
+name = "penalties"
+[data]
+kind = "gate"
+[model]
+layers = [{ units = 3, activation = "tanh", trainable = false },
+          { units = 1, activation = "sigmoid" }]
+loss = "bce"
+l2 = 0.01
+l1 = 0.02
+[optimizer]
+kind = "momentum"
+lr = 0.3
+"""
 HAND_STEPS = 3  # micro-stepped by hand
 LOOP_STEPS = 7  # then in one call of the Trainer's loop
 
@@ -88,6 +103,14 @@ def test_python_path_equals_machine_code_bit_for_bit(name, dtype):
 @pytest.mark.parametrize("kind", [k for k in OPTIMIZERS if k != "perceptron"])
 def test_every_optimizer_is_the_same_on_both_paths(kind, dtype):
     _check(load_scenario("moons").with_overrides(optimizer=kind, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_weight_penalties_and_a_frozen_layer_are_the_same_on_both_paths(tmp_path, dtype):
+    from nnviz.scenario import parse_scenario
+
+    scenario = parse_scenario(PENALTIES, tmp_path / "penalties.toml")
+    _check(scenario.with_overrides(dtype=dtype))
 
 
 def test_the_python_path_is_the_kernels_own_source_calling_python_twins():
