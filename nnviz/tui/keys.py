@@ -63,6 +63,10 @@ KEYS: tuple[Key, ...] = (
     Key("less_than_sign", "scroll_side(-1)", "Side up", "the side column", show=False),
     Key("c", "check", "Grad check", "the gradient beside central differences"),
     Key("t", "table", "Next table", "next data set (several truth tables)"),
+    # the playground (explorer): change the setup, one weight, and keep it
+    Key("S", "settings", "Settings", "architecture, data and training, checked as a file is"),
+    Key("E", "cursor", "Edit weight", "an element cursor on the selected parameter"),
+    Key("W", "write", "Write", "the setup and its weights as a scenario file"),
     # the MNIST view's own
     Key("u", "unit(1)", "Next unit", "the next hidden unit"),
     Key("U", "unit(-1)", "Prev unit", "the previous hidden unit", show=False),
@@ -102,6 +106,9 @@ EXPLORER = (
     "ascii",
     "check",
     "table",
+    "settings",
+    "cursor",
+    "write",
     "scroll_main(1)",
     "scroll_main(-1)",
     "scroll_side(1)",

@@ -26,6 +26,7 @@ from nnviz.tui.crashlog import failure_message
 from nnviz.tui.draw.canvas import Canvas
 from nnviz.tui.screens.base import BaseView
 from nnviz.tui.screens.play import PlayMixin
+from nnviz.tui.screens.playground import PlaygroundMixin
 from nnviz.tui.widgets.inspector import inspector_text
 from nnviz.tui.widgets.painters import (
     paint_curve,
@@ -50,7 +51,7 @@ class Scroller(VerticalScroll, can_focus=False):
     """Scrolls with the mouse wheel but never takes the keys (they belong to the screen)."""
 
 
-class ExplorerScreen(PlayMixin, BaseView):
+class ExplorerScreen(PlaygroundMixin, PlayMixin, BaseView):
     BINDINGS = keys.bindings(keys.EXPLORER)
 
     def __init__(self, ctl: Controller, *, ascii_mode: bool = False):
@@ -339,13 +340,7 @@ class ExplorerScreen(PlayMixin, BaseView):
         except Exception as exc:  # noqa: BLE001 (cannot be rebuilt: keep the old one)
             self.notify(failure_message(exc, "reset"), severity="error")
             return
-        self.ctl = ctl
-        self.check_report = None
-        self.sample = 0
-        self.verdict = ""
-        self._painted = None
-        self.selected = _first_param(ctl)
-        self._refresh(note)
+        await self.install(ctl, note)
 
     async def action_reset(self) -> None:
         await self._rebuild(note=f"reset (seed {self.ctl.seed})")

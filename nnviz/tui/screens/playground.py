@@ -1,0 +1,84 @@
+"""The explorer's playground keys: S the settings panel, E the element cursor, W write the setup
+as a scenario file. The edits themselves live in nnviz.playground (headless); this mixin opens
+the panels and puts a rebuilt Controller on show.
+"""
+
+from __future__ import annotations
+
+from nnviz import playground
+from nnviz.errors import InputError
+from nnviz.explorer import Controller
+
+
+class PlaygroundMixin:
+    """For ExplorerScreen: `install(ctl)` shows a rebuilt Controller (recomposing the screen
+    when its pictures change), the three keys open the panels."""
+
+    def layout_key(self) -> tuple:
+        """What the screen's widgets depend on: a change recomposes it."""
+        return (self.ctl.is_graph, self.dims, tuple(self.unit_list()), self._has_table())
+
+    async def install(self, ctl: Controller, note: str = "") -> None:
+        """Show this Controller from its start (training stopped first)."""
+        await self._own_engine()
+        before = self.layout_key()
+        self.ctl = ctl
+        self.check_report = None
+        self.sample = 0
+        self.verdict = ""
+        self._painted = None
+        self.selected = _first_param_of(ctl)
+        if self.layout_key() != before:
+            await self.recompose()
+            self.fit(self.app.size.width, self.app.size.height)
+        self._refresh(note)
+
+    def playground(self) -> playground.Playground | None:
+        if self.ctl.is_graph:
+            self.notify("an expression graph has no network to change")
+            return None
+        return playground.Playground.of(self.ctl)
+
+    async def action_settings(self) -> None:
+        from nnviz.tui.screens.settings import SettingsScreen
+
+        if self.playground() is None:
+            return
+        await self._own_engine()
+        self.app.push_screen(SettingsScreen(self))
+
+    async def action_cursor(self) -> None:
+        from nnviz.tui.screens.cursor import CursorScreen
+
+        if self.playground() is None:
+            return
+        await self._own_engine()
+        names = self.ctl.wrt_names()
+        name = self.ctl.node_name(self.selected)
+        if name not in names:
+            name = names[0]
+            self.selected = self.ctl.graph.find(name)
+        self.follow = False
+        self.app.push_screen(CursorScreen(self, name))
+
+    async def action_write(self) -> None:
+        from nnviz.tui.screens.save import SaveScreen
+
+        if self.playground() is None:
+            return
+        await self._own_engine()
+        self.app.push_screen(SaveScreen(self))
+
+    async def apply_edit(self, edit, note: str) -> str | None:
+        """Run an edit that returns a new Controller; its one-line message if refused."""
+        try:
+            ctl = edit()
+        except InputError as exc:
+            return " ".join(str(exc).split())
+        await self.install(ctl, note)
+        return None
+
+
+def _first_param_of(ctl: Controller) -> int:
+    names = ctl.wrt_names()
+    return ctl.graph.find(names[0]) if names else 0
