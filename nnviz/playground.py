@@ -101,6 +101,7 @@ class Playground:
 
     def __init__(self, ctl, doc: dict | None = None):
         self.ctl = ctl
+        self.kept_weights = True  # the last rebuild kept the weights on show
         self.doc = copy.deepcopy(doc if doc is not None else document(ctl.scenario))
 
     @classmethod
@@ -308,6 +309,7 @@ class Playground:
         """A new Controller for the document (ScenarioError or another InputError: no change)."""
         from nnviz.explorer import Controller
         from nnviz.session import build as build_session
+        from nnviz.session import load_datasets
 
         old = self.scenario
         scenario = build(doc, old.path, old.path.name)
@@ -315,21 +317,23 @@ class Playground:
         if not redraw:
             weights = self.ctl.model.params()
         which = self.ctl.which
-        datasets = None
+        datasets = load_datasets(scenario, self.ctl.data_dir)
+        which = which if which < len(datasets) else 0
+        session_weights = None
+        if weights and _same_shapes(weights, scenario, datasets, which):
+            session_weights = weights
         try:
-            from nnviz.session import load_datasets
-
-            datasets = load_datasets(scenario, self.ctl.data_dir)
-            which = which if which < len(datasets) else 0
             session = build_session(
                 scenario, data_dir=self.ctl.data_dir, which=which, threads=1, datasets=datasets,
-                weights=weights if weights and _same_shapes(weights, scenario, datasets, which)
-                else None,
+                weights=session_weights,
             )  # fmt: skip
-        except InputError:
+        except ScenarioError:
             raise
+        except InputError as exc:  # the network and the data disagree: say where
+            raise ScenarioError(f"{self.file}: {' '.join(str(exc).split())}") from None
         ctl = Controller(session, data_dir=self.ctl.data_dir, which=which)
         pg = Playground(ctl, doc)
+        pg.kept_weights = session_weights is not None
         ctl.playground = pg
         return ctl
 

@@ -143,7 +143,9 @@ class SettingsScreen(ModalScreen):
             return
         new = next((g for g in self.fields() if g.key == f.key), None)
         shown = f" = {new.shown}" if new is not None and new.kind != "action" else " done"
-        self.say(f"{f.label}{shown}: rebuilt from seed {self.explorer.ctl.seed}")
+        ctl = self.explorer.ctl
+        how = "weights kept" if self.playground.kept_weights else f"new weights (seed {ctl.seed})"
+        self.say(f"{f.label}{shown}: rebuilt, {how}; epochs and optimizer state start over")
 
     def say(self, message: str, error: bool = False) -> None:
         self.message, self.error = message, error
@@ -174,7 +176,7 @@ class SettingsScreen(ModalScreen):
             if f.section != section:
                 section = f.section
                 lines.append((section, "bold underline", None))
-            label_w = max(width - 22, 10)
+            label_w = max(width - 24, 10)
             if f.kind == "action":
                 lines.append((f"  + {f.label}" if "add" in f.key else f"  − {f.label}", None, n))
                 continue
