@@ -157,7 +157,7 @@ class CursorScreen(ModalScreen):
 
     # ------------------------------------------------------------ drawing
     def draw(self) -> None:
-        if not self.is_mounted:
+        if not self.query("#cursor-numbers"):  # not composed yet
             return
         self.query_one("#cursor-numbers", Static).update(self.text(self.size.width or 80))
         message = Text()

@@ -153,7 +153,7 @@ class SettingsScreen(ModalScreen):
 
     # ------------------------------------------------------------ drawing
     def draw(self) -> None:
-        if not self.is_mounted:
+        if not self.query("#settings-list"):  # not composed yet
             return
         box = self.query_one("#settings-list", Static)
         height = box.size.height or self.app.size.height - 6
