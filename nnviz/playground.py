@@ -33,7 +33,7 @@ import numpy as np
 from nnviz.engine.spec import ACTIVATIONS, OPTIMIZER_DEFAULTS, OPTIMIZERS, SCHEDULES
 from nnviz.errors import InputError
 from nnviz.scenario import ScenarioError
-from nnviz.scenario.build import MODEL_KEYS, build
+from nnviz.scenario.build import build
 from nnviz.setup_file import document
 
 # The output layer's activation and loss, the valid pairs (the loader refuses the rest).
@@ -124,18 +124,15 @@ class Playground:
 
     # ------------------------------------------------------------ what can change
     def supports(self, what: str) -> bool:
-        """Whether the loader knows a key of the later scenario format: "l1", "trainable",
-        "features"."""
-        from nnviz.scenario import build as b
+        """Whether the scenario format has a key: "l1", "trainable" (freezing), "features"."""
+        from nnviz.scenario import fields as keys
 
         if what == "l1":
-            return "l1" in MODEL_KEYS
+            return "l1" in keys.MODEL_FIELDS
         if what == "trainable":
-            return "trainable" in getattr(b, "LAYER_KEYS", ())
+            return "trainable" in keys.LAYER_FIELDS
         if what == "features":
-            from nnviz import data
-
-            return any("features" in params for params in data.DATA_KINDS.values())
+            return "features" in keys.data_fields("circles")
         return False
 
     def fields(self) -> list[Field]:
@@ -257,11 +254,21 @@ class Playground:
             lr = doc.get("optimizer", {}).get("lr")
             doc["optimizer"] = {"kind": value, **({"lr": lr} if lr is not None else {})}
         else:
+            value = self._checked(key, value, doc["data"]["kind"])
             _assign(doc, key, value)
             redraw = key == "training.seed" or key.endswith(".units")
             if key.endswith(".units"):
                 _drop_shaped(doc)
         return self._apply(doc, redraw=redraw)
+
+    def _checked(self, key: str, value: Any, data_kind: str) -> Any:
+        """One value checked alone by the loader's own field check (the whole file follows)."""
+        from nnviz.scenario.fields import check_value
+
+        try:
+            return check_value(key, value, data_kind=data_kind)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{self.file}: {' '.join(str(exc).split())}") from None
 
     def act(self, action: str):
         """An architecture edit without a value: add_layer, remove_layer."""

@@ -18,7 +18,6 @@ from typing import Any
 
 from nnviz.files import atomic_write
 from nnviz.scenario import ScenarioError
-from nnviz.scenario.build import MODEL_DEFAULTS
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ORDER = ("name", "description", "data", "model", "optimizer", "training", "view")
@@ -77,8 +76,6 @@ def _model(spec) -> dict[str, Any]:
     out["l2"] = spec.l2
     if getattr(spec, "l1", 0.0):
         out["l1"] = spec.l1
-    for key in MODEL_DEFAULTS:
-        out.setdefault(key, MODEL_DEFAULTS[key])
     if spec.weights:
         out["weights"] = {name: arr.tolist() for name, arr in spec.weights}
     return out

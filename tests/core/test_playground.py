@@ -68,7 +68,8 @@ def test_a_training_edit_keeps_the_weights_and_starts_the_optimizer_afresh():
         ("model.layers[0].activation", "step", "step has no gradient"),
         ("output", "softmax + cross_entropy", "xor.toml: the output layer has 2 units"),
         ("training.batch_size", -3, "xor.toml: training.batch_size: must be at least 0"),
-        ("optimizer.momentum", 1.5, "unknown key"),  # sgd has no momentum
+        ("optimizer.momentum", 0.5, "xor.toml: optimizer.momentum: unknown key"),  # sgd has none
+        ("optimizer.momentum", 1.5, "xor.toml: optimizer.momentum: must be less than 1.0"),
         ("test_share", 1.0, "xor.toml: test share: must be at least 0 and less than 1"),
         ("data.path", "no-such.csv", "xor.toml: data.path: no such file 'no-such.csv'"),
     ],
