@@ -10,10 +10,10 @@ from nnviz.explorer import Controller
 from nnviz.scenario import load_scenario
 from nnviz.session import build
 from nnviz.tui import make_app
-from nnviz.tui.screens.cursor import CursorScreen
+from nnviz.tui.screens.cursor import CursorPanel
 from nnviz.tui.screens.explorer import ExplorerScreen
 from nnviz.tui.screens.save import SaveScreen
-from nnviz.tui.screens.settings import SettingsScreen
+from nnviz.tui.screens.settings import SettingsPanel
 from nnviz.tui.widgets.panels import TextPanel
 
 SIZE = (120, 36)
@@ -23,17 +23,21 @@ def panel(screen, name: str) -> str:
     return screen.query_one(f"#{name}", TextPanel).plain
 
 
+def settings(app) -> SettingsPanel:
+    return app.screen.query_one(SettingsPanel)
+
+
 def settings_text(app) -> str:
-    return str(app.screen.query_one("#settings-list").render())
+    return str(settings(app).query_one("#settings-list").render())
 
 
 def settings_message(app) -> str:
-    return str(app.screen.query_one("#settings-message").render())
+    return str(settings(app).query_one("#settings-message").render())
 
 
 async def to_row(pilot, label: str) -> None:
     """Move the settings panel's selection to the row with this label."""
-    settings = pilot.app.screen
+    settings = pilot.app.screen.query_one(SettingsPanel)
     labels = [f.label for f in settings.fields()]
     target = labels.index(label)
     while settings.row != target:
@@ -52,7 +56,7 @@ async def test_settings_change_the_architecture_and_the_screen_follows():
         screen = await wait_open(pilot)
         await pilot.press("S")
         await pilot.pause()
-        assert isinstance(app.screen, SettingsScreen)
+        assert settings(app).has_focus
         assert "hidden 1: units" in settings_text(app)
         await to_row(pilot, "hidden 1: units")
         await pilot.press("right")  # one unit more
@@ -84,7 +88,7 @@ async def test_settings_change_the_architecture_and_the_screen_follows():
         assert screen.ctl.scenario.model.loss == "bce_logits"
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen is screen
+        assert not screen.query(SettingsPanel)
 
 
 @aio
@@ -156,10 +160,10 @@ async def test_a_bad_typed_value_gets_the_loaders_message_and_changes_nothing():
         await typed(pilot, "fast")
         assert "expected a number, got 'fast'" in settings_message(app)
         await to_row(pilot, "hidden 1: activation")
-        while app.screen.current.value != "step":
+        while settings(app).current.value != "step":
             await pilot.press("right")
             await pilot.pause()
-            if app.screen.current.value == "step" or "step has no" in settings_message(app):
+            if settings(app).current.value == "step" or "step has no" in settings_message(app):
                 break
         assert "step has no gradient" in settings_message(app)
         assert screen.ctl.scenario.model.layers[0].activation != "step"
@@ -177,8 +181,8 @@ async def test_the_element_cursor_types_and_nudges_a_weight_and_the_table_follow
         table_before = panel(screen, "table")
         await pilot.press("E")
         await pilot.pause()
-        cursor = app.screen
-        assert isinstance(cursor, CursorScreen) and cursor.name_ == "W1"
+        cursor = screen.query_one(CursorPanel)
+        assert cursor.has_focus and cursor.name_ == "W1"
         await pilot.press("right", "down")
         assert cursor.index == (1, 1)
         await pilot.press("3", ".", "5", "enter")
@@ -205,7 +209,7 @@ async def test_the_element_cursor_types_and_nudges_a_weight_and_the_table_follow
         assert cursor.name_ == "b1"
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen is screen
+        assert not screen.query(CursorPanel)
 
 
 @aio
@@ -218,7 +222,7 @@ async def test_the_cursor_shows_the_gradient_and_the_optimizer_state():
         await pilot.press("E")
         await pilot.pause()
         ctl = screen.ctl
-        numbers = str(app.screen.query_one("#cursor-numbers").render())
+        numbers = str(screen.query_one("#cursor-numbers").render())
         m = float(ctl.optimizer.state_of("W1")["m"][0, 0])
         assert "adam m" in numbers and "v " in numbers
         from nnviz.tui import fmt
@@ -257,6 +261,7 @@ async def test_write_saves_the_setup_and_it_opens_again_bit_for_bit(tmp_path, mo
         await pilot.press("right")
         await pilot.pause()
         await pilot.press("escape")
+        assert not screen.query(SettingsPanel)
         await pilot.press("s", "s", "s")
         await pilot.pause()
         await pilot.press("W")

@@ -2,7 +2,10 @@
 arrows move it, a typed number or a nudge sets it, and the explorer beneath (truth table,
 regions, hidden units, the pass in flight) follows at once. Escape leaves it.
 
-Its keys are its own while it is open (the arrows move the element, not the node selection).
+A panel docked at the bottom of the explorer, focused while it is open: its keys come first
+(the arrows move the element, not the node selection; digits and +/− are its own), the
+explorer's other keys still work (s steps, p plays). Not a modal screen on purpose: a screen
+over the explorer would have the whole explorer blended beneath it at every change.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from nnviz import playground
@@ -29,16 +32,16 @@ HINT = (
 )
 
 
-class CursorScreen(ModalScreen):
-    """Docked at the bottom, over the explorer (which stays on show above it)."""
+class CursorPanel(Widget, can_focus=True):
+    """Docked at the bottom of the explorer (which stays on show above it)."""
 
     DEFAULT_CSS = """
-    CursorScreen { background: $background 0%; align: left bottom; }
-    #cursor-box {
+    CursorPanel {
         dock: bottom; width: 100%; height: auto; max-height: 16;
         background: $panel; border-top: solid $accent; padding: 0 1;
     }
-    #cursor-numbers, #cursor-message { height: auto; }
+    CursorPanel:focus { border-top: heavy $accent; }
+    #cursor-box, #cursor-numbers, #cursor-message { height: auto; }
     """
     BINDINGS = [
         Binding("escape", "leave", "Leave the cursor"),
@@ -52,15 +55,21 @@ class CursorScreen(ModalScreen):
         Binding("backspace", "backspace", show=False),
     ]
 
-    def __init__(self, explorer, name: str):
-        super().__init__()
+    def __init__(self, explorer, name: str, index=(0, 0), step: float = STEP, message: str = ""):
+        super().__init__(id="cursor-panel")
         self.explorer = explorer
         self.name_ = name
-        self.index = (0, 0)
-        self.step = STEP
+        self.index = index
+        self.step = step
         self.buffer: str | None = None  # the number being typed
-        self.message = ""
+        self.message = message
         self.error = False
+
+    def keep(self) -> dict:
+        """What a panel shown again after the explorer is recomposed starts from."""
+        names = self.ctl.wrt_names()
+        name = self.name_ if self.name_ in names else names[0]
+        return {"name": name, "index": self.index, "step": self.step, "message": self.message}
 
     @property
     def ctl(self):
@@ -75,6 +84,14 @@ class CursorScreen(ModalScreen):
         self.draw()
 
     # ------------------------------------------------------------ keys
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """Digits, signs and the step keys are the cursor's while it has the focus."""
+        return (
+            bool(character)
+            and (character in TYPING or character in "=_*/")
+            or (self.buffer is not None and bool(character) and character.isprintable())
+        )
+
     def on_key(self, event: events.Key) -> None:
         char = event.character or ""
         if self.buffer is not None and char in TYPING and char:
@@ -102,7 +119,7 @@ class CursorScreen(ModalScreen):
             self.buffer = None
             self.say("typing cancelled")
             return
-        self.dismiss()
+        self.explorer.close_panel(self)
 
     def action_move(self, dr: int, dc: int) -> None:
         rows, cols = self.ctl.program.shape(self.name_)
@@ -157,16 +174,24 @@ class CursorScreen(ModalScreen):
 
     # ------------------------------------------------------------ drawing
     def draw(self) -> None:
-        if not self.query("#cursor-numbers"):  # not composed yet
+        if not self.is_attached or not self.query("#cursor-numbers"):  # not composed yet
             return
-        self.query_one("#cursor-numbers", Static).update(self.text(self.size.width or 80))
+        self._update("#cursor-numbers", self.text(self.size.width or 80))
         message = Text()
         if self.buffer is not None:
             message.append(f"new value: {self.buffer}▏\n", style="bold yellow")
         if self.message:
             message.append(self.message + "\n", style="bold red" if self.error else "green")
         message.append(HINT, style="dim")
-        self.query_one("#cursor-message", Static).update(message)
+        self._update("#cursor-message", message)
+
+    def _update(self, where: str, text: Text) -> None:
+        """New text; a layout pass only when its number of lines changes (it costs most of a
+        frame)."""
+        static = self.query_one(where, Static)
+        lines = len(text.wrap(self.app.console, max(static.size.width, 1)))
+        same = static.size.height == lines
+        static.update(text, layout=not same)
 
     def text(self, width: int) -> Text:
         ctl, name = self.ctl, self.name_

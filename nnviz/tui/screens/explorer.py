@@ -178,7 +178,8 @@ class ExplorerScreen(PlaygroundMixin, PlayMixin, BaseView):
             self._painted = snap.params.copy()
             self._painted_at = time.perf_counter()
             self._repaint(snap)
-        self.query_one("#status", Static).update(self.status_text())
+        # one line, docked: no layout pass (the costly part of a frame)
+        self.query_one("#status", Static).update(self.status_text(), layout=False)
         selected, sample, playing = self.selected, self.sample, self.playing
         self.query_one("#graph", TextPanel).show(
             lambda w: graph_text(ctl, snap, selected, sample, w, playing)

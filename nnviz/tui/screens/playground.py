@@ -29,9 +29,35 @@ class PlaygroundMixin:
         self._painted = None
         self.selected = _first_param_of(ctl)
         if self.layout_key() != before:
-            await self.recompose()
+            panels = [(type(p), p.keep(), p.has_focus) for p in self.open_panels()]
+            await self.recompose()  # the panels go too: they come back as they were
             self.fit(self.app.size.width, self.app.size.height)
+            for cls, kept, focused in panels:
+                panel = cls(self, **kept)
+                await self.mount(panel)
+                if focused:
+                    panel.focus()
         self._refresh(note)
+        for panel in self.open_panels():
+            panel.draw()
+
+    def open_panels(self) -> list:
+        from nnviz.tui.screens.cursor import CursorPanel
+        from nnviz.tui.screens.settings import SettingsPanel
+
+        return [*self.query(SettingsPanel), *self.query(CursorPanel)]
+
+    async def open_panel(self, panel) -> None:
+        """Show a panel (one at a time) and give it the keys."""
+        for other in self.open_panels():
+            await other.remove()
+        await self.mount(panel)
+        panel.focus()
+
+    def close_panel(self, panel) -> None:
+        panel.remove()
+        self.set_focus(None)
+        self.show(self.snap)
 
     def playground(self) -> playground.Playground | None:
         if self.ctl.is_graph:
@@ -40,15 +66,15 @@ class PlaygroundMixin:
         return playground.Playground.of(self.ctl)
 
     async def action_settings(self) -> None:
-        from nnviz.tui.screens.settings import SettingsScreen
+        from nnviz.tui.screens.settings import SettingsPanel
 
         if self.playground() is None:
             return
         await self._own_engine()
-        self.app.push_screen(SettingsScreen(self))
+        await self.open_panel(SettingsPanel(self))
 
     async def action_cursor(self) -> None:
-        from nnviz.tui.screens.cursor import CursorScreen
+        from nnviz.tui.screens.cursor import CursorPanel
 
         if self.playground() is None:
             return
@@ -59,7 +85,7 @@ class PlaygroundMixin:
             name = names[0]
             self.selected = self.ctl.graph.find(name)
         self.follow = False
-        self.app.push_screen(CursorScreen(self, name))
+        await self.open_panel(CursorPanel(self, name))
 
     async def action_write(self) -> None:
         from nnviz.tui.screens.save import SaveScreen

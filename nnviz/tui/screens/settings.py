@@ -7,7 +7,9 @@ shows it at once.
 
 Keys (its own while it is open): up/down pick a row; left/right cycle a choice, flip a toggle,
 take an integer one down or up; Enter does an action, cycles a choice, flips a toggle or starts
-typing a value (Enter again sets it, Esc cancels); Esc or S closes the panel.
+typing a value (Enter again sets it, Esc cancels); Esc or S closes the panel. A panel docked
+at the right of the explorer, focused while open (not a modal screen: the explorer would be
+blended beneath it at every change).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from nnviz.playground import Field, Playground
@@ -25,15 +27,16 @@ from nnviz.playground import Field, Playground
 HINT = "↑↓ row · ←→ change · Enter act/type · Esc close"
 
 
-class SettingsScreen(ModalScreen):
+class SettingsPanel(Widget, can_focus=True):
     """Docked at the right, over the explorer's side column."""
 
     DEFAULT_CSS = """
-    SettingsScreen { background: $background 0%; align: right top; }
-    #settings-box {
+    SettingsPanel {
         dock: right; width: 50; height: 100%;
         background: $panel; border-left: solid $accent; padding: 0 1;
     }
+    SettingsPanel:focus { border-left: heavy $accent; }
+    #settings-box { height: 100%; }
     #settings-list { height: 1fr; }
     #settings-message { height: auto; }
     """
@@ -50,14 +53,18 @@ class SettingsScreen(ModalScreen):
         Binding("backspace", "backspace", show=False),
     ]
 
-    def __init__(self, explorer):
-        super().__init__()
+    def __init__(self, explorer, row: int = 0, message: str = "", error: bool = False):
+        super().__init__(id="settings-panel")
         self.explorer = explorer
-        self.row = 0
+        self.row = row
         self.buffer: str | None = None
-        self.message = ""
-        self.error = False
+        self.message = message
+        self.error = error
         self.busy = False
+
+    def keep(self) -> dict:
+        """What a panel shown again after the explorer is recomposed starts from."""
+        return {"row": self.row, "message": self.message, "error": self.error}
 
     @property
     def playground(self) -> Playground:
@@ -81,6 +88,10 @@ class SettingsScreen(ModalScreen):
         self.draw()
 
     # ------------------------------------------------------------ keys
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """While a value is typed, every printable key is part of it."""
+        return self.buffer is not None and bool(character) and character.isprintable()
+
     def on_key(self, event: events.Key) -> None:
         if self.buffer is None or not event.is_printable or not event.character:
             return
@@ -94,7 +105,7 @@ class SettingsScreen(ModalScreen):
             self.buffer = None
             self.say("typing cancelled")
             return
-        self.dismiss()
+        self.explorer.close_panel(self)
 
     def action_move(self, delta: int) -> None:
         if self.buffer is not None:
@@ -138,14 +149,16 @@ class SettingsScreen(ModalScreen):
             refused = await self.explorer.apply_edit(edit, f"settings: {f.label}")
         finally:
             self.busy = False
+        # the explorer may have been recomposed: the panel on show now is another one
+        panel = next(iter(self.explorer.query(SettingsPanel)), self)
         if refused:
-            self.say(refused + " (nothing changed)", error=True)
+            panel.say(refused + " (nothing changed)", error=True)
             return
-        new = next((g for g in self.fields() if g.key == f.key), None)
+        new = next((g for g in panel.fields() if g.key == f.key), None)
         shown = f" = {new.shown}" if new is not None and new.kind != "action" else " done"
         ctl = self.explorer.ctl
-        how = "weights kept" if self.playground.kept_weights else f"new weights (seed {ctl.seed})"
-        self.say(f"{f.label}{shown}: rebuilt, {how}; epochs and optimizer state start over")
+        how = "weights kept" if panel.playground.kept_weights else f"new weights (seed {ctl.seed})"
+        panel.say(f"{f.label}{shown}: rebuilt, {how}; epochs and optimizer state start over")
 
     def say(self, message: str, error: bool = False) -> None:
         self.message, self.error = message, error
@@ -153,7 +166,7 @@ class SettingsScreen(ModalScreen):
 
     # ------------------------------------------------------------ drawing
     def draw(self) -> None:
-        if not self.query("#settings-list"):  # not composed yet
+        if not self.is_attached or not self.query("#settings-list"):  # not composed yet
             return
         box = self.query_one("#settings-list", Static)
         height = box.size.height or self.app.size.height - 6
