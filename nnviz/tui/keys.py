@@ -65,8 +65,8 @@ KEYS: tuple[Key, ...] = (
     Key("t", "table", "Next table", "next data set (several truth tables)"),
     # the playground (explorer): change the setup, one weight, and keep it
     Key("S", "settings", "Settings", "architecture, data and training, checked as a file is"),
-    Key("E", "cursor", "Edit weight", "an element cursor on the selected parameter"),
-    Key("W", "write", "Write", "the setup and its weights as a scenario file"),
+    Key("E", "cursor", "Edit weight", "an element cursor on the selected parameter", show=False),
+    Key("W", "write", "Write", "the setup and its weights as a scenario file", show=False),
     # the MNIST view's own
     Key("u", "unit(1)", "Next unit", "the next hidden unit"),
     Key("U", "unit(-1)", "Prev unit", "the previous hidden unit", show=False),
