@@ -61,6 +61,7 @@ class Model:
         init_scale: float = 0.7,
         seed: int = 0,
         l2: float = 0.0,
+        l1: float = 0.0,
         weights: dict[str, np.ndarray] | None = None,
         task: str | None = None,
         dtype="float32",
@@ -73,7 +74,7 @@ class Model:
         start = init_weights(n_inputs, layers, init, init_scale, seed, image)
         if weights:
             start.update(weights)
-        graph = build_mlp(n_inputs, layers, loss, start, l2, image)
+        graph = build_mlp(n_inputs, layers, loss, start, l2, image, l1=l1)
         if task is None:
             task = {"cross_entropy": "multiclass", "mse": "regression", "mae": "regression"}.get(
                 loss, "binary"
@@ -125,6 +126,22 @@ class Model:
         """∂loss/∂node from the last backward pass (backprop, or a step taken by hand);
         fit's updates clear the gradients as they apply them. A view."""
         return self.program.grad(name)
+
+    def layer_params(self, layer: int) -> tuple[str, ...]:
+        """The parameter names of 1-based `layer` (W<k>, b<k>); a GraphError when it has none
+        (a pooling layer) or there is no such layer."""
+        names = tuple(f"{p}{layer}" for p in ("W", "b"))
+        known = {self.program.name(i) for i in self.program.param_indices}
+        if not all(name in known for name in names):
+            raise GraphError(f"layer {layer} has no parameters (W{layer}, b{layer})")
+        return names
+
+    def set_trainable(self, layer: int, trainable: bool) -> None:
+        """Freeze (False) or unfreeze 1-based `layer` for the optimizers made from now on
+        (nnviz.fit's included); a running optimizer is told with Optimizer.freeze/unfreeze
+        (or Session.set_trainable, which does both)."""
+        for name in self.layer_params(layer):
+            self.graph.nodes[self.graph.find(name)].frozen = not trainable
 
     def params(self) -> dict[str, np.ndarray]:
         return self.program.params()

@@ -38,6 +38,21 @@ class Session:
     def is_graph(self) -> bool:
         return self.trainer is None
 
+    def set_trainable(self, layer: int, trainable: bool) -> None:
+        """Freeze (False) or unfreeze 1-based `layer` from the next update on, without
+        recompiling: the optimizer skips its parameters (and the model remembers it for an
+        optimizer made later). A GraphError for a layer without parameters."""
+        names = self.model.layer_params(layer)
+        self.model.set_trainable(layer, trainable)
+        if trainable:
+            self.optimizer.unfreeze(names)
+        else:
+            self.optimizer.freeze(names)
+
+    def trainable(self, layer: int) -> bool:
+        """Whether the optimizer updates 1-based `layer` now."""
+        return not any(self.optimizer.is_frozen(n) for n in self.model.layer_params(layer))
+
 
 def build(
     scenario,
@@ -101,7 +116,7 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threa
     capacity = max(min(batch, n_rows), min(chunk, max(n_rows, 1)))
     model = Model.from_spec(
         n_in, layers, spec.loss, init=spec.init, init_scale=spec.init_scale, seed=tr.seed,
-        l2=spec.l2, weights=given, task=dataset.task, dtype=tr.dtype, capacity=capacity,
+        l2=spec.l2, l1=spec.l1, weights=given, task=dataset.task, dtype=tr.dtype, capacity=capacity,
         image=spec.image,
     )  # fmt: skip
     optimizer = Optimizer(model.program, scenario.optimizer.kind, **dict(scenario.optimizer.params))

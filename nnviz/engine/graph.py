@@ -45,6 +45,9 @@ class Node:
     role: str = ""  # what the node is for, one of ROLES, or ""
     image: tuple[int, int, int] | None = None  # each row read as C × H × W (image ops)
     window: images.Window | None = None  # conv2d / pooling: size, stride, padding
+    # a parameter the optimizer starts out leaving alone (a layer with trainable = false);
+    # the optimizer owns it from then on (Optimizer.freeze / unfreeze)
+    frozen: bool = False
 
     @property
     def op_name(self) -> str:
@@ -84,10 +87,12 @@ class Graph:
         shape = _image_shape(name, cols, image)
         return self._add(Node(name, ops.INPUT, (), rows, cols, image=shape))
 
-    def param(self, name: str, value) -> int:
-        """A trainable leaf with its starting value (a matrix, or a vector stored as one row)."""
+    def param(self, name: str, value, frozen: bool = False) -> int:
+        """A trainable leaf with its starting value (a matrix, or a vector stored as one row);
+        `frozen`: the optimizer starts out leaving it as it is (its gradient is still computed)."""
         arr = _as_matrix(name, value)
-        return self._add(Node(name, ops.PARAM, (), arr.shape[0], arr.shape[1], init=arr))
+        node = Node(name, ops.PARAM, (), arr.shape[0], arr.shape[1], init=arr, frozen=frozen)
+        return self._add(node)
 
     def const(self, name: str, value) -> int:
         arr = _as_matrix(name, value)

@@ -756,6 +756,36 @@ def jvp_l2(m, c, v, t, i, batch):
     t[m[i, OFF]] = c[i] * acc
 
 
+# ---------------------------------------------------------------- l1 penalty: out = c·Σ |a|
+# |a| has no derivative at 0: the rules take the subgradient 0 there (sign(0) = 0, as
+# PyTorch's abs does), so a weight at exactly 0 feels no pull from the penalty.
+@njit
+def fwd_l1(m, c, v, i, batch):
+    _, n, oa = _reduce_input(m, i, batch)
+    acc = 0.0
+    for e in range(n):
+        acc += abs(v[oa + e])
+    v[m[i, OFF]] = c[i] * acc
+
+
+@njit
+def vjp_l1(m, c, v, g, i, batch):
+    a, n, oa = _reduce_input(m, i, batch)
+    if m[a, NEEDS_GRAD]:
+        k = v.dtype.type(c[i] * g[m[i, OFF]])
+        for e in range(n):
+            g[oa + e] += k * np.sign(v[oa + e])
+
+
+@njit
+def jvp_l1(m, c, v, t, i, batch):
+    _, n, oa = _reduce_input(m, i, batch)
+    acc = 0.0
+    for e in range(n):
+        acc += np.sign(v[oa + e]) * t[oa + e]
+    t[m[i, OFF]] = c[i] * acc
+
+
 # ================================================================ image ops
 # A row of an image batch holds C·H·W numbers: element [c, y, x] at (c·H + y)·W + x.
 # Geometry is int64 (it goes negative at the padding); the innermost loops index unsigned.

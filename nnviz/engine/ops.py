@@ -36,6 +36,7 @@ CONV2D = 22
 MAXPOOL = 23
 AVGPOOL = 24
 RESHAPE = 25
+L1 = 26
 # Codes are unique and need not be consecutive: the dropout row takes 30, apart from the
 # others, so that rows added elsewhere do not collide with it.
 DROPOUT = 30
@@ -89,6 +90,8 @@ OPS: tuple[Op, ...] = (
         "loss",
     ),
     Op(L2, "l2", 1, "{c}·Σ {a}²", "2·{c}·{a}", "reduce"),
+    # |a| has no derivative at 0: the rule takes the subgradient 0 there (sign(0) = 0)
+    Op(L1, "l1", 1, "{c}·Σ |{a}|", "{c}·sign({a})", "reduce"),
     # Image ops. A batch of images is one row per sample of C·H·W numbers, channel by channel,
     # each channel row by row: element [c, y, x] of a row sits at (c·H + y)·W + x.
     Op(

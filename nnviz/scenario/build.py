@@ -42,9 +42,10 @@ from nnviz.scenario.records import (
 from nnviz.text import printable
 
 TOP_KEYS = ("name", "description", "data", "model", "graph", "optimizer", "training", "view")
-MODEL_KEYS = ("inputs", "input_shape", "layers", "loss", "init", "init_scale", "l2", "weights")
+MODEL_KEYS = ("inputs", "input_shape", "layers", "loss", "init", "init_scale", "l2", "l1",
+              "weights")  # fmt: skip
 LAYER_KEYS = tuple(LAYER_FIELDS)
-CONV_KEYS = ("conv", "kernel", "stride", "padding", "activation")
+CONV_KEYS = ("conv", "kernel", "stride", "padding", "activation", "trainable")
 POOL_KEYS = ("pool", "size", "stride")
 # (C, H, W) of the data kinds whose rows are images.
 IMAGE_KINDS = {"mnist": (1, 28, 28)}
@@ -172,6 +173,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     init = tbl.field("init", MODEL_FIELDS["init"])
     init_scale = tbl.field("init_scale", MODEL_FIELDS["init_scale"])
     l2 = tbl.field("l2", MODEL_FIELDS["l2"])
+    l1 = tbl.field("l1", MODEL_FIELDS["l1"])
 
     data_inputs = INPUT_SIZES.get(data.kind)
     if data.kind == "table":
@@ -193,7 +195,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     weights = ()
     if tbl.has("weights"):
         weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs, image)
-    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image)
+    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image, l1)
 
 
 def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:
@@ -209,8 +211,9 @@ def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:
         activation = layer.choice("activation", ACTIVATIONS)
         if activation in ("softmax", "step"):
             chk.fail(f"{key}.activation", f"{activation} is not for conv layers")
+        trainable = layer.field("trainable", LAYER_FIELDS["trainable"])
         return Layer(filters, activation, kind="conv", kernel=kernel, stride=stride,
-                         padding=padding)  # fmt: skip
+                     padding=padding, trainable=trainable)  # fmt: skip
     if isinstance(raw, dict) and "pool" in raw:
         layer = chk.table(key, raw, POOL_KEYS)
         pool = layer.choice("pool", POOLS)
@@ -220,7 +223,8 @@ def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:
     layer = chk.table(key, raw, LAYER_KEYS)
     units = layer.field("units", LAYER_FIELDS["units"])
     activation = layer.field("activation", LAYER_FIELDS["activation"])
-    return Layer(units, ACTIVATION_ALIASES.get(activation, activation))
+    trainable = layer.field("trainable", LAYER_FIELDS["trainable"])
+    return Layer(units, ACTIVATION_ALIASES.get(activation, activation), trainable=trainable)
 
 
 def parse_image(

@@ -56,12 +56,15 @@ MODEL_FIELDS: dict[str, Field] = {
     "init": Field(str, "glorot", choices=INITIALIZERS),
     "init_scale": Field(float, 0.7, lo=0.0, lo_open=True, hi=MAX_INIT_SCALE),
     "l2": Field(float, 0.0, lo=0.0),
+    "l1": Field(float, 0.0, lo=0.0),
 }
 
 # A dense layer's keys; { dropout = rate } is an entry of its own after the layer it drops.
 LAYER_FIELDS: dict[str, Field] = {
     "units": Field(int, REQUIRED, lo=1, hi=MAX_UNITS, limit=True),
     "activation": Field(str, REQUIRED, choices=(*ACTIVATIONS, *ACTIVATION_ALIASES)),
+    # false: the layer is frozen (its gradients are computed, the optimizer leaves it alone)
+    "trainable": Field(bool, True),
 }
 DROPOUT_FIELD = Field(float, REQUIRED, lo=0.0, hi=1.0, hi_open=True)
 

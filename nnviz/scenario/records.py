@@ -32,6 +32,7 @@ class ModelSpec:
     l2: float
     weights: tuple[tuple[str, np.ndarray], ...] = ()
     image: tuple[int, int, int] | None = None  # (C, H, W) of the inputs, for conv layers
+    l1: float = 0.0  # l1·Σ|W| of every weight matrix added to the loss, as l2 adds l2·ΣW²
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ModelSpec):
@@ -53,7 +54,8 @@ class ModelSpec:
 
     def _plain(self) -> tuple:
         return (
-            self.inputs, self.layers, self.loss, self.init, self.init_scale, self.l2, self.image
+            self.inputs, self.layers, self.loss, self.init, self.init_scale, self.l2, self.image,
+            self.l1,
         )  # fmt: skip
 
     @property

@@ -285,6 +285,26 @@ def test_l2(a, c):
     check_rules("l2", [a], const=c)
 
 
+@case("l1")
+@EXAMPLES
+@given(one(), st.floats(0, 2))
+def test_l1(a, c):
+    check_rules("l1", [away_from_zero(a)], const=c)  # off the kink at 0
+
+
+def test_l1_takes_the_subgradient_zero_at_zero():
+    """|a| has no derivative at 0: the VJP and JVP take 0 there, ±c elsewhere."""
+    p = _build("l1", [np.array([[0.0, 2.0, -3.0]])], 0.5)
+    _loss(p)
+    p.seed()
+    p.backward()
+    weight = p.value("R")[0, 0]  # the upstream ∂L/∂out
+    np.testing.assert_array_equal(p.grad("a0"), [[0.0, 0.5 * weight, -0.5 * weight]])
+    assert p.value("out")[0, 0] == 0.5 * 5.0
+    p.jvp({"a0": np.array([[7.0, 1.0, 1.0]])})
+    assert p.tangent("out")[0, 0] == 0.5 * (0.0 + 1.0 - 1.0)
+
+
 @st.composite
 def conv_case(draw):
     """Images, filters and bias of a small convolution, with its stride and padding."""

@@ -194,7 +194,7 @@ INLINE = [
     (
         HEAD + XOR_MODEL + "description = 'x'\n",
         "model.description: unknown key; allowed: inputs, input_shape, layers, loss, init, "
-        "init_scale, l2, weights",
+        "init_scale, l2, l1, weights",
     ),
     ('name = "a"\nname = "b"\n', "line 2, column 11: Cannot overwrite a value"),
     (

@@ -97,3 +97,21 @@ def test_a_field_alone():
         spec.check(float("nan"))
     with pytest.raises(FieldError, match="expected a number, got the boolean true"):
         spec.check(True)
+
+
+def test_l1_sits_beside_l2_in_model():
+    sc = parse_scenario(XOR.replace("loss = 'bce'", "loss = 'bce'\nl1 = 0.01\nl2 = 0.02"), "t.toml")
+    assert (sc.model.l1, sc.model.l2) == (0.01, 0.02)
+    with pytest.raises(ScenarioError, match="^t.toml: model.l1: must be at least 0.0, got -1.0$"):
+        parse_scenario(XOR.replace("loss = 'bce'", "loss = 'bce'\nl1 = -1.0"), "t.toml")
+
+
+def test_trainable_false_freezes_a_layer():
+    frozen = XOR.replace("{ units = 2, activation = 'sigmoid' }",
+                         "{ units = 2, activation = 'sigmoid', trainable = false }")  # fmt: skip
+    sc = parse_scenario(frozen, "t.toml")
+    assert [lay.trainable for lay in sc.model.layers] == [False, True]
+    with pytest.raises(ScenarioError, match=r"^t.toml: model.layers\[0\].trainable: expected "
+                       "true or false, got the string 'no'$"):  # fmt: skip
+        parse_scenario(frozen.replace("false", "'no'"), "t.toml")
+    assert check_value("model.layers[0].trainable", False) is False
