@@ -250,6 +250,8 @@ class Playground:
             doc["data"]["features"] = chosen + ([name] if value else [])
             _drop_shaped(doc)
             redraw = True
+        elif key.endswith(".trainable"):
+            return self._freeze(doc, key, value)
         elif key == "optimizer.kind":
             lr = doc.get("optimizer", {}).get("lr")
             doc["optimizer"] = {"kind": value, **({"lr": lr} if lr is not None else {})}
@@ -260,6 +262,21 @@ class Playground:
             if key.endswith(".units"):
                 _drop_shaped(doc)
         return self._apply(doc, redraw=redraw)
+
+    def _freeze(self, doc: dict, key: str, trainable: Any):
+        """Freeze or unfreeze a layer in the running session (no rebuild: the epochs, the
+        weights and the optimizer state go on), the setup checked and kept as with any edit."""
+        trainable = self._checked(key, trainable, doc["data"]["kind"])
+        _assign(doc, key, trainable if trainable is False else None)  # true is the default
+        scenario = build(doc, self.scenario.path, self.file)
+        position = int(key.split("[", 1)[1].split("]", 1)[0])
+        layers = doc["model"]["layers"]
+        number = 1 + sum(1 for entry in layers[:position] if "dropout" not in entry)
+        self.ctl.session.set_trainable(number, trainable)
+        self.ctl.session.scenario = scenario
+        self.doc = doc
+        self.kept_weights = True
+        return self.ctl
 
     def _checked(self, key: str, value: Any, data_kind: str) -> Any:
         """One value checked alone by the loader's own field check (the whole file follows)."""

@@ -98,7 +98,8 @@ def test_every_field_of_every_small_scenario_cycles_or_says_why():
             except ScenarioError as exc:
                 assert str(exc).startswith(f"{name}.toml: "), (f, exc)
                 continue
-            assert isinstance(new, Controller) and new is not ctl
+            assert isinstance(new, Controller)
+            assert (new is ctl) == f.key.endswith(".trainable")  # freezing: the same run
 
 
 def test_architecture_edits_add_and_remove_a_hidden_layer():
@@ -210,3 +211,38 @@ def test_the_and_gate_built_by_hand_classifies_every_row():
     set_element(ctl, "b1", (0, 0), -30.0)
     rows = ctl.truth_table(ctl.snapshot().params)
     assert [r.yhat for r in rows] == [0, 0, 0, 1] == [int(r.y[0]) for r in rows]
+
+
+def test_freezing_a_layer_in_the_running_session_keeps_its_weights_while_the_rest_train():
+    ctl = controller("circles")
+    ctl.step()
+    pg = Playground.of(ctl)
+    frozen = next(f for f in pg.fields() if f.label == "freeze hidden 1")
+    assert frozen.value is False
+    same = pg.cycle(frozen)
+    assert same is ctl and ctl.trainer.steps == 1  # the run goes on
+    assert ctl.scenario.model.layers[0].trainable is False
+    assert next(f for f in pg.fields() if f.label == "freeze hidden 1").value is True
+    before = params(ctl)
+    for _ in range(3):
+        ctl.step()
+    after = params(ctl)
+    assert np.array_equal(after["W1"], before["W1"]) and np.array_equal(after["b1"], before["b1"])
+    assert not np.array_equal(after["W2"], before["W2"])
+    # kept in the setup: a written file freezes it too
+    doc = pg.document_with_weights()
+    assert doc["model"]["layers"][0]["trainable"] is False
+    pg.cycle(next(f for f in pg.fields() if f.label == "freeze hidden 1"))
+    ctl.step()
+    assert not np.array_equal(params(ctl)["W1"], after["W1"])
+
+
+def test_l1_is_a_setting_when_the_format_has_it():
+    ctl = controller()
+    pg = Playground.of(ctl)
+    if not pg.supports("l1"):
+        pytest.skip("no l1 in this scenario format")
+    new = pg.change("model.l1", 0.01)
+    assert new.scenario.model.l1 == 0.01
+    with pytest.raises(ScenarioError, match="xor.toml: model.l1: must be at least 0.0"):
+        pg.change("model.l1", -0.5)

@@ -314,3 +314,28 @@ async def test_the_written_file_opens_in_the_explorer_as_it_was(tmp_path, monkey
         assert isinstance(screen, ExplorerScreen)
         for name, value in shown.items():
             assert np.array_equal(screen.ctl.model.params()[name], value)
+
+
+@aio
+async def test_freezing_from_the_settings_keeps_the_run_and_the_layer_still():
+    app = make_app("circles", animate=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_open(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        ctl = screen.ctl
+        await pilot.press("S")
+        await pilot.pause()
+        await to_row(pilot, "L1")
+        await typed(pilot, "-1")
+        assert "circles.toml: model.l1: must be at least 0.0" in settings_message(app)
+        await to_row(pilot, "freeze hidden 1")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "from the next update on" in settings_message(app)
+        assert screen.ctl is ctl and ctl.trainer.steps == 1
+        w1 = ctl.model.params()["W1"]
+        await pilot.press("escape", "s", "s")
+        await pilot.pause()
+        assert ctl.trainer.steps == 3
+        assert np.array_equal(ctl.model.params()["W1"], w1)

@@ -97,10 +97,17 @@ class PlaygroundMixin:
 
     async def apply_edit(self, edit, note: str) -> str | None:
         """Run an edit that returns a new Controller; its one-line message if refused."""
+        await self._own_engine()  # an edit may change the running session (freezing)
         try:
             ctl = edit()
         except InputError as exc:
             return " ".join(str(exc).split())
+        if ctl is self.ctl:  # changed in place: the same run goes on
+            self._painted = None
+            self._refresh(note)
+            for panel in self.open_panels():
+                panel.draw()
+            return None
         await self.install(ctl, note)
         return None
 

@@ -157,6 +157,9 @@ class SettingsPanel(Widget, can_focus=True):
         new = next((g for g in panel.fields() if g.key == f.key), None)
         shown = f" = {new.shown}" if new is not None and new.kind != "action" else " done"
         ctl = self.explorer.ctl
+        if f.key.endswith(".trainable"):
+            panel.say(f"{f.label}{shown}: from the next update on (nothing rebuilt)")
+            return
         how = "weights kept" if panel.playground.kept_weights else f"new weights (seed {ctl.seed})"
         panel.say(f"{f.label}{shown}: rebuilt, {how}; epochs and optimizer state start over")
 
