@@ -26,10 +26,7 @@ from nnviz.tui.widgets.panels import grad_ready
 STEP = 0.1
 CELL = 9  # characters a matrix cell takes
 TYPING = set("0123456789.-+eE")
-HINT = (
-    "arrows move · type a number, Enter sets it · +/− nudge by the step · * / step ×10 ÷10 · "
-    "Tab next parameter · Esc leaves"
-)
+HINT = "↑↓←→ move · a number + Enter sets it · +/− nudge · * / step · Tab next · Esc leaves"
 
 
 class CursorPanel(Widget, can_focus=True):
@@ -37,7 +34,7 @@ class CursorPanel(Widget, can_focus=True):
 
     DEFAULT_CSS = """
     CursorPanel {
-        dock: bottom; width: 100%; height: auto; max-height: 16;
+        dock: bottom; layer: playground; margin-bottom: 1; width: 100%; height: auto; max-height: 16;
         background: $panel; border-top: solid $accent; padding: 0 1;
     }
     CursorPanel:focus { border-top: heavy $accent; }
@@ -220,6 +217,10 @@ class CursorPanel(Widget, can_focus=True):
             out.append(f"at these weights: training loss {fmt.num(loss, 5)}")
             if acc is not None:
                 out.append(f" · accuracy {fmt.num(acc, 4)}")
+            errors = ctl.errors(snap.params)
+            if errors is not None:  # what the truth table marks, when it is out of sight
+                rows = ctl.dataset.n_train
+                out.append(f" · {rows - errors}/{rows} rows right", style="bold")
         return out
 
     def _matrix(self, out: Text, el, width: int) -> None:

@@ -51,6 +51,7 @@ class PlaygroundMixin:
         """Show a panel (one at a time) and give it the keys."""
         for other in self.open_panels():
             await other.remove()
+        self.styles.layers = ("default", "playground")  # panels over the explorer, not beside
         await self.mount(panel)
         panel.focus()
 

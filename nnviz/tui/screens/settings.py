@@ -8,8 +8,8 @@ shows it at once.
 Keys (its own while it is open): up/down pick a row; left/right cycle a choice, flip a toggle,
 take an integer one down or up; Enter does an action, cycles a choice, flips a toggle or starts
 typing a value (Enter again sets it, Esc cancels); Esc or S closes the panel. A panel docked
-at the right of the explorer, focused while open (not a modal screen: the explorer would be
-blended beneath it at every change).
+at the left of the explorer (over the graph: the pictures stay on show), focused while open
+(not a modal screen: the explorer would be blended beneath it at every change).
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ HINT = "↑↓ row · ←→ change · Enter act/type · Esc close"
 
 
 class SettingsPanel(Widget, can_focus=True):
-    """Docked at the right, over the explorer's side column."""
+    """Docked at the left, over the graph: the pictures stay on show beside it."""
 
     DEFAULT_CSS = """
     SettingsPanel {
-        dock: right; width: 50; height: 100%;
-        background: $panel; border-left: solid $accent; padding: 0 1;
+        dock: left; layer: playground; width: 50; height: 100%; margin: 1 0 1 0;
+        background: $panel; border-right: solid $accent; padding: 0 1;
     }
-    SettingsPanel:focus { border-left: heavy $accent; }
+    SettingsPanel:focus { border-right: heavy $accent; }
     #settings-box { height: 100%; }
     #settings-list { height: 1fr; }
     #settings-message { height: auto; }
