@@ -34,7 +34,8 @@ class CursorPanel(Widget, can_focus=True):
 
     DEFAULT_CSS = """
     CursorPanel {
-        dock: bottom; layer: playground; margin-bottom: 1; width: 100%; height: auto; max-height: 16;
+        dock: bottom; layer: playground; margin-bottom: 1;
+        width: 100%; height: auto; max-height: 16;
         background: $panel; border-top: solid $accent; padding: 0 1;
     }
     CursorPanel:focus { border-top: heavy $accent; }
