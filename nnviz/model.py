@@ -67,19 +67,32 @@ class Model:
         dtype="float32",
         capacity: int = DEFAULT_CAPACITY,
         image: tuple[int, int, int] | None = None,
+        features: Sequence[str] | None = None,
     ) -> Model:
         """Build a network from (units, activation) layers (or Layer records: conv and
-        pooling layers need `image`, the inputs' (C, H, W)); weights by hand or from `init`."""
+        pooling layers need `image`, the inputs' (C, H, W)); weights by hand or from `init`.
+
+        features: engineered input columns of the n_inputs data columns, e.g. ["x1", "x2",
+        "x1^2", "x1*x2", "sin(x1)"] (nnviz.data.features): the graph computes them from x as
+        node φ, and the first layer reads those (W1 has a row per feature)."""
         layers = tuple(Layer(*lay) if isinstance(lay, tuple) else lay for lay in layers)
-        start = init_weights(n_inputs, layers, init, init_scale, seed, image)
+        wiring = None
+        width = n_inputs
+        if features:
+            from nnviz.data.features import parse_features
+
+            fmap = parse_features(list(features), n_inputs)
+            wiring = (fmap.names, fmap.table(), n_inputs)
+            width = len(fmap.names)
+        start = init_weights(width, layers, init, init_scale, seed, image)
         if weights:
             start.update(weights)
-        graph = build_mlp(n_inputs, layers, loss, start, l2, image, l1=l1)
+        graph = build_mlp(width, layers, loss, start, l2, image, l1=l1, features=wiring)
         if task is None:
             task = {"cross_entropy": "multiclass", "mse": "regression", "mae": "regression"}.get(
                 loss, "binary"
             )
-        return cls(graph, task=task, dtype=dtype, capacity=capacity, spec=(n_inputs, layers, loss))
+        return cls(graph, task=task, dtype=dtype, capacity=capacity, spec=(width, layers, loss))
 
     def _wire(self) -> np.ndarray:
         io = np.zeros(5, np.int64)
@@ -100,6 +113,16 @@ class Model:
         return io
 
     # ------------------------------------------------------------ reading
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The names of the columns the first layer reads: the engineered features (node φ),
+        else the data's columns x1, x2, …"""
+        phi = self.graph.with_role("features")
+        if phi is not None:
+            return self.graph.nodes[phi].columns
+        cols = self.graph.nodes[self.x].cols if self.x is not None else 0
+        return tuple(f"x{j + 1}" for j in range(cols))
+
     def role(self, role: str, layer: int | None = None) -> int | None:
         """The node with this role (nnviz.engine.graph.ROLES): e.g. "loss", "prediction",
         "output_pre"; for a per-layer role ("weights", "bias", "hidden_pre", "hidden") the

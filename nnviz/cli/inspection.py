@@ -54,7 +54,8 @@ def info(scenario, as_json):
             loss=sc.model.loss,
             l2=sc.model.l2,
             l1=sc.model.l1,
-            data={"kind": sc.data.kind, **{k: _plain(v) for k, v in sc.data.params}},
+            data={"kind": sc.data.kind, **{k: _plain(v) for k, v in sc.data.params}}
+            | ({"features": list(sc.data.features)} if sc.data.features else {}),
             optimizer={"kind": sc.optimizer.kind, **dict(sc.optimizer.params)},
             training={
                 "epochs": sc.training.epochs,
@@ -91,6 +92,7 @@ def _print_info(out: dict) -> None:
         console.print(f"output: {out['output']}")
         return
     table = Table(title=f"{out['inputs']} inputs → {out['loss']}")
+    features = out.get("data", {}).get("features")
     table.add_column("Layer (type)")
     table.add_column("Output Shape")
     table.add_column("Param #", justify="right")
@@ -99,6 +101,8 @@ def _print_info(out: dict) -> None:
         table.add_row(row["layer"] + frozen, row["output_shape"], f"{row['params']:,}")
     console.print(table)
     console.print(f"Total params: {out['total_params']:,}")
+    if features:
+        console.print("inputs (engineered features of the data's columns): " + ", ".join(features))
     penalties = [f"{k} {out[k]:g}·{f}" for k, f in (("l2", "ΣW²"), ("l1", "Σ|W|")) if out.get(k)]
     if penalties:
         console.print("penalty (weights, not biases): " + ", ".join(penalties))
@@ -338,7 +342,9 @@ def _trace_one(session, stepper, n: int, explain: bool) -> dict:
         "shuffle": trainer.shuffle,
         "batch_size": trainer.batch_size,
         "data": {"name": ds.name, "source": ds.source, "task": ds.task,
-                 "kind": session.scenario.data.kind, "train_rows": int(trainer.X.shape[0])},
+                 "kind": session.scenario.data.kind, "train_rows": int(trainer.X.shape[0])}
+                | ({"features": list(session.scenario.data.features)}
+                   if session.scenario.data.features else {}),
         "batch_rows": [int(r) for r in rows],
         "loss": float(program.value(program.graph.loss)[0, 0]),
         "nodes": nodes,

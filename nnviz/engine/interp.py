@@ -54,6 +54,8 @@ def forward(m, c, v, lo, hi, batch, ctl):
             k.fwd_l2(m, c, v, i, batch)
         elif op == ops.L1:
             k.fwd_l1(m, c, v, i, batch)
+        elif op == ops.FEATURES:
+            k.fwd_features(m, c, v, i, batch)
         elif op == ops.CONV2D:
             k.fwd_conv2d(m, c, v, i, batch)
         elif op == ops.MAXPOOL:
@@ -113,6 +115,8 @@ def backward(m, c, v, g, lo, hi, batch, ctl):
             k.vjp_l2(m, c, v, g, i, batch)
         elif op == ops.L1:
             k.vjp_l1(m, c, v, g, i, batch)
+        elif op == ops.FEATURES:
+            k.vjp_features(m, c, v, g, i, batch)
         elif op == ops.CONV2D:
             k.vjp_conv2d(m, c, v, g, i, batch)
         elif op == ops.MAXPOOL:
@@ -170,6 +174,8 @@ def tangents(m, c, v, t, lo, hi, batch):
             k.jvp_l2(m, c, v, t, i, batch)
         elif op == ops.L1:
             k.jvp_l1(m, c, v, t, i, batch)
+        elif op == ops.FEATURES:
+            k.jvp_features(m, c, v, t, i, batch)
         elif op == ops.CONV2D:
             k.jvp_conv2d(m, c, v, t, i, batch)
         elif op == ops.MAXPOOL:

@@ -92,6 +92,7 @@ def build_mlp(
     l2: float = 0.0,
     image: tuple[int, int, int] | None = None,
     l1: float = 0.0,
+    features: tuple[Sequence[str], np.ndarray, int] | None = None,
 ) -> Graph:
     """The graph of a network with the given starting weights and loss: dense layers, with
     conv and pooling layers before them when the inputs are images of shape `image`.
@@ -100,14 +101,28 @@ def build_mlp(
     logits; the probabilities are still computed (as p) for reading and predicting.
     l2 adds R<k> = l2·ΣW<k>² and l1 adds A<k> = l1·Σ|W<k>| for every weight matrix (biases
     are left out) to the data loss J; the sum is L.
+    features: (names, table, data columns) of engineered input columns: x holds the data's
+    columns, φ = features(x, φ_table) the network's n_inputs columns (one per name), which the
+    first layer reads.
     """
     layers = [Layer(*lay) if isinstance(lay, tuple) else lay for lay in layers]
     _check_spec(n_inputs, layers, loss)
     plan = _plan(n_inputs, layers, image)
     g = Graph()
-    x = g.input("x", n_inputs, image=image if plan[0].kind != "dense" else None)
+    if features is not None:
+        names, table, raw = features
+        if len(names) != n_inputs or table.shape[0] != n_inputs:
+            raise GraphError(f"features: {len(names)} names for {n_inputs} network inputs")
+        x = g.input("x", raw)
+        g.nodes[x].columns = tuple(f"x{j + 1}" for j in range(g.nodes[x].cols))
+        g.const("φ_table", table)
+        phi = g.op("features", "x", "φ_table", name="φ")
+        g.nodes[phi].role, g.nodes[phi].columns = "features", tuple(names)
+        prev = "φ"
+    else:
+        x = g.input("x", n_inputs, image=image if plan[0].kind != "dense" else None)
+        prev = "x"
     g.nodes[x].role = "x"
-    prev = "x"
     last = len(layers)
     for planned, layer in zip(plan, layers, strict=True):
         n = planned.index + 1

@@ -37,6 +37,7 @@ MAXPOOL = 23
 AVGPOOL = 24
 RESHAPE = 25
 L1 = 26
+FEATURES = 27
 # Codes are unique and need not be consecutive: the dropout row takes 30, apart from the
 # others, so that rows added elsewhere do not collide with it.
 DROPOUT = 30
@@ -49,7 +50,7 @@ class Op:
     arity: int
     formula: str  # how the node reads: {a}, {b}, {d} are the inputs' names, {c} the constant
     local: str  # ∂out/∂input as a student writes it; {out} is this node, {a}/{b} its inputs
-    kind: str  # leaf | linear | elementwise | rowwise | reduce | loss | image | shape
+    kind: str  # leaf | linear | elementwise | rowwise | reduce | loss | image | shape | feature
     layout: str = ""  # image ops: how the numbers are laid out and the rule element by element
 
 
@@ -137,6 +138,19 @@ OPS: tuple[Op, ...] = (
         "shape",
         "the same row of numbers, read as an image C × H × W or as a flat vector: "
         "flattening keeps the order (c, y, x)",
+    ),
+    # {b} is the table of the features (a constant): a row per output column, saying which
+    # product of powers of {a}'s columns, or which sin/cos of one column, it is
+    Op(
+        FEATURES,
+        "features",
+        2,
+        "φ({a})",
+        "∂φ/∂{a}: p·x^(p−1)·(the other factors) for a product, cos x for sin x, −sin x for cos x",
+        "feature",
+        "x: batch × D; table: F × 7 rows [kind, column, power, column, power, column, power] "
+        "(kind 0: Π x[column]^power, power 0 is no factor; 1: sin x[column]; 2: cos x[column]); "
+        "out: batch × F",
     ),
     # {b} is the mask leaf (1 keeps a unit, 0 drops it), drawn afresh each training step;
     # in evaluation the op passes {a} through unchanged

@@ -155,6 +155,11 @@ def make_plan(
             name, f"training.validation = {validation:g}",
             "the script does not hold out nnviz's validation rows yet; export with validation 0",
         )  # fmt: skip
+    if scenario.data.features:
+        raise refuse(
+            name, f"data.features = {list(scenario.data.features)}",
+            "the script feeds the data's own columns; train it with `nnviz train`",
+        )  # fmt: skip
     if scenario.data.gates is not None:
         raise refuse(
             name, f"data.gate = {list(scenario.data.gates)}",

@@ -28,6 +28,7 @@ from nnviz.scenario.fields import (
     MODEL_FIELDS,
     OPTIMIZER_KIND,
     TRAINING_FIELDS,
+    check_features,
     data_fields,
     optimizer_fields,
 )
@@ -117,12 +118,12 @@ def parse_data(chk: Checker, value: Any, base_dir: Path) -> DataSpec:
 
     kinds = tuple(data.DATA_KINDS)
     every = dict.fromkeys(p for params in data.DATA_KINDS.values() for p in params)
-    chk.table("data", value, ("kind", *every))
+    chk.table("data", value, ("kind", *every, "features"))
     if "kind" not in value:
         chk.fail("data.kind", "missing required key", allowed=kinds)
     kind = chk.choice("data.kind", value["kind"], kinds)
     fields = data_fields(kind)
-    tbl = chk.table("data", value, ("kind", *fields))
+    tbl = chk.table("data", value, ("kind", *fields, "features"))
     params: list[tuple[str, object]] = []
     for name, spec in fields.items():
         key = tbl.key(name)
@@ -140,7 +141,14 @@ def parse_data(chk: Checker, value: Any, base_dir: Path) -> DataSpec:
         shown = dict(params)["path"]
         if not shown.strip() or not (base_dir / Path(shown).expanduser()).is_file():
             chk.fail("data.path", f"no such file {shown!r} (relative to the scenario's folder)")
-    return DataSpec(kind=kind, params=tuple(params), base_dir=base_dir, source=chk.file)
+    features = ()
+    if "features" in value:
+        columns = data.INPUT_SIZES.get(kind)
+        if kind == "table":
+            columns = _table_inputs(dict(params).get("x"))
+        features = check_features(chk, value["features"], kind, columns)
+    return DataSpec(kind=kind, params=tuple(params), base_dir=base_dir, source=chk.file,
+                    features=features)  # fmt: skip
 
 
 def _check_gates(chk: Checker, key: str, raw: Any, spec) -> str | tuple[str, ...]:
@@ -181,6 +189,10 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     if inputs is not None and data_inputs is not None and inputs != data_inputs:
         chk.fail("model.inputs", f"{inputs} does not match the data's {data_inputs} inputs")
     inputs = inputs if inputs is not None else data_inputs
+    if data.features:  # the network reads the engineered columns
+        inputs = len(data.features)
+        if any(layer.kind != "dense" for layer in layers):
+            chk.fail("data.features", "engineered features are for dense networks")
 
     image = parse_image(chk, tbl, layers, data, inputs, positions)
     if image is not None:
@@ -192,10 +204,23 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
         except LayerShapeError as exc:
             chk.fail(f"model.layers[{positions[exc.index]}]", str(exc))
     _check_param_count(chk, inputs, layers, image)
-    weights = ()
-    if tbl.has("weights"):
+    weights, weights_file = (), None
+    if tbl.has("weights") and isinstance(tbl.raw("weights"), str):
+        weights_file = _weights_file(chk, tbl.raw("weights"), data.base_dir)
+    elif tbl.has("weights"):
         weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs, image)
-    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image, l1)
+    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image, l1,
+                     weights_file)  # fmt: skip
+
+
+def _weights_file(chk: Checker, shown: str, base_dir: Path | None) -> Path:
+    """model.weights = "x.npz": an .npz beside the scenario (relative to its folder)."""
+    path = (base_dir or Path(".")) / Path(shown).expanduser()
+    if not shown.endswith(".npz"):
+        chk.fail("model.weights", f"{shown!r}: expected a table of weights or an .npz file name")
+    if not path.is_file():
+        chk.fail("model.weights", f"no such file {shown!r} (relative to the scenario's folder)")
+    return path
 
 
 def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:

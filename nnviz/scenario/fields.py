@@ -90,10 +90,28 @@ def optimizer_fields(kind: str) -> dict[str, Field]:
 
 
 def data_fields(kind: str) -> dict[str, Field]:
-    """A data kind's params (nnviz.data's own fields), and ``features`` for two-input kinds."""
+    """A data kind's params (nnviz.data's own fields)."""
     from nnviz.data.kinds import SPECS
 
     return dict(SPECS[kind])
+
+
+def check_features(chk: Checker, raw: Any, kind: str, columns: int | None) -> tuple[str, ...]:
+    """The canonical spellings of data.features (nnviz.data.features), for data of a few
+    columns; an unknown, repeated or out-of-range feature fails at its own index."""
+    from nnviz.data.errors import DataError
+    from nnviz.data.features import MAX_INPUTS, FeatureError
+    from nnviz.data.features import parse_features as parse
+
+    if columns is not None and columns > MAX_INPUTS:
+        chk.fail("data.features", f"features are for data of at most {MAX_INPUTS} columns; "
+                                  f"{kind} has {columns}")  # fmt: skip
+    try:
+        return parse(chk.array("data.features", raw), columns).names
+    except FeatureError as exc:
+        chk.fail(f"data.features[{exc.index}]", exc.detail)
+    except DataError as exc:
+        chk.fail("data.features", exc.detail)
 
 
 _LAYER_KEY = re.compile(r"model\.layers\[(\d+)\]\.(\w+)")
@@ -122,6 +140,8 @@ def field_for(key: str, data_kind: str | None = None) -> Field:
 
         if name == "kind":
             return Field(str, REQUIRED, choices=tuple(SPECS))
+        if name == "features":
+            return Field(list, ())
         if data_kind not in SPECS:
             chk.fail(key, f"a data param needs its data kind, one of {', '.join(SPECS)}")
         table = data_fields(data_kind)
@@ -142,9 +162,14 @@ def check_value(key: str, value: Any, *, data_kind: str | None = None) -> Any:
     whose message is "<key>: <what is wrong>" and whose ``key``/``detail`` say the same apart.
 
     ``key`` is a key path: "training.epochs", "optimizer.lr", "model.l2",
-    "model.layers[0].activation", "data.noise" (data params need ``data_kind``)."""
+    "model.layers[0].activation", "data.noise" (data params need ``data_kind``),
+    "data.features" (a list of spellings, returned as the canonical ones: "x1**2" is "x1^2")."""
     spec = field_for(key, data_kind)
     out = Checker("").field(key, value, spec)
     if key.endswith(".activation"):
         out = ACTIVATION_ALIASES.get(out, out)
+    if key == "data.features":  # the canonical spellings, each checked
+        from nnviz.data import INPUT_SIZES
+
+        out = check_features(Checker(""), out, data_kind, INPUT_SIZES.get(data_kind))
     return out

@@ -113,3 +113,13 @@ def test_l1_and_frozen_layers_are_written_or_refused(tmp_path):
     no_penalty = FROZEN_L2.replace("l2 = 0.01\nl1 = 0.02\n", "")
     keras_frozen = export_script(parse_scenario(no_penalty, tmp_path / "n.toml"), "keras")
     assert 'layers.Dense(3, activation="tanh", trainable=False, name="hidden1")' in keras_frozen
+
+
+def test_engineered_features_are_refused(tmp_path):
+    from nnviz.export import ExportError
+    from nnviz.scenario import parse_scenario
+
+    text = FROZEN_L2.replace('kind = "gate"', 'kind = "gate"\nfeatures = ["x1", "x1*x2"]')
+    with pytest.raises(ExportError, match=r"^frozen: cannot export data.features = \['x1', "
+                       r"'x1\*x2'\]: the script feeds the data's own columns"):  # fmt: skip
+        export_script(parse_scenario(text, tmp_path / "f.toml"), "pytorch")

@@ -123,7 +123,7 @@ INLINE = [
     ),
     (
         "[data]\nkind = 'circles'\nnoise = 0.2\n" + XOR_MODEL,
-        "data.noise: unknown key; allowed: kind, n, seed, n_test",
+        "data.noise: unknown key; allowed: kind, n, seed, n_test, features",
     ),
     ("[data]\nkind = 'circles'\nn = 0\n" + XOR_MODEL, "data.n: must be at least 1, got 0"),
     (
