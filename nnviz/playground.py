@@ -34,7 +34,6 @@ from nnviz.engine.spec import ACTIVATIONS, OPTIMIZER_DEFAULTS, OPTIMIZERS, SCHED
 from nnviz.errors import InputError
 from nnviz.scenario import ScenarioError
 from nnviz.scenario.build import build
-from nnviz.setup_file import document
 
 # The output layer's activation and loss, the valid pairs (the loader refuses the rest).
 OUTPUT_PAIRS = (
@@ -125,6 +124,9 @@ class Playground:
     # ------------------------------------------------------------ what can change
     def supports(self, what: str) -> bool:
         """Whether the scenario format has a key: "l1", "trainable" (freezing), "features"."""
+        import dataclasses
+
+        from nnviz.scenario import DataSpec
         from nnviz.scenario import fields as keys
 
         if what == "l1":
@@ -132,7 +134,7 @@ class Playground:
         if what == "trainable":
             return "trainable" in keys.LAYER_FIELDS
         if what == "features":
-            return "features" in keys.data_fields("circles")
+            return "features" in {f.name for f in dataclasses.fields(DataSpec)}
         return False
 
     def fields(self) -> list[Field]:
@@ -164,7 +166,8 @@ class Playground:
         out.append(Field(sec, "data set", "data.kind", "choice", kind, sets))
         out.extend(self._data_fields(sec, data))
         out.append(Field(sec, "your CSV file", "data.path", "text", data.get("path", "")))
-        if self.supports("features"):
+        raw_inputs = self.ctl.dataset.n_inputs if self.ctl.dataset is not None else 0
+        if self.supports("features") and raw_inputs == 2:
             chosen = set(data.get("features", ()))
             for name in FEATURES:
                 out.append(Field(sec, f"feature {name}", f"feature:{name}", "toggle",
@@ -343,36 +346,39 @@ class Playground:
         which = self.ctl.which
         datasets = load_datasets(scenario, self.ctl.data_dir)
         which = which if which < len(datasets) else 0
-        session_weights = None
-        if weights and _same_shapes(weights, scenario, datasets, which):
-            session_weights = weights
         try:
             session = build_session(
-                scenario, data_dir=self.ctl.data_dir, which=which, threads=1, datasets=datasets,
-                weights=session_weights,
-            )  # fmt: skip
+                scenario, data_dir=self.ctl.data_dir, which=which, threads=1, datasets=datasets
+            )
         except ScenarioError:
             raise
         except InputError as exc:  # the network and the data disagree: say where
             raise ScenarioError(f"{self.file}: {' '.join(str(exc).split())}") from None
+        fresh = session.model.params()
+        kept = weights is not None and set(weights) == set(fresh) and all(
+            weights[k].shape == fresh[k].shape for k in fresh
+        )  # fmt: skip
+        if kept:
+            session.model.set_params(weights)
         ctl = Controller(session, data_dir=self.ctl.data_dir, which=which)
         pg = Playground(ctl, doc)
-        pg.kept_weights = session_weights is not None
+        pg.kept_weights = kept
         ctl.playground = pg
         return ctl
 
     # ------------------------------------------------------------ keeping it
-    def document_with_weights(self) -> dict:
-        """The setup with the parameters on show as its explicit starting weights."""
-        doc = copy.deepcopy(self.doc)
-        params = self.ctl.model.params()
-        shapes = dict(self.scenario.model.weight_shapes(self.ctl.dataset.n_inputs))
-        doc["model"]["weights"] = {
-            name: _plain(params[name].reshape(shapes[name])) for name in shapes
-        }
-        doc["model"].pop("inputs", None)
-        doc["model"]["inputs"] = self.ctl.dataset.n_inputs
-        return doc
+    def write(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the setup as a scenario file named after the file, with the parameters on
+        show as its starting weights (nnviz.scenario.writer: atomic, inline or an .npz
+        beside it). Reading it back gives these weights bit for bit; the optimizer state,
+        the epochs and the loss history start from zero."""
+        import dataclasses
+
+        from nnviz.scenario.writer import write_scenario
+
+        path = Path(path)
+        scenario = dataclasses.replace(self.scenario, name=path.stem)
+        return write_scenario(scenario, path, self.ctl.model.params(), overwrite=overwrite)
 
 
 # ====================================================================== one weight
@@ -445,6 +451,18 @@ def training_loss(ctl, params: np.ndarray) -> tuple[float, float | None] | None:
 
 
 # ====================================================================== helpers
+def document(scenario) -> dict[str, Any]:
+    """The TOML document of a scenario: what its file holds, as written back by
+    nnviz.scenario.writer (so the loader reads it as the same record)."""
+    import tomllib
+
+    from nnviz.scenario.writer import scenario_text
+
+    if scenario.model is None:
+        raise ScenarioError(f"{scenario.name}: an expression graph has no network to edit")
+    return tomllib.loads(scenario_text(scenario))
+
+
 def test_share(data: dict) -> float:
     """The share of all points held out for testing."""
     from nnviz import data as data_pkg
@@ -563,26 +581,9 @@ def parse_value(file: str, f: Field, text: str) -> Any:
     return shown
 
 
-def _same_shapes(weights: dict, scenario, datasets, which: int) -> bool:
-    n_in = datasets[which][1].n_inputs
-    try:
-        shapes = dict(scenario.model.weight_shapes(n_in))
-    except ValueError:
-        return False
-    return set(shapes) == set(weights) and all(
-        int(np.prod(shapes[k])) == weights[k].size and shapes[k][-1] == weights[k].shape[-1]
-        for k in shapes
-    )
-
-
 def _clamp(index: tuple[int, int], rows: int, cols: int) -> tuple[int, int]:
     r, c = index
     return min(max(int(r), 0), rows - 1), min(max(int(c), 0), cols - 1)
-
-
-def _plain(arr: np.ndarray) -> list:
-    """An array as nested lists of Python floats (a float32 value is exact as a float64)."""
-    return np.asarray(arr, np.float64).tolist()
 
 
 def save_path(name: str, folder: str | Path = ".") -> Path:

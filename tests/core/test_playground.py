@@ -3,34 +3,29 @@ network, one weight set by hand, and the setup written as a scenario file and re
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from nnviz.explorer import Controller
-from nnviz.playground import Field, Playground, parse_value, set_element, training_loss
-from nnviz.scenario import ScenarioError, load_scenario, parse_scenario, scenario_names
+from nnviz.playground import (
+    Field,
+    Playground,
+    document,
+    parse_value,
+    set_element,
+    training_loss,
+)
+from nnviz.scenario import ScenarioError, load_scenario, parse_scenario
+from nnviz.scenario.writer import scenario_text
 from nnviz.session import build
-from nnviz.setup_file import document, to_toml, write_toml
-
-FIXTURES = Path(__file__).resolve().parent.parent / "tui" / "fixtures"
 
 
 def controller(name: str = "xor") -> Controller:
-    target = FIXTURES / name if name.endswith(".toml") else name
-    return Controller(build(load_scenario(target), threads=1))
+    return Controller(build(load_scenario(name), threads=1))
 
 
 def params(ctl: Controller) -> dict[str, np.ndarray]:
     return ctl.model.params()
-
-
-@pytest.mark.parametrize("name", [n for n in scenario_names() if n != "chain"])
-def test_a_scenario_written_as_toml_reads_back_as_the_same_record(name):
-    scenario = load_scenario(name)
-    again = parse_scenario(to_toml(document(scenario)), scenario.path)
-    assert again == scenario
 
 
 def test_more_units_draw_the_network_from_the_seed_as_a_fresh_build_does():
@@ -38,9 +33,10 @@ def test_more_units_draw_the_network_from_the_seed_as_a_fresh_build_does():
     new = Playground.of(ctl).change("model.layers[0].units", 6)
     assert new.program.shape("W1") == (2, 6)
     assert not new.playground.kept_weights
-    doc = document(load_scenario("xor"))
-    doc["model"]["layers"][0]["units"] = 6
-    reference = build(parse_scenario(to_toml(doc), load_scenario("xor").path), threads=1)
+    assert document(load_scenario("xor"))["model"]["layers"][0]["units"] == 4
+    doc_scenario = load_scenario("xor")
+    text = scenario_text(doc_scenario).replace("{ units = 4,", "{ units = 6,", 1)
+    reference = build(parse_scenario(text, doc_scenario.path), threads=1)
     for name, value in reference.model.params().items():
         assert np.array_equal(params(new)[name], value), name
     assert ctl.program.shape("W1") == (2, 4)  # the old one is left as it was
@@ -187,7 +183,7 @@ def test_an_edited_setup_written_and_read_back_is_the_same_network(tmp_path):
     ctl.step()
     ctl.step()  # trained a little: Adam has state now
     set_element(ctl, "W2", (3, 0), -2.5)
-    path = write_toml(tmp_path / "mine.toml", ctl.playground.document_with_weights())
+    path = ctl.playground.write(tmp_path / "mine.toml")
     back = Controller(build(load_scenario(path), threads=1))
     for name, value in params(ctl).items():
         assert np.array_equal(params(back)[name], value), name  # bit for bit
@@ -198,12 +194,13 @@ def test_an_edited_setup_written_and_read_back_is_the_same_network(tmp_path):
     assert back.scenario.training == ctl.scenario.training
     assert all(not np.any(s) for s in back.optimizer.state.values())  # state starts at zero
     with pytest.raises(ScenarioError, match="already exists"):
-        write_toml(path, ctl.playground.document_with_weights())
+        ctl.playground.write(path)
+    assert back.scenario.name == "mine"
 
 
 # ---------------------------------------------------------------- the AND gate by hand
 def test_the_and_gate_built_by_hand_classifies_every_row():
-    ctl = controller("and_blank.toml")
+    ctl = controller("and-by-hand")
     rows = ctl.truth_table(ctl.snapshot().params)
     assert sum(r.yhat == int(r.y[0]) for r in rows) < 4
     for index, value in (((0, 0), 20.0), ((1, 0), 20.0)):
@@ -230,8 +227,8 @@ def test_freezing_a_layer_in_the_running_session_keeps_its_weights_while_the_res
     assert np.array_equal(after["W1"], before["W1"]) and np.array_equal(after["b1"], before["b1"])
     assert not np.array_equal(after["W2"], before["W2"])
     # kept in the setup: a written file freezes it too
-    doc = pg.document_with_weights()
-    assert doc["model"]["layers"][0]["trainable"] is False
+    assert pg.doc["model"]["layers"][0]["trainable"] is False
+    assert ctl.scenario.model.layers[0].trainable is False
     pg.cycle(next(f for f in pg.fields() if f.label == "freeze hidden 1"))
     ctl.step()
     assert not np.array_equal(params(ctl)["W1"], after["W1"])
@@ -246,3 +243,15 @@ def test_l1_is_a_setting_when_the_format_has_it():
     assert new.scenario.model.l1 == 0.01
     with pytest.raises(ScenarioError, match="xor.toml: model.l1: must be at least 0.0"):
         pg.change("model.l1", -0.5)
+
+
+def test_a_feature_toggle_adds_an_input_column_and_draws_the_first_layer_again():
+    ctl = controller("circles")
+    pg = Playground.of(ctl)
+    toggle = next(f for f in pg.fields() if f.label == "feature x1*x2")
+    new = pg.cycle(toggle)
+    assert new.scenario.data.features == ("x1", "x2", "x1*x2")
+    assert new.program.shape("W1") == (3, 4) and not new.playground.kept_weights
+    back = Playground.of(new).cycle(next(f for f in new.playground.fields() if f.label ==
+                                         "feature x1*x2"))  # fmt: skip
+    assert back.program.shape("W1") == (2, 4)

@@ -4,7 +4,7 @@ setup; the numbers on screen against the engine's."""
 from __future__ import annotations
 
 import numpy as np
-from tui_helpers import FIXTURES, aio, wait_open
+from tui_helpers import aio, wait_open
 
 from nnviz.explorer import Controller
 from nnviz.scenario import load_scenario
@@ -233,7 +233,7 @@ async def test_the_cursor_shows_the_gradient_and_the_optimizer_state():
 
 @aio
 async def test_the_and_gate_built_by_hand_marks_every_row_right():
-    app = make_app(FIXTURES / "and_blank.toml", animate=False)
+    app = make_app("and-by-hand", animate=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_open(pilot)
         assert "every row matches" not in panel(screen, "table")
@@ -339,3 +339,19 @@ async def test_freezing_from_the_settings_keeps_the_run_and_the_layer_still():
         await pilot.pause()
         assert ctl.trainer.steps == 3
         assert np.array_equal(ctl.model.params()["W1"], w1)
+
+
+@aio
+async def test_a_feature_toggle_shows_in_the_graph():
+    app = make_app("circles", animate=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_open(pilot)
+        await pilot.press("S")
+        await pilot.pause()
+        await to_row(pilot, "feature sin(x1)")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.ctl.scenario.data.features == ("x1", "x2", "sin(x1)")
+        assert screen.ctl.program.shape("W1") == (3, 4)
+        assert "3×4" in panel(screen, "graph")
+        assert "feature sin(x1)                       on" in settings_text(app)

@@ -15,7 +15,6 @@ from textual.widgets import Input, Static
 
 from nnviz.errors import InputError
 from nnviz.playground import Playground, save_path
-from nnviz.setup_file import write_toml
 
 
 class SaveScreen(ModalScreen):
@@ -78,9 +77,7 @@ class SaveScreen(ModalScreen):
     def write(self, path: Path, *, overwrite: bool) -> None:
         pg = Playground.of(self.explorer.ctl)
         try:
-            doc = pg.document_with_weights()
-            doc["name"] = path.stem
-            written = write_toml(path, doc, overwrite=overwrite)
+            written = pg.write(path, overwrite=overwrite)
         except InputError as exc:
             self.say(" ".join(str(exc).split()))
             return
