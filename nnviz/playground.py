@@ -244,8 +244,10 @@ class Playground:
         elif key == "data.kind":
             _switch_data(doc, value)
             redraw = True
-        elif key == "data.path":
-            _switch_data(doc, "csv", path=value)
+        elif key == "data.path":  # typed relative to the current folder
+            shown = str(value).strip()
+            path = str(Path(shown).expanduser().resolve()) if shown else shown
+            _switch_data(doc, "csv", path=path)
             redraw = True
         elif key.startswith("feature:"):
             name = key.split(":", 1)[1]

@@ -67,7 +67,7 @@ def test_a_training_edit_keeps_the_weights_and_starts_the_optimizer_afresh():
         ("optimizer.momentum", 0.5, "xor.toml: optimizer.momentum: unknown key"),  # sgd has none
         ("optimizer.momentum", 1.5, "xor.toml: optimizer.momentum: must be less than 1.0"),
         ("test_share", 1.0, "xor.toml: test share: must be at least 0 and less than 1"),
-        ("data.path", "no-such.csv", "xor.toml: data.path: no such file 'no-such.csv'"),
+        ("data.path", "no-such.csv", "xor.toml: data.path: no such file '/"),
     ],
 )
 def test_a_refused_edit_says_why_in_one_line_and_changes_nothing(key, value, message):

@@ -4,7 +4,7 @@ setup; the numbers on screen against the engine's."""
 from __future__ import annotations
 
 import numpy as np
-from tui_helpers import aio, wait_open
+from tui_helpers import aio, press_busy, wait_idle, wait_open
 
 from nnviz.explorer import Controller
 from nnviz.scenario import load_scenario
@@ -355,3 +355,18 @@ async def test_a_feature_toggle_shows_in_the_graph():
         assert screen.ctl.program.shape("W1") == (3, 4)
         assert "3×4" in panel(screen, "graph")
         assert "feature sin(x1)                       on" in settings_text(app)
+
+
+@aio
+async def test_a_weight_typed_while_training_stops_the_training_first():
+    app = make_app("circles", animate=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_open(pilot)
+        await pilot.press("E")
+        await pilot.pause()
+        await press_busy(pilot, "p")  # the cursor leaves p to the explorer: training runs
+        assert screen.playing == "fast"
+        await press_busy(pilot, "7", "enter")
+        await wait_idle(pilot, screen)
+        assert not screen.playing
+        assert screen.ctl.program.value("W1")[0, 0] == 7.0

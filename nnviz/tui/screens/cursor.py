@@ -80,6 +80,12 @@ class CursorPanel(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         self.draw()
+        self.set_interval(0.3, self._follow_training)
+
+    def _follow_training(self) -> None:
+        """While the explorer trains, the element's numbers follow (a few times a second)."""
+        if self.explorer.playing:
+            self.draw()
 
     # ------------------------------------------------------------ keys
     def check_consume_key(self, key: str, character: str | None) -> bool:
@@ -90,16 +96,16 @@ class CursorPanel(Widget, can_focus=True):
             or (self.buffer is not None and bool(character) and character.isprintable())
         )
 
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         char = event.character or ""
         if self.buffer is not None and char in TYPING and char:
             self.buffer += char
         elif self.buffer is None and char and (char.isdigit() or char == "."):
             self.buffer = char
         elif self.buffer is None and char in ("+", "="):
-            self.nudge(self.step)
+            await self.nudge(self.step)
         elif self.buffer is None and char in ("-", "_"):
-            self.nudge(-self.step)
+            await self.nudge(-self.step)
         elif self.buffer is None and char == "*":
             self.step *= 10
             self.say(f"step {fmt.num(self.step)}")
@@ -135,13 +141,13 @@ class CursorPanel(Widget, can_focus=True):
         self.explorer.show(self.explorer.snap)
         self.say("")
 
-    def action_enter(self) -> None:
+    async def action_enter(self) -> None:
         if self.buffer is None:
             self.buffer = ""
             self.say("type the new value, Enter sets it")
             return
         text, self.buffer = self.buffer, None
-        self.set_value(text)
+        await self.set_value(text)
 
     def action_backspace(self) -> None:
         if self.buffer:
@@ -149,7 +155,8 @@ class CursorPanel(Widget, can_focus=True):
             self.draw()
 
     # ------------------------------------------------------------ edits
-    def set_value(self, value) -> None:
+    async def set_value(self, value) -> None:
+        await self.explorer._own_engine()  # a training worker lets go of the parameters first
         try:
             got = playground.set_element(self.ctl, self.name_, self.index, value)
         except InputError as exc:
@@ -157,9 +164,10 @@ class CursorPanel(Widget, can_focus=True):
             return
         self.edited(f"{fmt.sub(self.name_)}[{self.index[0]},{self.index[1]}] = {fmt.num(got, 6)}")
 
-    def nudge(self, step: float) -> None:
+    async def nudge(self, step: float) -> None:
+        await self.explorer._own_engine()
         value = playground.element(self.ctl, self.name_, self.index).value + step
-        self.set_value(value)
+        await self.set_value(value)
 
     def edited(self, note: str) -> None:
         self.explorer.selected = self.ctl.graph.find(self.name_)
