@@ -370,3 +370,60 @@ async def test_a_weight_typed_while_training_stops_the_training_first():
         await wait_idle(pilot, screen)
         assert not screen.playing
         assert screen.ctl.program.value("W1")[0, 0] == 7.0
+
+
+@aio
+async def test_the_remaining_settings_rows_gate_noise_hyperparameters_and_csv(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "points.csv").write_text("x1,x2,label\n0.1,0.2,0\n0.5,-1,1\n3,4,1\n1,1,0\n")
+    app = make_app("xor", animate=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_open(pilot)
+        await pilot.press("S")
+        await pilot.pause()
+        await to_row(pilot, "gate")
+        await pilot.press("right")
+        await pilot.pause()
+        assert screen.ctl.scenario.data.get("gate") != "xor"
+        await to_row(pilot, "data set")
+        while screen.ctl.scenario.data.kind != "moons":
+            await pilot.press("right")
+            await pilot.pause()
+        await to_row(pilot, "noise")
+        await typed(pilot, "0.3")
+        assert screen.ctl.scenario.data.get("noise") == 0.3
+        await to_row(pilot, "optimizer")
+        while screen.ctl.optimizer.kind != "momentum":
+            await pilot.press("right")
+            await pilot.pause()
+        await to_row(pilot, "momentum β")
+        await typed(pilot, "0.5")
+        assert screen.ctl.optimizer.settings["momentum"] == 0.5
+        await to_row(pilot, "weight decay")
+        await typed(pilot, "0.01")
+        assert screen.ctl.optimizer.settings["weight_decay"] == 0.01
+        await to_row(pilot, "optimizer")
+        while screen.ctl.optimizer.kind != "rmsprop":
+            await pilot.press("right")
+            await pilot.pause()
+        await to_row(pilot, "RMSprop α")
+        await typed(pilot, "0.9")
+        await to_row(pilot, "ε")
+        await typed(pilot, "1e-6")
+        assert screen.ctl.optimizer.settings["alpha"] == 0.9
+        assert screen.ctl.optimizer.settings["eps"] == 1e-6
+        await to_row(pilot, "schedule")
+        await pilot.press("right")  # step
+        await pilot.pause()
+        await to_row(pilot, "every (epochs)")
+        await typed(pilot, "7")
+        assert screen.ctl.scenario.training.schedule_step == 7
+        await to_row(pilot, "your CSV file")
+        await typed(pilot, "missing.csv")
+        assert "data.path: no such file" in settings_message(app)
+        assert screen.ctl.scenario.data.kind == "moons"
+        await typed(pilot, "points.csv")
+        assert screen.ctl.scenario.data.kind == "csv"
+        assert screen.ctl.dataset.n_train == 4
