@@ -7,7 +7,8 @@ Drives the app with Textual's Pilot in a headless terminal (warm kernel cache: o
 each kind is made and thrown away first). A sample runs from the key press to the moment the
 screen shows the result: for the architecture change (one hidden unit more, then one fewer,
 alternately) until the rebuilt network is on show and every picture (decision regions, curve,
-hidden-unit maps) has been painted again at its size; for the weight (W1[0,0] typed, then
+hidden-unit maps) has been painted again at its size (a network without hidden layers gets
+one and loses it again, alternately); for the weight (W1[0,0] typed, then
 Enter) until the truth table's text has changed (when the scenario has one) and the regions
 are painted again. Prints median and p90 per scenario in milliseconds; targets: < 300 ms and
 < 100 ms.
@@ -20,7 +21,10 @@ import asyncio
 import statistics
 import time
 
-SMALL = ("xor", "gates", "perceptron", "circles", "moons", "spiral", "sine", "exercise1")
+SMALL = (
+    "xor", "gates", "perceptron", "circles", "moons", "spiral", "sine", "exercise1", "exercise2",
+    "and-by-hand", "perceptron-update",
+)  # fmt: skip
 
 
 async def until(pilot, condition, timeout: float = 10.0) -> None:
@@ -65,23 +69,31 @@ async def measure(name: str, repeats: int, size: tuple[int, int]) -> dict:
         from nnviz.tui.screens.settings import SettingsPanel
 
         settings = screen.query_one(SettingsPanel)
-        labels = [f.label for f in settings.fields()]
-        row = next((i for i, label in enumerate(labels) if label.endswith(": units")), None)
-        if row is not None:
-            settings.row = row
-            for n in range(repeats + 1):
-                old, frames = screen.ctl, screen.frames
-                key = "right" if n % 2 == 0 else "left"
-                t0 = time.perf_counter()
-                app.post_message(events.Key(key, None))
+        for n in range(repeats + 1):
+            # one hidden unit more, then one fewer; a network without hidden layers gets one
+            # and loses it again
+            labels = [f.label for f in settings.fields()]
+            if "hidden 1: units" in labels:
+                settings.row, key = labels.index("hidden 1: units"), ("right", "left")[n % 2]
+            else:
+                label = ("add a hidden layer", "remove the last hidden layer")[n % 2]
+                settings.row, key = labels.index(label), "enter"
+            old, frames = screen.ctl, screen.frames
+            t0 = time.perf_counter()
+            app.post_message(events.Key(key, "\r" if key == "enter" else None))
 
-                def rebuilt(old=old, frames=frames) -> bool:
-                    return screen.ctl is not old and screen.frames > frames and painted(screen)
+            def rebuilt(old=old, frames=frames) -> bool:
+                refused = any(p.error for p in screen.query(SettingsPanel))
+                return refused or (screen.ctl is not old and screen.frames > frames and
+                                   painted(screen))  # fmt: skip
 
-                await until(pilot, rebuilt)
-                if n:  # the first one warms up
-                    arch.append(time.perf_counter() - t0)
-                await pilot.pause()
+            await until(pilot, rebuilt)
+            if any(p.error for p in screen.query(SettingsPanel)):
+                break  # this network takes no such change (the perceptron rule's one layer)
+            if n:  # the first one warms up
+                arch.append(time.perf_counter() - t0)
+            await pilot.pause()
+            settings = screen.query_one(SettingsPanel)  # a recomposed screen has a new one
         await pilot.press("escape")
         await pilot.pause()
         # ---- one weight typed in the element cursor
