@@ -35,13 +35,31 @@ async def until(pilot, condition, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.0005)
 
 
-def painted(screen) -> bool:
-    """Every picture on show has been painted at its size (those the panel hides are not
-    painted until they show)."""
+def watch_renders() -> None:
+    """Stamp each Canvas with the time it last drew a line (the compositor asks for its lines
+    when it paints the screen)."""
+    from nnviz.tui.draw.canvas import Canvas
+
+    original = Canvas.render_line
+    if getattr(original, "stamps", False):
+        return
+
+    def render_line(self, y):
+        strip = original(self, y)
+        self.drawn_at = time.perf_counter()
+        return strip
+
+    render_line.stamps = True
+    Canvas.render_line = render_line
+
+
+def painted(screen, since: float) -> bool:
+    """Every picture on show has been drawn on the screen since `since` (those a panel hides,
+    or scrolled away, are not drawn until they show)."""
     from nnviz.tui.draw.canvas import Canvas
 
     visible = screen._compositor.visible_widgets
-    return all(c._picture is not None for c in screen.query(Canvas) if c in visible)
+    return all(getattr(c, "drawn_at", 0.0) > since for c in screen.query(Canvas) if c in visible)
 
 
 def table_text(screen) -> str:
@@ -56,6 +74,7 @@ async def measure(name: str, repeats: int, size: tuple[int, int]) -> dict:
 
     from nnviz.tui import make_app
 
+    watch_renders()
     app = make_app(name, animate=False)
     arch: list[float] = []
     weight: list[float] = []
@@ -82,10 +101,10 @@ async def measure(name: str, repeats: int, size: tuple[int, int]) -> dict:
             t0 = time.perf_counter()
             app.post_message(events.Key(key, "\r" if key == "enter" else None))
 
-            def rebuilt(old=old, frames=frames) -> bool:
+            def rebuilt(old=old, frames=frames, t0=t0) -> bool:
                 refused = any(p.error for p in screen.query(SettingsPanel))
                 return refused or (screen.ctl is not old and screen.frames > frames and
-                                   painted(screen))  # fmt: skip
+                                   painted(screen, t0))  # fmt: skip
 
             await until(pilot, rebuilt)
             if any(p.error for p in screen.query(SettingsPanel)):
@@ -107,11 +126,11 @@ async def measure(name: str, repeats: int, size: tuple[int, int]) -> dict:
             app.post_message(events.Key("enter", "\r"))
             has_table = bool(before)
 
-            def shown(before=before, value=value, has_table=has_table, frames=frames) -> bool:
+            def shown(before=before, value=value, has_table=has_table, frames=frames, t0=t0):
                 p = screen.ctl.program.value("W1")[0, 0]
                 if abs(float(p) - float(value)) > 1e-6 or screen.frames == frames:
                     return False
-                if not painted(screen):
+                if not painted(screen, t0):
                     return False
                 return not has_table or table_text(screen) != before
 
