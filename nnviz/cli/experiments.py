@@ -9,6 +9,7 @@ import click
 
 from nnviz.cli.common import scenario_argument, validation_option
 
+# nnviz.experiments.DEFAULT_OPTIMIZERS, written out: --help does not import the engine
 DEFAULT_RACE = "sgd,momentum,rmsprop,adam"
 
 

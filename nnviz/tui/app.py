@@ -33,8 +33,10 @@ class NnvizApp(App):
         session=None,
         animate: bool = True,
         exit_on_error: bool = False,
+        experiment: str | None = None,
     ):
         super().__init__()
+        self.experiment = experiment  # open the experiments screen on this one at once
         self.exit_on_error = exit_on_error
         self.error_message: str | None = None
         self.target = str(target)
@@ -97,6 +99,14 @@ class NnvizApp(App):
 
         self.controller = ctl
         self.switch_screen(pick_screen(ctl, ascii_mode=self.ascii_mode))
+        if self.experiment and not ctl.is_graph:
+            from nnviz.tui.screens.experiments import ExperimentsScreen
+
+            self.push_screen(
+                ExperimentsScreen(ctl.scenario, data_dir=self.data_dir, which=ctl.which,
+                                  ascii_mode=self.ascii_mode, first=self.experiment)
+            )  # fmt: skip
+            self.experiment = None  # once: a scenario opened later shows its explorer
         self.ready.set()
 
     def _failed(self, message: str) -> None:
@@ -157,13 +167,15 @@ def make_app(
     session=None,
     animate: bool = True,
     exit_on_error: bool = False,
+    experiment: str | None = None,
 ) -> NnvizApp:
     """The explorer for a scenario (a shipped name or a .toml path).
 
     `scenario` / `session` may be given already loaded / built (the CLI checks the file before
     the app opens); `animate=False` keeps the loading screen still (for snapshots);
     `exit_on_error` makes a scenario that cannot be built end the app with return code 2 and
-    `app.error_message` instead of showing the error.
+    `app.error_message` instead of showing the error; `experiment` ("race", "sweep",
+    "health") opens the experiments screen on it over the scenario's screen.
     """
     return NnvizApp(
         scenario_name_or_path,
@@ -174,4 +186,5 @@ def make_app(
         session=session,
         animate=animate,
         exit_on_error=exit_on_error,
+        experiment=experiment,
     )

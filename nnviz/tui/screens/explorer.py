@@ -25,6 +25,7 @@ from nnviz.tui import fmt, keys
 from nnviz.tui.crashlog import failure_message
 from nnviz.tui.draw.canvas import Canvas
 from nnviz.tui.screens.base import BaseView
+from nnviz.tui.screens.experiments import ExperimentsMixin
 from nnviz.tui.screens.play import PlayMixin
 from nnviz.tui.widgets.inspector import inspector_text
 from nnviz.tui.widgets.painters import (
@@ -50,7 +51,7 @@ class Scroller(VerticalScroll, can_focus=False):
     """Scrolls with the mouse wheel but never takes the keys (they belong to the screen)."""
 
 
-class ExplorerScreen(PlayMixin, BaseView):
+class ExplorerScreen(ExperimentsMixin, PlayMixin, BaseView):
     BINDINGS = keys.bindings(keys.EXPLORER)
 
     def __init__(self, ctl: Controller, *, ascii_mode: bool = False):
@@ -136,11 +137,13 @@ class ExplorerScreen(PlayMixin, BaseView):
         title = "Hidden units, each its own region" if self.dims == 2 else "Hidden units"
         if total > len(units):
             title += f" (first {len(units)} of {total})"
-        yield Static(title, classes="title")
+        self.units_title = title
+        yield Static(title, classes="title", id="units-title")
         with Horizontal(id="units"):
             for n, (name, unit) in enumerate(units):
                 with Vertical(classes="unit"):
-                    yield Static(f"{fmt.sub(name)}[{unit}]", classes="unit-label")
+                    label = f"{fmt.sub(name)}[{unit}]"
+                    yield Static(label, classes="unit-label", id=f"unit-label-{n}")
                     yield Canvas(id=f"unit-{n}", classes="unit-map", ascii_mode=self.ascii_mode)
 
     def _has_table(self) -> bool:
@@ -268,6 +271,7 @@ class ExplorerScreen(PlayMixin, BaseView):
                     return regions.output_grid(load(), xr, yr, cols, rows, node=name)[..., unit]
 
                 self.query_one(f"#unit-{n}", Canvas).paint(paint_levels(grid, act), self.ascii_mode)
+            self._mark_units(params, units)
         else:
             xr = view.x_range or regions.view_ranges(ds.x_train)[0]
             xs, ys = regions.curve(load(), xr, 200)
@@ -289,6 +293,7 @@ class ExplorerScreen(PlayMixin, BaseView):
                 self.query_one(f"#unit-{n}", Canvas).paint(
                     paint_unit_curve(unit_fn, xr, act), self.ascii_mode
                 )
+            self._mark_units(params, units)
 
     def status_text(self) -> Text:
         ctl, snap = self.ctl, self.snap

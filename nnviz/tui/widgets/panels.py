@@ -15,6 +15,7 @@ from nnviz.engine import ops
 from nnviz.explain import ModesReport
 from nnviz.explorer import BACKWARD, FORWARD, Controller, Snapshot, TruthRow
 from nnviz.tui import fmt
+from nnviz.tui.widgets.validation import validation_text
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -219,6 +220,7 @@ def training_text(ctl: Controller, snap: Snapshot, width: int, ascii_mode: bool)
                 out.append(line + "\n", style="green")
     else:
         out.append("no epoch finished yet\n", style="dim")
+    out.append_text(validation_text(ctl, snap, width, ascii_mode))  # empty without validation
     return out
 
 
