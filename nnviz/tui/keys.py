@@ -76,7 +76,7 @@ KEYS: tuple[Key, ...] = (
     Key("5", "tab(4)", "Mistakes", "tab 5: misclassified test digits", show=False),
     # the experiments screen (x opens it from the explorer)
     Key("x", "experiments", "Experiments", "race, sweep, gradient health; there: the next one"),
-    Key("escape", "back", "Stop/back", "stop the experiment running, or back to the explorer"),
+    Key("escape", "back", "Back", "stop the experiment running, or back to the explorer"),
     # the app's
     Key("q", "quit", "Quit"),
     Key("ctrl+c", "quit", "Quit", show=False, priority=True),

@@ -82,7 +82,7 @@ class ExperimentsMixin:
             self.query_one(f"#unit-label-{n}", Static).update(label)
         note = marks_note(flags, self.ascii_mode)
         title = getattr(self, "units_title", "")
-        self.query_one("#units-title", Static).update(f"{title} · {note}" if note else title)
+        self.query_one("#units-title", Static).update(f"{note} · {title}" if note else title)
 
     async def action_experiments(self) -> None:
         if self._no_training():
@@ -103,13 +103,14 @@ class ExperimentsScreen(BaseView):
     ExperimentsScreen #exp-tabs { height: 1; }
     ExperimentsScreen #exp-progress { height: 1; }
     ExperimentsScreen #exp-body { height: 1fr; scrollbar-size-vertical: 1; padding: 0 1; }
-    ExperimentsScreen #exp-text { height: auto; }
+    ExperimentsScreen #exp-text { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     ExperimentsScreen #exp-maps {
         height: auto; grid-size: 4; grid-gutter: 0 1; grid-rows: auto;
     }
     ExperimentsScreen .exp-map-box { height: auto; }
     ExperimentsScreen .exp-map-label { height: 1; }
-    ExperimentsScreen .exp-map { height: 8; width: 1fr; }
+    ExperimentsScreen .exp-map { height: 6; width: 1fr; }
+    ExperimentsScreen.tall .exp-map { height: 10; }
     """
 
     def __init__(self, scenario, *, data_dir=None, which: int = 0, ascii_mode: bool = False,
@@ -142,12 +143,20 @@ class ExperimentsScreen(BaseView):
         super().on_mount()
         self._show_kind()
 
+    def fit(self, width: int, height: int) -> None:
+        super().fit(width, height)
+        self.set_class(height >= 30, "tall")
+        if self.is_mounted and self.results[self.kind].state != "waiting":
+            self._draw()  # the charts' heights follow the terminal's
+
     @property
     def running(self) -> bool:
         return self._worker is not None
 
     def chart_height(self) -> int:
-        return max(5, min(14, self.app.size.height - 15))
+        """Rows of plot: at 24 lines the race's chart, legend and maps fit in one screen."""
+        height = self.app.size.height
+        return 5 if height < 30 else min(14, height - 22)
 
     # ------------------------------------------------------------ drawing
     def _show_kind(self) -> None:
@@ -352,7 +361,8 @@ class ExperimentsScreen(BaseView):
         from nnviz.tui.widgets.charts import series_char, series_style
 
         label = Text(no_wrap=True, overflow="ellipsis")
-        label.append(series_char(n, self.ascii_mode) + " ", style=series_style(n))
+        char = series_char(n, True) if self.ascii_mode else "●"  # as the legend has it
+        label.append(char + " ", style=series_style(n))
         label.append(run.label)
         box = Vertical(Static(label, classes="exp-map-label"), canvas, classes="exp-map-box")
         self.query_one("#exp-maps", Grid).mount(box)

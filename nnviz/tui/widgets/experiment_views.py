@@ -43,7 +43,12 @@ def race_note(run: Run) -> str:
 
 
 def race_legend(runs: Sequence[Run]) -> list[tuple[int, str, str]]:
-    return [(k, run.label, race_note(run)) for k, run in enumerate(runs)]
+    """(series number, label, note) per run; the best run's note ends with ◀ lowest."""
+    best = best_run(runs) if len(runs) > 1 else None
+    return [
+        (k, run.label, race_note(run) + (f" ◀ lowest {_score_name(run)}" if run is best else ""))
+        for k, run in enumerate(runs)
+    ]
 
 
 def race_series(runs: Sequence[Run]) -> list[Series]:
@@ -62,8 +67,8 @@ def race_text(
         out.append(f"training the first of {total} runs…\n", style="dim")
         return out
     epochs = max(len(r.losses) for r in runs)
-    out.append(f"Training loss per epoch (log scale), {len(runs)} of {total} runs, ", style="bold")
-    out.append(f"{epochs} epochs each, same start and batch order\n", style="bold")
+    out.append(f"Training loss (log) per epoch · {len(runs)}/{total} runs · {epochs} epochs · "
+               "same start and batch order\n", style="bold")  # fmt: skip
     out.append_text(
         chart_text(
             race_series(runs), width, height, log_y=True, ascii_mode=ascii_mode,
@@ -71,10 +76,6 @@ def race_text(
         )
     )  # fmt: skip
     out.append_text(legend_text(race_legend(runs), width, ascii_mode))
-    best = best_run(runs)
-    if best is not None and len(runs) > 1:
-        by = _score_name(best)
-        out.append(f"lowest final {by} loss: {best.label} ({_num(best.score)})\n", style="green")
     return out
 
 
@@ -160,7 +161,7 @@ def sweep_text(
 
 # ---------------------------------------------------------------- gradient health
 def _layer_label(layer) -> str:
-    return f"W{fmt.sub(str(layer.layer))} {layer.activation}"
+    return f"{fmt.sub(f'W{layer.layer}')} {layer.activation}"
 
 
 def health_series(samples: Sequence[HealthSample], what: str) -> list[Series]:

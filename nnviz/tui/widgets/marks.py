@@ -13,6 +13,7 @@ from nnviz.tui.widgets.panels import pick_rows, value_ready
 
 SATURATED, DEAD = "≈", "✕"  # ASCII: ~ and x
 ASCII_MARKS = {SATURATED: "~", DEAD: "x"}
+MASK_ROWS = 8  # of the whole batch's mask
 
 
 def dropout_text(ctl, snap, i: int, sample: int, whole: bool, width: int = 80) -> Text | None:
@@ -30,14 +31,19 @@ def dropout_text(ctl, snap, i: int, sample: int, whole: bool, width: int = 80) -
                    style="dim")  # fmt: skip
         return out
     mask = pick_rows(ctl, i, ctl.view(snap.values, mask_node, snap.batch), sample, whole)
+    rows = np.atleast_2d(mask)
     kept = int(np.count_nonzero(mask))
-    rows = "".join("1" if v else "0" for v in np.ravel(mask)[: max(width - 12, 8)])
-    out.append(f"mask {mask_name}", style="bold")
-    out.append(f"   {rows}\n", style="cyan")
+    fits = max((width - 11) // 2, 4)
+    for n, row in enumerate(rows[:MASK_ROWS]):
+        bits = " ".join("1" if v else "0" for v in row[:fits]) + (" …" if row.size > fits else "")
+        out.append(f"{'mask ' + mask_name if n == 0 else '':<10} ", style="bold")
+        out.append(bits + "\n", style="cyan")
+    if len(rows) > MASK_ROWS:
+        out.append(f"{'':<10} … {len(rows) - MASK_ROWS} more rows\n", style="dim")
     step = snap.step + 1 if snap.phase in ("forward", "backward") else snap.step
-    out.append(f"  step {step}: kept {kept} of "
-               f"{mask.size}, rate {fmt.num(rate, 3)}; kept values × 1/(1 − {fmt.num(rate, 3)})"
-               f" = {fmt.num(1.0 / (1.0 - rate), 4)}; off in evaluation and the maps\n",
+    r = fmt.num(rate, 3)
+    out.append(f"{'':<10} step {step}: {kept} of {mask.size} kept (rate {r}), each × "
+               f"1/(1 − {r}) = {fmt.num(1.0 / (1.0 - rate), 4)}; no dropout in evaluation\n",
                style="dim")  # fmt: skip
     return out
 

@@ -22,10 +22,10 @@ def validation_text(ctl, snap, width: int, ascii_mode: bool = False) -> Text:
         out.append(f"validation: {held} held-out rows, evaluated after each epoch\n", style="dim")
         return out
     epoch, loss, acc = snap.val_epochs[-1], snap.val_losses[-1], snap.val_accuracies[-1]
-    out.append(f"validation loss {fmt.num(loss, 5)}", style="bold")
+    out.append(f"val loss {fmt.num(loss, 4)}", style="bold")
     if np.isfinite(acc):
-        out.append(f" · accuracy {fmt.num(acc, 4)}", style="bold")
-    out.append(f" (epoch {epoch}, {held} rows)\n", style="dim")
+        out.append(f" · acc {fmt.num(acc, 4)}", style="bold")
+    out.append(f"\n(validation: epoch {epoch}, {held} rows held out)\n", style="dim")
     x = snap.epochs_done.astype(np.float64)
     vx = snap.val_epochs.astype(np.float64)
     losses = [Series("training", x, snap.losses), Series("validation", vx, snap.val_losses)]
