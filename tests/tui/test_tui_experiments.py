@@ -179,7 +179,7 @@ async def test_a_failing_experiment_says_so_in_one_line_and_logs_the_traceback(
 def test_the_screens_race_is_the_clis_default():
     from nnviz.cli.experiments import DEFAULT_RACE
 
-    assert DEFAULT_RACE == ",".join(experiments.DEFAULT_OPTIMIZERS)
+    assert ",".join(experiments.DEFAULT_OPTIMIZERS) == DEFAULT_RACE
 
 
 def test_race_note_says_the_runs_numbers():
