@@ -66,13 +66,6 @@ def run(
             loaded = loaded.with_overrides(seed=seed)
     except ScenarioError as exc:
         _fail(str(exc))
-    if loaded.model is not None and any(lay.kind != "dense" for lay in loaded.model.layers):
-        # The explorer's MNIST view draws dense layers only so far.
-        _fail(
-            f"{loaded.path.name}: the explorer does not show conv or pooling layers yet; "
-            f"train it headless with `nnviz train {scenario}`"
-        )
-
     if experiment and loaded.model is None:
         _fail(f"{loaded.path.name}: --experiment: an expression graph has nothing to train")
 
