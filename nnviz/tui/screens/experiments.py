@@ -76,6 +76,8 @@ class ExperimentsMixin:
     the hidden-unit maps' labels mark saturated (≈) and dead (✕) units."""
 
     def _mark_units(self, params, units) -> None:
+        if not units:  # no hidden layer: no maps to mark
+            return
         flags = unit_flags(self.ctl, params)
         for n, (name, unit) in enumerate(units):
             label = unit_label(name, unit, flags, self.ascii_mode)
