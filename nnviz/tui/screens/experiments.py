@@ -188,6 +188,7 @@ class ExperimentsScreen(BaseView):
         else:
             epochs = self.scenario.training.epochs
             diverged = res.message if res.state == "done" else None
+            height = max(height, 10)  # a line per layer over decades: the view scrolls anyway
 
             def source(w: int) -> Text:
                 return health_text(items, w, height, ascii_mode, epochs=epochs, diverged=diverged)
@@ -355,8 +356,17 @@ class ExperimentsScreen(BaseView):
         ds, xr, yr = self._plane
         canvas = Canvas(id=f"race-map-{n}", classes="exp-map", ascii_mode=self.ascii_mode)
         if ds.n_inputs == 2:
-            canvas.painter = paint_regions(model, model.task, xr, yr, ds.x_train,
-                                           ds.labels_train, model.threshold)  # fmt: skip
+
+            def painter(cols, rows, ascii_mode):
+                # in characters a small map has room for the regions or for the points:
+                # more points than a quarter of its cells would hide the regions
+                crowded = ascii_mode and len(ds.x_train) > cols * rows // 4
+                points = None if crowded else ds.x_train
+                paint = paint_regions(model, model.task, xr, yr, points, ds.labels_train,
+                                      model.threshold)  # fmt: skip
+                return paint(cols, rows, ascii_mode)
+
+            canvas.painter = painter
         else:
             canvas.painter = paint_curve(lambda k: regions.curve(model, xr, k), xr, yr,
                                          ds.x_train, ds.y_train)  # fmt: skip
