@@ -235,3 +235,20 @@ def test_the_experiments_screen_binds_only_the_key_map():
     explorer = {b.key: b.action for b in Binding.make_bindings(ExplorerScreen.BINDINGS)}
     assert explorer["x"] == "experiments" and ("x", "experiments") in bound
     assert ("escape", "back") in bound and ("r", "reset") in bound
+
+
+def test_a_diverged_run_has_no_point_and_says_so():
+    import dataclasses
+
+    from nnviz.tui.widgets.experiment_views import sweep_series, sweep_text
+
+    runs = list(experiments.run_settings(load_scenario("xor").with_overrides(epochs=50),
+                                         experiments.sweep_settings("lr", [0.1, 1.0]),
+                                         threads=1))  # fmt: skip
+    gone = dataclasses.replace(runs[1], diverged="the loss became NaN or infinite at step 7")
+    assert race_note(gone) == "diverged after 50 epochs"
+    (train,) = sweep_series("lr", [runs[0], gone])
+    assert train.ys[0] == runs[0].final_loss and np.isnan(train.ys[1])
+    text = sweep_text("lr", [runs[0], gone], 2, 80, 5, ascii_mode=True).plain
+    assert f"best lr = 0.1: lowest final training loss {fmt.num(runs[0].final_loss)}" in text
+    assert any(line.split() == ["1", "diverged"] for line in text.splitlines())

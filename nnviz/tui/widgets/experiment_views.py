@@ -140,9 +140,10 @@ def sweep_text(
         out.append(f" {mark} best {param} = {fmt.num(best[0], 4)}: lowest final "
                    f"{_score_name(run)} loss {_num(best[1])}\n", style="bold green")  # fmt: skip
     held = _held_name(runs)
-    head = f"{param:>9} {'train loss':>11} {'train acc':>9}"
+    accuracy = any(r.train_accuracy is not None for r in runs)  # none for regression
+    head = f"{param:>9} {'train loss':>11}" + (f" {'train acc':>9}" if accuracy else "")
     if held:
-        head += f" {held + ' loss':>10} {held + ' acc':>8}"
+        head += f" {held + ' loss':>10}" + (f" {held + ' acc':>8}" if accuracy else "")
     out.append(head + "\n", style="bold underline")
     chosen = best_run(runs)
     for r in runs:
@@ -150,10 +151,11 @@ def sweep_text(
         if r.diverged:
             line += f"{'diverged':>11}"
         else:
-            line += f"{_num(r.final_loss):>11} {_num(r.train_accuracy, 3):>9}"
+            line += f"{_num(r.final_loss):>11}"
+            line += f" {_num(r.train_accuracy, 3):>9}" if accuracy else ""
             if held:
                 line += f" {_num(getattr(r, f'{held}_loss')):>10}"
-                line += f" {_num(getattr(r, f'{held}_accuracy'), 3):>8}"
+                line += f" {_num(getattr(r, f'{held}_accuracy'), 3):>8}" if accuracy else ""
         out.append(line)
         out.append(" ◀ best\n" if r is chosen else "\n", style="bold green")
     return out
