@@ -252,3 +252,20 @@ def test_a_diverged_run_has_no_point_and_says_so():
     text = sweep_text("lr", [runs[0], gone], 2, 80, 5, ascii_mode=True).plain
     assert f"best lr = 0.1: lowest final training loss {fmt.num(runs[0].final_loss)}" in text
     assert any(line.split() == ["1", "diverged"] for line in text.splitlines())
+
+
+@aio
+async def test_x_while_training_stops_the_explorers_worker_first():
+    from tui_helpers import press_busy
+
+    long = load_scenario("xor").with_overrides(epochs=5_000_000)
+    app = make_app("xor", scenario=long, animate=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        explorer = await wait_open(pilot)
+        await pilot.press("p")
+        assert explorer.playing == "fast"
+        await press_busy(pilot, "x")
+        await until(pilot, lambda: isinstance(app.screen, ExperimentsScreen), timeout=30)
+        assert explorer.playing == "" and explorer._idle.is_set()
+        await pilot.press("escape")  # stops the race
+        await _done(pilot, app.screen, "race", timeout=60)
