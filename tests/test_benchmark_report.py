@@ -30,9 +30,12 @@ GEMMS = [
 
 
 def test_the_bound_is_the_steps_times_the_workloads_own_shapes(compare):
-    # 600 steps of (40 + 60) µs: the 1-thread row, W4's and the square are not W3's
+    # 600 steps of (40 + 60) µs: the slower 1-thread time, W4's and the square's are not taken
     assert compare.gemm_bound(GEMMS, "w3", 2) == pytest.approx(600 * 100e-6)
     assert compare.gemm_bound(GEMMS, "w3", 1) == pytest.approx(600 * 70e-6)
+    # a shape faster on one thread counts with that time
+    faster = [*GEMMS, {"threads": 1, "shape": GEMMS[1]["shape"], "best_s": 30e-6}]
+    assert compare.gemm_bound(faster, "w3", 2) == pytest.approx(600 * 70e-6)
     assert compare.gemm_bound(GEMMS, "w4", 2) == pytest.approx(469 * 1e-3)
     assert compare.gemm_bound(GEMMS, "w5", 2) is None
 
