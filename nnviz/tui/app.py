@@ -119,11 +119,11 @@ class NnvizApp(App):
         self.ready.set()
 
     def action_help(self) -> None:
-        from nnviz.tui.screens.help import HelpScreen
+        from nnviz.tui.screens.help import HelpScreen, help_title
 
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(help_rows(self)))
+        self.push_screen(HelpScreen(help_rows(self), help_title(self.screen)))
 
     async def action_quit(self) -> None:
         cancel = getattr(self.screen, "cancel", None)
