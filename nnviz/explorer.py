@@ -78,6 +78,10 @@ class Snapshot:
     test_losses: np.ndarray | None = None  # in the slots of `losses`; None: no test set
     test_accuracies: np.ndarray | None = None
     diverged_epoch: int | None = None  # the epoch in which the loss stopped being finite
+    # with training.validation: the held-out rows' loss and accuracy, at the epochs evaluated
+    val_epochs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    val_losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    val_accuracies: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 # ====================================================================== history
@@ -159,6 +163,30 @@ class History:
         return losses, accs
 
 
+class ValidationLog:
+    """(epoch, loss, accuracy) on the validation rows, one entry per evaluation. Training at
+    full speed evaluates once per chunk of epochs; when the entries run out, every other one
+    is dropped, so memory stays bounded on a long run."""
+
+    LIMIT = 1 << 12
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, float, float]] = []
+
+    def add(self, epoch: int, loss: float, accuracy: float | None) -> None:
+        if self.rows and self.rows[-1][0] >= epoch:
+            return  # evaluated already at this epoch
+        if len(self.rows) >= self.LIMIT:
+            self.rows = self.rows[1::2]
+        self.rows.append((int(epoch), float(loss), np.nan if accuracy is None else accuracy))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.rows:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        epochs, losses, accs = zip(*self.rows, strict=True)
+        return np.array(epochs, np.int64), np.array(losses), np.array(accs, np.float64)
+
+
 # ====================================================================== controller
 class Controller:
     """Steps a Session by hand, keeps the loss history, and answers the explorer's questions."""
@@ -187,6 +215,7 @@ class Controller:
         self.diverged: str | None = None
         self.diverged_epoch: int | None = None
         self.history_log = History()
+        self.validation_log = ValidationLog()
         self._manual_sum = 0.0
         self._manual_correct = 0
         self._manual_seen = 0
@@ -332,6 +361,7 @@ class Controller:
             epoch, np.array([self._manual_sum / seen]), np.array([acc]), test_loss, test_acc
         )
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
+        self._validate_by_hand(epoch)
         if self.trainer.epoch >= self.trainer.epochs:
             self.finished = True
 
@@ -363,6 +393,21 @@ class Controller:
         if recorded:
             self._record_loss()
 
+    def _validate_by_hand(self, epoch: int) -> None:
+        """Evaluate the validation rows after an epoch stepped by hand, as the training loop
+        does after each epoch; the step's values on show are put back afterwards."""
+        t = self.trainer
+        if not t.has_val:
+            return
+        p = self.program
+        saved, batch = p.values.copy(), p.batch
+        try:
+            loss, acc = self.model.evaluate(t.x_val, t.y_val)
+        finally:
+            p.values[:] = saved
+            p.set_batch(batch)
+        self.validation_log.add(epoch, loss, acc)
+
     # ------------------------------------------------------------ the chain rule
     def chain_report(self, j: int) -> ChainReport | None:
         """The chain rule at node j with the engine's numbers, if its gradient is known."""
@@ -390,6 +435,8 @@ class Controller:
             event.test_loss,
             event.test_accuracy,
         )
+        if event.val_loss is not None:
+            self.validation_log.add(event.last_epoch, event.val_loss, event.val_accuracy)
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
 
     def after_training(self, event) -> None:
@@ -438,6 +485,7 @@ class Controller:
         if self.trainer is not None and self.trainer.has_test:
             test_losses, test_accs = self.history_log.test_view()
         t = self.trainer
+        val_epochs, val_losses, val_accs = self.validation_log.arrays()
         if self.in_step:
             fwd, bwd = self.stepper.forward_upto, self.stepper.backward_from
         elif self.phase == DONE:
@@ -470,6 +518,9 @@ class Controller:
             test_losses=test_losses,
             test_accuracies=test_accs,
             diverged_epoch=self.diverged_epoch,
+            val_epochs=val_epochs,
+            val_losses=val_losses,
+            val_accuracies=val_accs,
         )
 
     # ------------------------------------------------------------ the probe

@@ -37,9 +37,27 @@ from nnviz.limits import MAX_SEED
     default=None,
     help="Folder of MNIST-format IDX files (also $NNVIZ_DATA).",
 )
-def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None) -> None:
+@click.option(
+    "--experiment",
+    type=click.Choice(("race", "sweep", "health")),
+    default=None,
+    help="Open straight on the experiments screen (x in the explorer): race the optimizers "
+    "sgd, momentum, rmsprop and adam; sweep the learning rate over 1e-4…1 (13 points); or "
+    "show each layer's gradient health. Escape goes back to the explorer.",
+)
+def run(
+    scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None, experiment: str | None
+) -> None:
     """Step through backpropagation and watch SCENARIO learn (a shipped name or a .toml file;
-    default xor)."""
+    default xor).
+
+    \b
+    Examples:
+      nnviz run xor
+      nnviz run xor --experiment race      (the race's loss curves and regions)
+      nnviz run circles --experiment sweep (final losses against the learning rate)
+      nnviz run vanishing --experiment health
+    """
     from nnviz.scenario import ScenarioError, load_scenario
 
     try:
@@ -48,6 +66,9 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
             loaded = loaded.with_overrides(seed=seed)
     except ScenarioError as exc:
         _fail(str(exc))
+    if experiment and loaded.model is None:
+        _fail(f"{loaded.path.name}: --experiment: an expression graph has nothing to train")
+
     problem = terminal_problem()
     if problem:
         _fail(f"the explorer needs a terminal: {problem}; nnviz train runs without one")
@@ -61,7 +82,7 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
     ascii_mode = ascii_mode or too_few_colours(os.environ)
     app = make_app(
         scenario, seed=seed, ascii=ascii_mode, data_dir=data_dir, scenario=loaded,
-        exit_on_error=True,
+        exit_on_error=True, experiment=experiment,
     )  # fmt: skip
     stopped_by: list[int] = []
 

@@ -45,8 +45,10 @@ class NnvizApp(App):
         session=None,
         animate: bool = True,
         exit_on_error: bool = False,
+        experiment: str | None = None,
     ):
         super().__init__()
+        self.experiment = experiment  # open the experiments screen on this one at once
         self.exit_on_error = exit_on_error
         self.error_message: str | None = None
         self.target = str(target)
@@ -149,6 +151,14 @@ class NnvizApp(App):
         self.switch_screen(screen)
         # once the screen has composed itself (a widget mounted before would come first)
         self.call_after_refresh(self._show_kernel_status, screen)
+        if self.experiment and not ctl.is_graph:
+            from nnviz.tui.screens.experiments import ExperimentsScreen
+
+            self.push_screen(
+                ExperimentsScreen(ctl.scenario, data_dir=self.data_dir, which=ctl.which,
+                                  ascii_mode=self.ascii_mode, first=self.experiment)
+            )  # fmt: skip
+            self.experiment = None  # once: a scenario opened later shows its explorer
         self.ready.set()
 
     def _show_kernel_status(self, screen) -> None:
@@ -242,13 +252,15 @@ def make_app(
     session=None,
     animate: bool = True,
     exit_on_error: bool = False,
+    experiment: str | None = None,
 ) -> NnvizApp:
     """The explorer for a scenario (a shipped name or a .toml path).
 
     `scenario` / `session` may be given already loaded / built (the CLI checks the file before
     the app opens); `animate=False` keeps the loading screen still (for snapshots);
     `exit_on_error` makes a scenario that cannot be built end the app with return code 2 and
-    `app.error_message` instead of showing the error.
+    `app.error_message` instead of showing the error; `experiment` ("race", "sweep",
+    "health") opens the experiments screen on it over the scenario's screen.
     """
     return NnvizApp(
         scenario_name_or_path,
@@ -259,4 +271,5 @@ def make_app(
         session=session,
         animate=animate,
         exit_on_error=exit_on_error,
+        experiment=experiment,
     )

@@ -125,6 +125,9 @@ KEYS: tuple[Key, ...] = (
     Key("3", "tab(2)", "Regions", "tab 3: classes on the PCA plane", show=False),
     Key("4", "tab(3)", "Training", "tab 4: progress and confusion matrix", show=False),
     Key("5", "tab(4)", "Mistakes", "tab 5: misclassified test digits", show=False),
+    # the experiments screen (x opens it from the explorer)
+    Key("x", "experiments", "Experiments", "race, sweep, gradient health; there: the next one"),
+    Key("escape", "back", "Back", "stop the experiment running, or back to the explorer"),
     # the app's
     Key("q", "quit", "Quit"),
     Key("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -171,6 +174,16 @@ EXPLORER = (
     "pane_end(1)",
     "scroll_side(1)",
     "scroll_side(-1)",
+    "experiments",
+)
+EXPERIMENTS = (
+    "app.help",
+    "experiments",
+    "reset",
+    "back",
+    "ascii",
+    "scroll_main(1)",
+    "scroll_main(-1)",
 )
 MNIST = (
     "app.help",

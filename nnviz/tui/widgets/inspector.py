@@ -12,6 +12,7 @@ from nnviz.engine import ops
 from nnviz.explain import CheckReport
 from nnviz.explorer import DONE, Controller, Snapshot
 from nnviz.tui import fmt
+from nnviz.tui.widgets.marks import dropout_text
 from nnviz.tui.widgets.panels import (
     grad_ready,
     loss_name,
@@ -74,6 +75,9 @@ def inspector_text(
         _block(out, "value", val)
     else:
         out.append("value      not computed yet in this pass\n", style="dim")
+    mask = dropout_text(ctl, snap, i, sample, whole, width)  # at a dropout node: its mask
+    if mask is not None:
+        out.append_text(mask)
     # gradient
     if not ctl.program.needs_grad(i) and ctl.perceptron:
         out.append(f"{dl}{name}   none: the step has no gradient", style="dim")

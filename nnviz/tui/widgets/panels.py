@@ -16,6 +16,7 @@ from nnviz.explain import ModesReport
 from nnviz.explorer import BACKWARD, FORWARD, Controller, Snapshot, TruthRow
 from nnviz.tui import fmt
 from nnviz.tui.draw import plot as chart
+from nnviz.tui.widgets.validation import validation_text
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -351,6 +352,7 @@ def training_text(
             )
         )
         out.append("\n")
+    out.append_text(validation_text(ctl, snap, width, ascii_mode))  # empty without validation
     return out
 
 
