@@ -111,7 +111,7 @@ KEYS: tuple[Key, ...] = (
     Key("c", "check", "Grad check", "the gradient beside central differences"),
     Key("t", "table", "Next table", "next data set (several truth tables)"),
     # the MNIST view's own
-    Key("u", "unit(1)", "Next unit", "the next hidden unit (explorer: the next page of units)"),
+    Key("u", "unit(1)", "Next unit", "the next hidden unit, or the next page of unit maps"),
     Key("U", "unit(-1)", "Prev unit", "the previous hidden unit (or page)", show=False),
     Key("m", "mistake(1)", "Next mistake", "the next misclassified test digit"),
     Key("M", "mistake(-1)", "Prev mistake", "the previous misclassified digit", show=False),
