@@ -115,7 +115,7 @@ KEYS: tuple[Key, ...] = (
     Key("E", "cursor", "Edit weight", "an element cursor on the selected parameter", show=False),
     Key("W", "write", "Write", "the setup and its weights as a scenario file", show=False),
     # the MNIST view's own
-    Key("u", "unit(1)", "Next unit", "the next hidden unit (explorer: the next page of units)"),
+    Key("u", "unit(1)", "Next unit", "the next hidden unit, or the next page of unit maps"),
     Key("U", "unit(-1)", "Prev unit", "the previous hidden unit (or page)", show=False),
     Key("m", "mistake(1)", "Next mistake", "the next misclassified test digit"),
     Key("M", "mistake(-1)", "Prev mistake", "the previous misclassified digit", show=False),
