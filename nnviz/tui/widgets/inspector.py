@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
+from nnviz import arithmetic
 from nnviz.engine import ops
 from nnviz.explain import CheckReport
 from nnviz.explorer import DONE, Controller, Snapshot
@@ -72,6 +73,7 @@ def inspector_text(
         val = sample_rows(ctl, snap, i, sample, whole).copy()
         shown["value"] = val
         _block(out, "value", val)
+        _forward(out, ctl, snap, i, sample, whole, shown)
     else:
         out.append("value      not computed yet in this pass\n", style="dim")
     # gradient
@@ -89,7 +91,7 @@ def inspector_text(
     # chain rule
     report = snap.chain.get(i)
     if report is not None:
-        _chain(out, ctl, report, sample, whole, shown)
+        _chain(out, ctl, snap, report, sample, whole, shown)
     elif playing == "fast" and ctl.program.needs_grad(i):
         out.append("chain rule: pause and step by hand to see it\n", style="dim")
     # update
@@ -111,7 +113,87 @@ def _block(out: Text, label: str, arr: np.ndarray, style: str | None = None) -> 
         out.append(line + "\n", style=style)
 
 
-def _chain(out, ctl: Controller, report, sample, whole, shown) -> None:
+def _num(x: float) -> str:
+    return fmt.num(x, 3)
+
+
+def _fitted(make):
+    """make(max_terms) with as many terms a line as fit the inspector's width (at least 2)."""
+    arith = None
+    for max_terms in (8, 6, 5, 4, 3, 2):
+        arith = make(max_terms)
+        if arith is None:
+            return None
+        if all(len(_line_text(line)) + 4 <= _WIDTH[0] for line in arith.lines):
+            return arith
+    return arith
+
+
+def _line_text(line) -> str:
+    return fmt.sub(line.target) + " = " + line.expression(_num) + " = " + _num(line.result)
+
+
+def _arith(out: Text, arith, shown, style: str | None = None, indent: str = "  ") -> None:
+    """An Arithmetic's lines, each `target = expression = result` with the numbers."""
+    if arith is None or not arith.lines:
+        return
+    out.append(f"{indent}{fmt.sub(arith.title)}:\n", style="dim")
+    for line in arith.lines:
+        text = _line_text(line)
+        shown.setdefault("lines", []).append(text)
+        out.append(f"{indent}  {text}\n", style=style)
+    if arith.elements > len(arith.lines):
+        left = arith.elements - len(arith.lines)
+        out.append(f"{indent}  ({left} more element{'s' if left > 1 else ''}: "
+                   "the matrix above holds them all)\n", style="dim")  # fmt: skip
+    if arith.note:
+        out.append(f"{indent}  ({fmt.sub(arith.note)})\n", style="dim")
+
+
+def _one(line):
+    return arithmetic.Arithmetic("", (line,), 1)
+
+
+def _values_used(ctl: Controller, snap: Snapshot):
+    """Node values as this pass used them: after an update, the parameters before it (None
+    when the buffers hold a pass whose parameters have since changed unrecorded)."""
+    old = {}
+    if snap.phase == DONE and not ctl.is_graph:
+        if snap.update is None:
+            return None
+        old = {pu.name: pu.old for pu in snap.update.params}
+
+    def value_of(k: int) -> np.ndarray:
+        name = ctl.node_name(k)
+        if name in old:
+            return old[name]
+        return ctl.view(snap.values, k, snap.batch)
+
+    return value_of
+
+
+def _forward(out: Text, ctl: Controller, snap: Snapshot, i: int, sample, whole, shown) -> None:
+    """How the node's value comes from its inputs' values, with the numbers."""
+
+    value_of = _values_used(ctl, snap)
+    if value_of is None:
+        return
+    which = None if whole else sample
+    arith = _fitted(
+        lambda m: arithmetic.forward_lines(ctl.graph, value_of, i, which, max_terms=m)
+    )
+    if arith is None:
+        return
+    node = ctl.graph.nodes[i]
+    if node.op == ops.SOFTMAX_CE:
+        r = 0 if whole else min(sample, snap.batch - 1)
+        logits = value_of(node.inputs[0])
+        lse = _fitted(lambda m: _one(arithmetic.lse_line(logits, r, m))).lines[0]
+        arith = arithmetic.Arithmetic(arith.title, (lse, *arith.lines), arith.elements)
+    _arith(out, arith, shown, indent="")
+
+
+def _chain(out, ctl: Controller, snap: Snapshot, report, sample, whole, shown) -> None:
     i = report.node
     name = wrap(fmt.sub(ctl.node_name(i)))
     lname = loss_name(ctl)
@@ -122,38 +204,37 @@ def _chain(out, ctl: Controller, report, sample, whole, shown) -> None:
         return
     label = "chain rule" if report.complete else "chain rule (so far)"
     out.append(f"{label}: ∂{lname}/∂{name} = Σ over consumers of upstream × local\n", style="bold")
-    batched = ctl.graph.nodes[i].rows is None
+    which = None if whole else sample
+    dl = f"∂{lname}/∂"
 
-    def pick(arr):
-        if batched and not whole and arr.shape[0] > 1:
-            return arr[min(sample, arr.shape[0] - 1)]
-        return arr
-
+    value_of = _values_used(ctl, snap) or (lambda k: ctl.view(snap.values, k, snap.batch))
     for term in report.terms:
         c = term.consumer
         cname = wrap(fmt.sub(ctl.node_name(c)))
         out.append(f" via {fmt.sub(ctl.graph.formula(c))}", style="cyan")
         out.append(f"   local ∂{cname}/∂{name} = {fmt.sub(term.local_text)}\n", style="dim")
-        up_batched = ctl.graph.nodes[c].rows is None
+        arith = _fitted(
+            lambda m, term=term: arithmetic.term_lines(
+                ctl.graph, value_of, term, i, which, max_terms=m, grad_name=dl
+            )
+        )
+        if arith is not None:
+            _arith(out, arith, shown, style="magenta")
+            continue
+        # an image op's rule sums over windows: its numbers, without a product to show
         upstream = term.upstream
-        if up_batched and not whole and upstream.shape[0] > 1:
+        if ctl.graph.nodes[c].rows is None and which is not None and upstream.shape[0] > 1:
             upstream = upstream[min(sample, upstream.shape[0] - 1)]
         _block(out, "  upstream", upstream)
-        if term.local is not None:
-            _block(out, "  × local", pick(term.local))
-        elif ctl.graph.nodes[c].op == ops.MATMUL:
-            other = [j for j in ctl.graph.nodes[c].inputs if j != i]
-            if other:
-                side = "·" + fmt.sub(ctl.node_name(other[0])) + "ᵀ"
-                if ctl.graph.nodes[c].inputs[1] == i:
-                    side = fmt.sub(ctl.node_name(ctl.graph.nodes[c].inputs[0])) + "ᵀ·"
-                out.append(f"  × local   {side}\n", style="dim")
-        contribution = pick(term.contribution)
-        _block(out, "  =", contribution, style="magenta")
+        contribution = term.contribution
+        if ctl.graph.nodes[i].rows is None and which is not None and contribution.shape[0] > 1:
+            contribution = contribution[min(sample, contribution.shape[0] - 1)]
+        _block(out, "  → rule", contribution, style="magenta")
     if report.total is not None and len(report.terms) > 1:
-        _block(out, " sum", pick(report.total), style="magenta")
+        fan = arithmetic.fanout_lines(report, which, dl, ctl.node_name(i))
+        _arith(out, fan, shown, style="magenta", indent=" ")
     if report.complete and report.total is not None:
-        total, grad = pick(report.total), pick(report.grad)
+        total, grad = report.total, report.grad
         shown["chain_total"] = total.copy()
         same = np.array_equal(total, grad)
         close = same or np.allclose(total, grad, rtol=1e-5, atol=1e-7)
