@@ -235,9 +235,9 @@ _LOSS_TERM = {
     "mse": lambda t: (t[0] - t[1]) ** 2,
     "mae": lambda t: abs(t[0] - t[1]),
     "bce": lambda t: t[1] * math.log(t[0]) + (1 - t[1]) * math.log(1 - t[0]),
-    "bce_logits": lambda t: math.log1p(math.exp(t[0])) - t[1] * t[0]
-    if t[0] < 30
-    else t[0] - t[1] * t[0],
+    "bce_logits": lambda t: (
+        math.log1p(math.exp(t[0])) - t[1] * t[0] if t[0] < 30 else t[0] - t[1] * t[0]
+    ),
     "softmax_ce": lambda t: t[0] * (t[1] - t[2]),
 }
 
@@ -265,7 +265,6 @@ def term_lines(
     jname, cname = jnode.name, cnode.name
     label = f"{grad_name}{jname}"
     batch = up.shape[0]
-    one_row = sample is not None and jnode.rows is None and contribution.shape[0] > 1
     if spec.kind in ("image", "shape"):
         return None
     if cnode.op == ops.MATMUL:
@@ -282,15 +281,16 @@ def term_lines(
                 target = _cell(label, r, k, contribution.shape, sample)
                 lines.append(_sum_line(target, pairs, float(contribution[r, k]), max_terms))
             bname = graph.nodes[b].name
-            title = f"Σ over the columns of upstream ∂L/∂{cname} × {bname}"
+            title = f"Σ over the columns of upstream {grad_name}{cname} × {bname}"
             return Arithmetic(title, tuple(lines), len(cells))
         # ∂L/∂b[k,col] = Σ_r a[r,k]·upstream[r,col]
         x = np.asarray(value_of(a))
         aname = graph.nodes[a].name
-        cells = [(k, q) for k in range(contribution.shape[0]) for q in range(contribution.shape[1])]
-        lines = []
         share = sample is not None and batch > 1
         s = min(sample, batch - 1) if share else 0
+        results = np.outer(x[s], up[s]) if share else contribution
+        cells = _nonzero_first(results, max_lines)
+        lines = []
         for k, q in cells[:max_lines]:
             target = _cell(label, k, q, contribution.shape, None)
             if share:
@@ -300,14 +300,17 @@ def term_lines(
                 pairs = [(float(x[r, k]), float(up[r, q])) for r in range(batch)]
                 lines.append(_sum_line(target, pairs, float(contribution[k, q]), max_terms))
         if share:
-            title = f"sample {s + 1}'s share: its row of {aname}, transposed, × its upstream ∂L/∂{cname}"
+            title = (
+                f"sample {s + 1}'s share: its row of {aname}, transposed, "
+                f"× its upstream {grad_name}{cname}"
+            )
             note = (
-                f"the engine's ∂L/∂{jname} is the sum of the {batch} samples' shares "
+                f"the engine's {grad_name}{jname} is the sum of the {batch} samples' shares "
                 "(b: the whole batch)"
             )
-            return Arithmetic(title, tuple(lines), len(cells), note)
-        title = f"Σ over the {batch} rows of {aname}ᵀ × upstream ∂L/∂{cname}"
-        return Arithmetic(title, tuple(lines), len(cells))
+            return Arithmetic(title, tuple(lines), results.size, note)
+        title = f"Σ over the {batch} rows of {aname}ᵀ × upstream {grad_name}{cname}"
+        return Arithmetic(title, tuple(lines), results.size)
     if spec.kind == "rowwise":  # softmax: ∂L/∂z[r,i] = Σ_k upstream[r,k]·s[r,k](δ_ki − s[r,i])
         s_val = np.asarray(value_of(c), np.float64)
         rows = _rows(contribution, jnode, sample)
@@ -329,7 +332,7 @@ def term_lines(
                  ((float(up[0, 0]), float(local[r, k])),), float(contribution[r, k]))
             for r, k in cells[:max_lines]
         ]  # fmt: skip
-        title = f"upstream ∂L/∂{cname} × local ∂{cname}/∂{jname}"
+        title = f"upstream {grad_name}{cname} × local ∂{cname}/∂{jname}"
         return Arithmetic(title, tuple(lines), len(cells))
     if spec.kind != "elementwise":
         return None
@@ -342,7 +345,7 @@ def term_lines(
                  ((float(up[r, k]), float(local[r, k])),), float(contribution[r, k]))
             for r, k in cells[:max_lines]
         ]  # fmt: skip
-        title = f"upstream ∂L/∂{cname} × local ∂{cname}/∂{jname}, element by element"
+        title = f"upstream {grad_name}{cname} × local ∂{cname}/∂{jname}, element by element"
         return Arithmetic(title, tuple(lines), len(cells))
     # broadcast (a bias added to every row): the rule sums over the rows
     per_row = _broadcast_local(graph, value_of, cnode, j, up.shape)
@@ -358,7 +361,7 @@ def term_lines(
         target = _cell(label, 0, q, contribution.shape, None)
         lines.append(_sum_line(target, terms, float(contribution[0, q]), max_terms))
     local = "1" if np.all(per_row == 1.0) else "the local derivative"
-    title = f"Σ over the {batch} rows of upstream ∂L/∂{cname}" + (
+    title = f"Σ over the {batch} rows of upstream {grad_name}{cname}" + (
         "" if local == "1" else f" × {local}"
     )
     return Arithmetic(title, tuple(lines), len(cells))
@@ -377,9 +380,9 @@ def _broadcast_local(graph, value_of, cnode, j, shape) -> np.ndarray | None:
     return None
 
 
-def fanout_lines(report, sample: int | None = None, grad_name: str = "∂L/∂", name="") -> (
-    Arithmetic | None
-):
+def fanout_lines(
+    report, sample: int | None = None, grad_name: str = "∂L/∂", name=""
+) -> Arithmetic | None:
     """∂L/∂node as the sum of its consumers' contributions, element by element."""
     if report.total is None or len(report.terms) < 2:
         return None
@@ -396,6 +399,18 @@ def fanout_lines(report, sample: int | None = None, grad_name: str = "∂L/∂",
 
 
 # ====================================================================== helpers
+def _nonzero_first(results: np.ndarray, max_lines: int) -> list[tuple[int, int]]:
+    """Up to max_lines cells of a matrix, in order, those that are not 0 first (a weight
+    matrix over an image's pixels has whole rows of zero gradient)."""
+    flat = results.ravel()
+    chosen = np.flatnonzero(flat)[:max_lines]
+    if len(chosen) < max_lines:
+        zeros = np.flatnonzero(flat == 0)[: max_lines - len(chosen)]
+        chosen = np.sort(np.concatenate([chosen, zeros]))
+    cols = results.shape[1]
+    return [(int(e) // cols, int(e) % cols) for e in chosen]
+
+
 def _rows(arr: np.ndarray, node, sample: int | None) -> list[int]:
     if sample is not None and node.rows is None and arr.shape[0] > 1:
         return [min(sample, arr.shape[0] - 1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
@@ -287,6 +288,7 @@ def _trace_one(session, stepper, n: int, explain: bool) -> dict:
     out_explain = {}
     if explain:
         out_explain["chain"] = _chains_plain(program, ex.chain_rules(program))
+        out_explain["forward"] = _forward_plain(program)
         out_explain["check"] = _checks(session, stepper)
     if n > 0:
         record = ex.take_update(stepper)
@@ -350,7 +352,35 @@ UPDATE_RULES = {
 }
 
 
+def _arithmetic_plain(arith) -> dict | None:
+    """An Arithmetic (nnviz.arithmetic) for JSON, each line also as the text it reads as."""
+    if arith is None:
+        return None
+    lines = []
+    for line in arith.lines:
+        d = dataclasses.asdict(line)
+        d["text"] = line.text(_num)
+        lines.append(d)
+    return {"title": arith.title, "elements": arith.elements, "note": arith.note, "lines": lines}
+
+
+def _forward_plain(program) -> list[dict]:
+    """Each computed node's value from its inputs' values (every row: the whole batch)."""
+    from nnviz import arithmetic
+
+    out = []
+    for i in range(len(program)):
+        arith = arithmetic.forward_lines(program.graph, program.value, i)
+        if arith is not None:
+            out.append({"node": program.name(i), **_arithmetic_plain(arith)})
+    return out
+
+
 def _chains_plain(program, reports: dict) -> list[dict]:
+    from nnviz import arithmetic
+
+    graph = program.graph
+    dl = f"∂{program.name(graph.loss)}/∂"
     out = []
     for j, report in reports.items():
         out.append({
@@ -365,7 +395,11 @@ def _chains_plain(program, reports: dict) -> list[dict]:
                 "local_rule": t.local_text,
                 "local": t.local,
                 "contribution": t.contribution,
+                "arithmetic": _arithmetic_plain(
+                    arithmetic.term_lines(graph, program.value, t, j, grad_name=dl)),
             } for t in report.terms],
+            "sum": _arithmetic_plain(
+                arithmetic.fanout_lines(report, None, dl, program.name(j))),
         })  # fmt: skip
     return out
 
@@ -419,7 +453,8 @@ def _trace_graph(session, explain: bool) -> dict:
         "output": report.output,
     }
     if explain:
-        out["explain"] = {"chain": _chains_plain(program, ex.chain_rules(program))}
+        out["explain"] = {"chain": _chains_plain(program, ex.chain_rules(program)),
+                          "forward": _forward_plain(program)}  # fmt: skip
     return out
 
 
@@ -435,9 +470,12 @@ def _print_trace(out: dict) -> None:
                       f"batch rows {out['batch_rows']}, loss {_num(out['loss'])}")  # fmt: skip
     of = out.get("output", "L")
     chains = {c["node"]: c for c in out.get("explain", {}).get("chain", [])}
+    forward = {f["node"]: f for f in out.get("explain", {}).get("forward", [])}
     for node in out["nodes"]:
         console.print(f"[bold]{node['formula']}[/bold]  {node['shape'][0]}×{node['shape'][1]}")
         console.print("  value: " + show(node["value"]))
+        if node["name"] in forward:
+            _print_arithmetic(console, forward[node["name"]], "  ")
         if node["grad"] is not None:
             console.print(f"  ∂{of}/∂{node['name']}: " + show(node["grad"]))
         if node["name"] in chains:
@@ -493,15 +531,27 @@ def _print_chain(console, chain: dict, of: str) -> None:
     console.print(f"  {label}: ∂{of}/∂{node} = Σ over consumers c of ∂{of}/∂c × ∂c/∂{node}")
     for t in chain["terms"]:
         c = t["consumer"]
-        same_shape = t["local"] is not None and _shape(t["local"]) == _shape(t["upstream"])
-        if same_shape:  # elementwise: the product can be checked number by number
-            console.print(f"    from {c}: {show(t['upstream'])} × {t['local_rule']} "
-                          f"{show(t['local'])} = {show(t['contribution'])}")  # fmt: skip
-        else:
-            console.print(f"    from {c}: ∂{of}/∂{c} {show(t['upstream'])} through "
-                          f"{t['local_rule']} = {show(t['contribution'])}")  # fmt: skip
+        console.print(f"    from {c} (local ∂{c}/∂{node} = {t['local_rule']}): "
+                      f"{show(t['contribution'])}")  # fmt: skip
+        if t["arithmetic"] is not None:
+            _print_arithmetic(console, t["arithmetic"], "      ")
     if len(chain["terms"]) > 1 and chain["total"] is not None:
         console.print(f"    sum: {show(chain['total'])}")
+        if chain["sum"] is not None:
+            _print_arithmetic(console, chain["sum"], "      ")
+
+
+def _print_arithmetic(console, arith: dict, indent: str) -> None:
+    from rich.markup import escape
+
+    console.print(f"{indent}{escape(arith['title'])}:")
+    for line in arith["lines"]:
+        console.print(f"{indent}  {escape(line['text'])}")
+    left = arith["elements"] - len(arith["lines"])
+    if left > 0:
+        console.print(f"{indent}  ({left} more elements)")
+    if arith["note"]:
+        console.print(f"{indent}  ({escape(arith['note'])})")
 
 
 def _shape(rows) -> tuple:

@@ -179,9 +179,7 @@ def _forward(out: Text, ctl: Controller, snap: Snapshot, i: int, sample, whole, 
     if value_of is None:
         return
     which = None if whole else sample
-    arith = _fitted(
-        lambda m: arithmetic.forward_lines(ctl.graph, value_of, i, which, max_terms=m)
-    )
+    arith = _fitted(lambda m: arithmetic.forward_lines(ctl.graph, value_of, i, which, max_terms=m))
     if arith is None:
         return
     node = ctl.graph.nodes[i]
