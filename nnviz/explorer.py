@@ -26,6 +26,7 @@ from nnviz import explain, regions
 from nnviz.engine import ops
 from nnviz.explain import ChainReport, CheckReport, ModesReport, UpdateRecord
 from nnviz.model import Model
+from nnviz.perceptron import Convergence, convergence
 from nnviz.session import Session, build
 from nnviz.stepper import BACKWARD as STEPPER_BACKWARD
 from nnviz.stepper import FORWARD as STEPPER_FORWARD
@@ -159,6 +160,7 @@ class Controller:
         self.finished = False
         self.diverged: str | None = None
         self.history_log = History()
+        self.converged: Convergence | None = None  # the perceptron rule's, once seen
         self._manual_sum = 0.0
         self._manual_correct = 0
         self._manual_seen = 0
@@ -296,6 +298,7 @@ class Controller:
         seen = max(self._manual_seen, 1)
         acc = np.nan if self.task == "regression" else self._manual_correct / seen
         self.history_log.add(epoch, np.array([self._manual_sum / seen]), np.array([acc]))
+        self._watch_convergence(epoch, [acc])
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
         if self.trainer.epoch >= self.trainer.epochs:
             self.finished = True
@@ -321,6 +324,7 @@ class Controller:
     # ------------------------------------------------------------ training events
     def record_epochs(self, event: EpochsDone) -> None:
         self.history_log.add(event.first_epoch, event.losses, event.accuracies)
+        self._watch_convergence(event.first_epoch, event.accuracies)
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
 
     def after_training(self, event) -> None:
@@ -337,6 +341,10 @@ class Controller:
         self.shown = True
         self.update = None
         self.chain = {}
+
+    def _watch_convergence(self, first_epoch: int, accuracies) -> None:
+        if self.perceptron and self.converged is None:
+            self.converged = convergence(first_epoch, accuracies)
 
     def history(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(epoch numbers, mean losses, accuracies) for the curves."""
@@ -429,9 +437,9 @@ class Controller:
         """The perceptron rule's outcome, once its epochs are over or it has converged."""
         if not self.perceptron or self.trainer is None:
             return ""
+        if self.converged is not None:
+            return f"converged: {self.converged.text()}"
         errors = self.errors(params)
-        if errors == 0 and epoch > 0:
-            return f"converged: every row is classified right (after {epoch} epochs)"
         if epoch < self.trainer.epochs or not errors:
             return ""
         name = getattr(self.dataset, "name", "")

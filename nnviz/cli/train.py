@@ -114,6 +114,7 @@ def _per_dataset_path(path: str, label: str) -> str:
 
 
 def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
+    from nnviz.perceptron import convergence
     from nnviz.train import Diverged, EpochsDone, Finished, Started
 
     trainer = session.trainer
@@ -162,9 +163,7 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
                 if trainer.stop_every_epoch:
                     epoch_ends.append(event.elapsed_s)
                 if converged_at is None and session.optimizer.kind == "perceptron":
-                    perfect = (event.accuracies == 1.0).nonzero()[0]
-                    if len(perfect):
-                        converged_at = event.first_epoch + int(perfect[0])
+                    converged_at = convergence(event.first_epoch, event.accuracies)
                 if as_json and not bench:
                     for row in event.rows():
                         emit("epoch", {**which_data, **row})
@@ -230,8 +229,11 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
         "two_thread_share": trainer.threads.paired_s / fin.train_s if fin.train_s else None,
     }
     if session.optimizer.kind == "perceptron":
-        result["converged_epoch"] = converged_at
-        if converged_at is None:
+        result["converged_epoch"] = converged_at and converged_at.clean_epoch
+        result["settled_after_epoch"] = converged_at and converged_at.settled_after
+        if converged_at is not None:
+            result["convergence"] = converged_at.text()
+        else:
             result["note"] = (f"the perceptron rule did not converge in {fin.epochs} epochs: "
                               f"the data is not linearly separable")  # fmt: skip
     return result
@@ -275,10 +277,9 @@ def print_results(results: list[dict], bench: bool) -> None:
     for r in results:
         if r.get("optimizer") == "perceptron":
             where = r.get("data") or r["scenario"]
-            if r.get("converged_epoch"):
-                epoch = r["converged_epoch"]
-                console.print(plain(f"{where}: the perceptron rule converged in epoch {epoch} "
-                                    f"(no errors in a whole epoch)"))  # fmt: skip
+            if r.get("convergence"):
+                console.print(plain(f"{where}: the perceptron rule converged: "
+                                    f"{r['convergence']}"))  # fmt: skip
             else:
                 console.print(plain(f"{where}: {r['note']}"))
 

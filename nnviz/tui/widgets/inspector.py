@@ -209,8 +209,11 @@ def _chain(out, ctl: Controller, snap: Snapshot, report, sample, whole, shown) -
     for term in report.terms:
         c = term.consumer
         cname = wrap(fmt.sub(ctl.node_name(c)))
-        out.append(f" via {fmt.sub(ctl.graph.formula(c))}", style="cyan")
-        out.append(f"   local ∂{cname}/∂{name} = {fmt.sub(term.local_text)}\n", style="dim")
+        via = f" via {fmt.sub(ctl.graph.formula(c))}"
+        local = f"local ∂{cname}/∂{name} = {fmt.sub(term.local_text)}"
+        out.append(via, style="cyan")
+        apart = len(via) + 3 + len(local) > _WIDTH[0]  # a long rule on a line of its own
+        out.append(("\n    " if apart else "   ") + local + "\n", style="dim")
         arith = _fitted(
             lambda m, term=term: arithmetic.term_lines(
                 ctl.graph, value_of, term, i, which, max_terms=m, grad_name=dl
