@@ -79,6 +79,7 @@ class UpdateRecord:
     params: tuple[ParamUpdate, ...]
     perceptron: tuple[PerceptronRow, ...] = ()
     hyper: dict | None = None  # every optimizer setting, as Optimizer.hyperparameters()
+    lr_formula: str = ""  # how the schedule made `lr` from the base rate ('' if constant)
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def take_update(stepper) -> UpdateRecord:
         y = p.value(model.y).copy()
         a = p.value(model.prediction).copy()
         rows = tuple(PerceptronRow(int(r), x[n], y[n], a[n]) for n, r in enumerate(stepper.rows))
-    lr = opt.lr_now()
+    lr, formula = opt.lr_now(), opt.lr_formula(opt.epoch)
     stepper.update()
     params = tuple(
         ParamUpdate(
@@ -214,7 +215,7 @@ def take_update(stepper) -> UpdateRecord:
         )
         for name in names
     )
-    return UpdateRecord(opt.kind, lr, opt.t, params, rows, opt.hyperparameters())
+    return UpdateRecord(opt.kind, lr, opt.t, params, rows, opt.hyperparameters(), formula)
 
 
 # ====================================================================== forward vs reverse

@@ -64,7 +64,7 @@ class Snapshot:
     step: int
     epoch: int  # epochs completed
     batch_index: int
-    lr: float
+    lr: float  # the rate in use: the step's in progress or shown, else the next step's
     epochs_done: np.ndarray  # the history for the curves (several epochs a point when long)
     losses: np.ndarray
     accuracies: np.ndarray
@@ -74,6 +74,8 @@ class Snapshot:
     message: str
     samples_per_s: float = 0.0
     finished: bool = False
+    lr_formula: str = ""  # how a schedule makes `lr` from the base rate, e.g. '0.05·0.5²'
+
     stamp: float = field(default_factory=time.perf_counter)
 
 
@@ -361,6 +363,16 @@ class Controller:
         self.optimizer.lr = value  # a schedule scales from it (the optimizer owns both)
         return value
 
+    def lr_in_use(self) -> tuple[float, str]:
+        """The rate of the step in progress (or on show), else of the next step, with how the
+        schedule makes it from the base rate; the optimizer owns both."""
+        opt, t = self.optimizer, self.trainer
+        if t is None:
+            return opt.lr, ""
+        if self.in_step or (self.phase == DONE and self.update is not None):
+            return opt.lr_now(), opt.lr_formula(opt.epoch)
+        return opt.lr_at(t.epoch), opt.lr_formula(t.epoch)
+
     def lr_up(self) -> float:
         return self.set_lr(self.optimizer.lr * LR_FACTOR)
 
@@ -372,6 +384,7 @@ class Controller:
         """Copies of the buffers and the counters (call from the thread that owns them)."""
         p = self.program
         epochs, losses, accs = self.history()
+        lr, lr_formula = self.lr_in_use()
         t = self.trainer
         if self.in_step:
             fwd, bwd = self.stepper.forward_upto, self.stepper.backward_from
@@ -392,7 +405,8 @@ class Controller:
             step=t.steps if t is not None else 0,
             epoch=t.epoch if t is not None else 0,
             batch_index=t.batch_index if t is not None else 0,
-            lr=self.optimizer.lr,
+            lr=lr,
+            lr_formula=lr_formula,
             epochs_done=epochs,
             losses=losses,
             accuracies=accs,

@@ -322,6 +322,7 @@ def _trace_one(session, stepper, n: int, explain: bool) -> dict:
         "optimizer": opt.kind,
         "lr": opt.lr,
         "lr_used": opt.lr_now(),
+        "lr_formula": opt.lr_formula(opt.epoch),
         "hyperparameters": record.hyper,
         "dtype": str(program.dtype),
         "seed": trainer.seed,
@@ -465,7 +466,7 @@ def _print_trace(out: dict) -> None:
     show = _matrix_text
     if out["event"] == "step":
         console.print(f"[bold]{out['scenario']}[/bold]: step {out['step']} "
-                      f"({out['optimizer']}, lr {_num(out['lr_used'])}), epoch {out['epoch']}, "
+                      f"({out['optimizer']}, lr {_lr_text(out)}), epoch {out['epoch']}, "
                       f"batch {out['batch']}/{out['batches_per_epoch']}, {out['dtype']}, "
                       f"batch rows {out['batch_rows']}, loss {_num(out['loss'])}")  # fmt: skip
     of = out.get("output", "L")
@@ -481,7 +482,7 @@ def _print_trace(out: dict) -> None:
         if node["name"] in chains:
             _print_chain(console, chains[node["name"]], of)
     hyper = out.get("hyperparameters") or {}
-    settings = ", ".join(f"{k} {_num(v)}" for k, v in hyper.items()
+    settings = ", ".join(f"{'base lr' if k == 'lr' else k} {_num(v)}" for k, v in hyper.items()
                          if k not in ("kind", "lr_now", "t", "schedule", "schedule_step",
                                       "gamma"))  # fmt: skip
     for p in out.get("params", []):
@@ -494,7 +495,7 @@ def _print_trace(out: dict) -> None:
     if "explain" in out and out["event"] == "step":
         ex = out["explain"]
         console.print(f"[bold]rule[/bold] ({out['optimizer']}: {settings}; lr used "
-                      f"{_num(out['lr_used'])}, update {hyper.get('t')}): "
+                      f"{_lr_text(out)}, update {hyper.get('t')}): "
                       f"{ex['update']['rule']}")  # fmt: skip
         for r in ex["update"]["perceptron_rows"]:
             console.print(f"  row {r['row']}: x {show([r['x']])}, y {show([r['y']])}, "
@@ -552,6 +553,12 @@ def _print_arithmetic(console, arith: dict, indent: str) -> None:
         console.print(f"{indent}  ({left} more elements)")
     if arith["note"]:
         console.print(f"{indent}  ({escape(arith['note'])})")
+
+
+def _lr_text(out: dict) -> str:
+    """The rate the step used, with how a schedule made it from the base rate."""
+    formula = out.get("lr_formula") or ""
+    return _num(out["lr_used"]) + (f" = {formula}" if formula else "")
 
 
 def _shape(rows) -> tuple:

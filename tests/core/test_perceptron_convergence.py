@@ -11,8 +11,7 @@ import pytest
 
 from nnviz.explorer import Controller
 from nnviz.perceptron import convergence
-from nnviz.scenario import load_scenario
-from nnviz.scenario import scenario_dir
+from nnviz.scenario import load_scenario, scenario_dir
 from nnviz.session import build
 from nnviz.train import EpochsDone
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from nnviz.scenario import load_scenario
 from nnviz.session import build
 from nnviz.tui.widgets.inspector import inspector_text
 
-L2_SCENARIO = "tests/core/golden/l2-nesterov.toml"
+L2_SCENARIO = str(Path(__file__).parents[1] / "core" / "golden" / "l2-nesterov.toml")
 
 _NUMBER = re.compile(r"(?<![\w.^])(\d+(?:\.\d+)?(?:e-?\d+)?)")
 _FUNCS = {
@@ -187,3 +188,12 @@ def test_forward_line_after_the_update_uses_the_parameters_the_pass_used():
     check_line(line)
     old_b2 = snap.update.params[[p.name for p in snap.update.params].index("b2")].old
     assert line.split(" = ")[1].endswith(f"+ {float(old_b2[0, 0]):.3g}")
+
+
+def test_the_inspector_update_header_names_the_scheduled_rate():
+    ctl = Controller(build(load_scenario(L2_SCENARIO)))
+    for _ in range(7):
+        ctl.step()
+    snap = ctl.snapshot()
+    text, _ = inspector_text(ctl, snap, ctl.graph.find("W1"), 0, False, None, "", width=100)
+    assert "update 7 (nesterov, lr 0.1 = 0.2·0.5¹)" in text.plain

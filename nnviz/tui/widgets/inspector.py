@@ -260,7 +260,8 @@ def _update(out, ctl: Controller, snap: Snapshot, name: str, shown) -> None:
         if pu.name != name:
             continue
         rule = UPDATE_RULES.get(rec.kind, "").format(p=fmt.sub(name))
-        out.append(f"update {rec.step} ({rec.kind}, lr {fmt.num(rec.lr)}): {rule}\n", style="bold")
+        lr = fmt.num(rec.lr) + (f" = {rec.lr_formula}" if rec.lr_formula else "")
+        out.append(f"update {rec.step} ({rec.kind}, lr {lr}): {rule}\n", style="bold")
         _block(out, "  old", pu.old)
         if rec.kind != "perceptron":
             _block(out, "  gradient", pu.grad, style="magenta")
