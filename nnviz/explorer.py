@@ -139,8 +139,9 @@ class History:
 class Controller:
     """Steps a Session by hand, keeps the loss history, and answers the explorer's questions."""
 
-    def __init__(self, session: Session, *, data_dir=None, which: int = 0):
+    def __init__(self, session: Session, *, data_dir=None, which: int = 0, weights=None):
         self.session = session
+        self.weights = weights  # the saved weights it started from (--load), kept on reset
         self.data_dir = data_dir
         self.which = which
         self.model: Model = session.model
@@ -494,8 +495,9 @@ class Controller:
         if seed is not None and seed != self.seed:
             scenario = scenario.with_overrides(seed=seed)
         which = self.which if which is None else which
-        session = build(scenario, data_dir=self.data_dir, which=which, threads=1)
-        return Controller(session, data_dir=self.data_dir, which=which)
+        weights = self.weights if which == self.which else None  # another set, its own shapes
+        session = build(scenario, data_dir=self.data_dir, which=which, threads=1, weights=weights)
+        return Controller(session, data_dir=self.data_dir, which=which, weights=weights)
 
     def warm_up(self) -> float:
         """Compile (or load) every kernel the explorer calls, on the probe; returns seconds."""

@@ -9,7 +9,8 @@ import time
 import click
 
 from nnviz.cli.common import (
-    load_with_overrides,
+    Overrides,
+    load_option,
     override_options,
     scenario_argument,
     validation_option,
@@ -30,7 +31,7 @@ EPOCH_TIMING_MIN_BATCHES = 100
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the trained weights (.npz).")
-@click.option("--load", type=click.Path(dir_okay=False), help="Start from saved weights (.npz).")
+@load_option
 @click.option(
     "--threads",
     type=click.IntRange(1, 2),
@@ -51,19 +52,18 @@ def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, va
       nnviz train circles --bench
       nnviz train --bench            every shipped scenario, one table
     """
-    overrides = dict(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer, seed=seed,
-                     dtype=dtype, validation=validation)  # fmt: skip
+    overrides = Overrides.of(locals())
     if scenario is None:
         if not bench:
             raise click.UsageError("missing SCENARIO (or --bench alone for the benchmark suite)")
         if save is not None or load is not None:
             raise click.UsageError("--save and --load need a SCENARIO")
-        return run_suite(overrides, data_dir, as_json, quiet, threads)
+        return run_suite(overrides.scenario_changes(), data_dir, as_json, quiet, threads)
     if save is not None:
         from nnviz.weights import check_save_path
 
         check_save_path(save)  # before training, not after it
-    sc = load_with_overrides(scenario, **overrides)
+    sc = overrides.load_scenario(scenario)
     if sc.model is None:
         raise click.UsageError(f"scenario '{sc.name}' is an expression graph: nothing to train "
                                f"(try nnviz trace {sc.name})")  # fmt: skip

@@ -33,8 +33,10 @@ class NnvizApp(App):
         session=None,
         animate: bool = True,
         exit_on_error: bool = False,
+        weights: str | Path | None = None,
     ):
         super().__init__()
+        self.weights_path = weights  # --load: the first scenario starts from these weights
         self.exit_on_error = exit_on_error
         self.error_message: str | None = None
         self.target = str(target)
@@ -78,7 +80,13 @@ class NnvizApp(App):
                 if seed is not None:
                     scenario = scenario.with_overrides(seed=seed)
                 session = build(scenario, data_dir=self.data_dir, threads=1)
-            ctl = Controller(session, data_dir=self.data_dir)
+            weights = None
+            if self.weights_path is not None and self.controller is None:
+                from nnviz.weights import load_weights
+
+                weights = load_weights(self.weights_path, session.model.params())
+                session.model.set_params(weights)
+            ctl = Controller(session, data_dir=self.data_dir, weights=weights)
             ctl.warm_up()
         except (InputError, OSError) as exc:  # shown on screen (or, from the CLI, after it)
             message = " ".join(str(exc).split()) or type(exc).__name__
@@ -157,6 +165,7 @@ def make_app(
     session=None,
     animate: bool = True,
     exit_on_error: bool = False,
+    weights: str | Path | None = None,
 ) -> NnvizApp:
     """The explorer for a scenario (a shipped name or a .toml path).
 
@@ -174,4 +183,5 @@ def make_app(
         session=session,
         animate=animate,
         exit_on_error=exit_on_error,
+        weights=weights,
     )
