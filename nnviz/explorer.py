@@ -162,6 +162,8 @@ class Controller:
         self.samples_per_s = 0.0
         self.finished = False
         self.diverged: str | None = None
+        self.diverged_step: int | None = None  # the step whose loss went non-finite
+        self.stopped_before_backward = False  # the buffers hold a forward pass only
         self.history_log = History()
         self.converged: Convergence | None = None  # the perceptron rule's, once seen
         self._manual_sum = 0.0
@@ -281,12 +283,10 @@ class Controller:
         rows = self.program.batch
         loss = float(self.program.value(self.loss)[0, 0])
         if not np.isfinite(loss) and self.diverged is None:
-            i = self.program.first_nonfinite()
-            where = f" (first in node '{self.node_name(i)}')" if i is not None else ""
-            self.diverged = (
-                f"the loss became NaN or infinite at step {self.trainer.steps + 1}{where}: "
-                "try a smaller learning rate (r resets)"
-            )
+            event = self.trainer.diagnose()  # the training loop's own words
+            self.diverged_step = event.step
+            # stepping by hand goes on (the update shows what the non-finite gradient does)
+            self.diverged = event.message.replace("training stopped at", "at", 1) + " (r resets)"
             self.message = self.diverged
         self._manual_sum += loss * rows
         self._manual_seen += rows
@@ -335,8 +335,10 @@ class Controller:
         if isinstance(event, EpochsDone):
             self.record_epochs(event)
         elif isinstance(event, Diverged):
-            self.diverged = event.message
-            self.message = event.message
+            self.diverged_step = event.step
+            self.stopped_before_backward = True  # the loop stops at the non-finite loss
+            self.diverged = f"{event.message} (r resets)"
+            self.message = self.diverged
         elif isinstance(event, Finished):
             self.finished = True
         # the buffers hold the last batch's forward and backward pass, then its update
@@ -390,7 +392,7 @@ class Controller:
         if self.in_step:
             fwd, bwd = self.stepper.forward_upto, self.stepper.backward_from
         elif self.phase == DONE:
-            fwd, bwd = self.n, (self.n if self.perceptron else 0)
+            fwd, bwd = self.n, (self.n if self.perceptron or self.stopped_before_backward else 0)
         else:
             fwd, bwd = (self.n, self.n) if self.is_graph else (0, self.n)
         return Snapshot(
@@ -403,7 +405,7 @@ class Controller:
             cursor=self.cursor,
             forward_upto=fwd,
             backward_from=bwd,
-            step=t.steps if t is not None else 0,
+            step=max(t.steps, self.diverged_step or 0) if t is not None else 0,
             epoch=t.epoch if t is not None else 0,
             batch_index=t.batch_index if t is not None else 0,
             lr=lr,
