@@ -206,16 +206,22 @@ def take_update(stepper) -> UpdateRecord:
     lr, formula = opt.lr_now(), opt.lr_formula(opt.epoch)
     stepper.update()
     params = tuple(
-        ParamUpdate(
-            name,
-            before[name],
-            grads[name],
-            {key: arr.copy() for key, arr in opt.state_of(name).items()},
-            p.value(name).copy(),
-        )
+        ParamUpdate(name, before[name], grads[name], _state(opt, name), p.value(name).copy())
         for name in names
     )
     return UpdateRecord(opt.kind, lr, opt.t, params, rows, opt.hyperparameters(), formula)
+
+
+def _state(opt, name: str) -> dict[str, np.ndarray]:
+    """The optimizer's state of one parameter after the update; for Adam also the
+    bias-corrected moments its rule divides by, m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ)."""
+    state = {key: arr.copy() for key, arr in opt.state_of(name).items()}
+    if opt.kind == "adam" and opt.t > 0:
+        b1, b2 = opt.settings["beta1"], opt.settings["beta2"]
+        dtype = state["m"].dtype
+        state["m̂"] = (state["m"] / (1.0 - b1**opt.t)).astype(dtype)
+        state["v̂"] = (state["v"] / (1.0 - b2**opt.t)).astype(dtype)
+    return state
 
 
 # ====================================================================== forward vs reverse
