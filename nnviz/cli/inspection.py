@@ -48,20 +48,45 @@ def info(scenario, as_json):
             layers=[{"layer": r[0], "output_shape": r[1], "params": r[2]} for r in rows],
             total_params=param_count(n_in, sc.model.layers, sc.model.image),
             loss=sc.model.loss,
+            l2=sc.model.l2,
             data={"kind": sc.data.kind, **{k: _plain(v) for k, v in sc.data.params}},
-            optimizer={"kind": sc.optimizer.kind, **dict(sc.optimizer.params)},
+            optimizer=_optimizer_settings(sc.optimizer),
             training={
                 "epochs": sc.training.epochs,
                 "batch_size": sc.training.batch_size,
                 "seed": sc.training.seed,
                 "dtype": sc.training.dtype,
                 "validation": sc.training.validation,
+                "schedule": sc.training.schedule,
+                "schedule_step": sc.training.schedule_step,
+                "gamma": sc.training.gamma,
             },
         )
     if as_json:
         emit("info", out)
         return
     _print_info(out)
+
+
+def _optimizer_settings(spec) -> dict:
+    """The file's settings, and weight decay always where the optimizer has it (0 = none)."""
+    from nnviz.engine.spec import OPTIMIZER_DEFAULTS
+
+    settings = {"kind": spec.kind, **dict(spec.params)}
+    if "weight_decay" in OPTIMIZER_DEFAULTS[spec.kind]:
+        settings.setdefault("weight_decay", OPTIMIZER_DEFAULTS[spec.kind]["weight_decay"])
+    return settings
+
+
+def _schedule_text(tr: dict) -> str:
+    if tr["schedule"] == "constant" or tr["gamma"] == 1:
+        return "constant learning rate"
+    every = (
+        "every epoch"
+        if tr["schedule"] == "exponential"
+        else (f"every {tr['schedule_step']} epochs" if tr["schedule_step"] > 1 else "every epoch")
+    )
+    return f"{tr['schedule']}: the learning rate × {tr['gamma']:g} {every}"
 
 
 def _plain(value):
@@ -99,6 +124,14 @@ def _print_info(out: dict) -> None:
         f"training: {tr['epochs']} epochs, batch {tr['batch_size'] or 'full'}, "
         f"seed {tr['seed']}, {tr['dtype']}"
         + (f", validation {tr['validation']:g}" if tr.get("validation") else "")
+    )
+    console.print(f"schedule: {_schedule_text(tr)}")
+    l2 = out.get("l2") or 0
+    wd = out["optimizer"].get("weight_decay", 0)
+    console.print(
+        "regularisation: "
+        + (f"L2 {l2:g} (λ·Σ W² added to the loss for every weight matrix)" if l2 else "no L2")
+        + (f", weight decay {wd:g} (in the update)" if wd else ", no weight decay")
     )
 
 
