@@ -300,14 +300,8 @@ def term_lines(
                 pairs = [(float(x[r, k]), float(up[r, q])) for r in range(batch)]
                 lines.append(_sum_line(target, pairs, float(contribution[k, q]), max_terms))
         if share:
-            title = (
-                f"sample {s + 1}'s share: its row of {aname}, transposed, "
-                f"× its upstream {grad_name}{cname}"
-            )
-            note = (
-                f"the engine's {grad_name}{jname} is the sum of the {batch} samples' shares "
-                "(b: the whole batch)"
-            )
+            title = f"sample {s + 1}'s share: its {aname}ᵀ × its {grad_name}{cname}"
+            note = f"{grad_name}{jname} sums the {batch} samples' shares; b shows them"
             return Arithmetic(title, tuple(lines), results.size, note)
         title = f"Σ over the {batch} rows of {aname}ᵀ × upstream {grad_name}{cname}"
         return Arithmetic(title, tuple(lines), results.size)

@@ -52,22 +52,25 @@ def inspector_text(
     name = wrap(fmt.sub(node.name))
     dl = f"∂{loss_name(ctl)}/∂"
     out = Text()
-    out.append(node_title(ctl, i), style="bold")
+    title = node_title(ctl, i)
+    out.append(title, style="bold")
     rows, cols = ctl.shape(i, snap.batch)
     kind = "parameter" if node.is_param else ops.BY_CODE[node.op].name
-    out.append(f"   {kind} · {rows}×{cols}", style="dim")
+    facts = f"   {kind} · {rows}×{cols}"
     batched = node.rows is None
     if batched and snap.batch:
         r = min(sample, snap.batch - 1)
-        out.append(f" · sample {r + 1} of {snap.batch}", style="dim")
+        facts += f" · sample {r + 1} of {snap.batch}" + (" · whole batch" if whole else "")
         if snap.rows is not None and r < len(snap.rows) and ctl.trainer is not None:
             row = int(snap.rows[r])
             x = fmt.vector(ctl.trainer.X[row], 3, 30)
             y = fmt.vector(ctl.trainer.Y[row], 3, 20)
-            out.append(f" (row {row}: x = {x}, y = {y})", style="dim")
-        if whole:
-            out.append(" · whole batch", style="dim")
-    out.append("\n")
+            where = f"sample {r + 1} is data row {row}: x = {x}, y = {y}"
+            if len(title) + len(facts) + len(where) + 3 < _WIDTH[0] - 2:
+                facts += f" ({where})"
+            else:  # a line of its own rather than one that wraps
+                facts += f"\n  {where}"
+    out.append(facts + "\n", style="dim")
     # value
     if value_ready(ctl, snap, i):
         val = sample_rows(ctl, snap, i, sample, whole).copy()
@@ -117,14 +120,18 @@ def _num(x: float) -> str:
     return fmt.num(x, 3)
 
 
+MAX_WRAPPED = 3  # physical lines a line of arithmetic may take before terms are summed up
+
+
 def _fitted(make):
-    """make(max_terms) with as many terms a line as fit the inspector's width (at least 2)."""
+    """make(max_terms) with as many terms as fit the inspector in MAX_WRAPPED lines each
+    (at least 2 terms; the others summed up as "k more")."""
     arith = None
     for max_terms in (8, 6, 5, 4, 3, 2):
         arith = make(max_terms)
         if arith is None:
             return None
-        if all(len(_line_text(line)) + 4 <= _WIDTH[0] for line in arith.lines):
+        if all(len(_wrapped(line, "    ")) <= MAX_WRAPPED for line in arith.lines):
             return arith
     return arith
 
@@ -133,15 +140,39 @@ def _line_text(line) -> str:
     return fmt.sub(line.target) + " = " + line.expression(_num) + " = " + _num(line.result)
 
 
+def _wrapped(line, indent: str) -> list[str]:
+    """`target = a + b + … = result` folded at its plus signs to the inspector's width, the
+    continuations under the expression (reading the lines joined gives the line)."""
+    width = _WIDTH[0] - 3  # the scroll bar and a margin
+    head = f"{indent}{fmt.sub(line.target)} = "
+    pad = " " * (len(head) if len(head) < width // 2 else len(indent) + 4)
+    parts = line.expression(_num).split(" + ")
+    rows, current = [], head + parts[0]
+    for part in parts[1:]:
+        if len(current) + 3 + len(part) > width:
+            rows.append(current)
+            current = f"{pad}+ {part}"
+        else:
+            current += f" + {part}"
+    tail = _num(line.result)
+    if len(current) + 3 + len(tail) > width:
+        rows.append(current)
+        current = f"{pad}= {tail}"
+    else:
+        current += f" = {tail}"
+    rows.append(current)
+    return rows
+
+
 def _arith(out: Text, arith, shown, style: str | None = None, indent: str = "  ") -> None:
     """An Arithmetic's lines, each `target = expression = result` with the numbers."""
     if arith is None or not arith.lines:
         return
     out.append(f"{indent}{fmt.sub(arith.title)}:\n", style="dim")
     for line in arith.lines:
-        text = _line_text(line)
-        shown.setdefault("lines", []).append(text)
-        out.append(f"{indent}  {text}\n", style=style)
+        shown.setdefault("lines", []).append(_line_text(line))
+        for row in _wrapped(line, indent + "  "):
+            out.append(row + "\n", style=style)
     if arith.elements > len(arith.lines):
         left = arith.elements - len(arith.lines)
         out.append(f"{indent}  ({left} more element{'s' if left > 1 else ''}: "
