@@ -281,7 +281,7 @@ def term_lines(
                 target = _cell(label, r, k, contribution.shape, sample)
                 lines.append(_sum_line(target, pairs, float(contribution[r, k]), max_terms))
             bname = graph.nodes[b].name
-            title = f"Σ over the columns of upstream {grad_name}{cname} × {bname}"
+            title = f"Σ over the columns of upstream × {bname}ᵀ"
             return Arithmetic(title, tuple(lines), len(cells))
         # ∂L/∂b[k,col] = Σ_r a[r,k]·upstream[r,col]
         x = np.asarray(value_of(a))
@@ -303,7 +303,7 @@ def term_lines(
             title = f"sample {s + 1}'s share: its {aname}ᵀ × its {grad_name}{cname}"
             note = f"{grad_name}{jname} sums the {batch} samples' shares; b shows them"
             return Arithmetic(title, tuple(lines), results.size, note)
-        title = f"Σ over the {batch} rows of {aname}ᵀ × upstream {grad_name}{cname}"
+        title = f"Σ over the {batch} rows of {aname}ᵀ × upstream"
         return Arithmetic(title, tuple(lines), results.size)
     if spec.kind == "rowwise":  # softmax: ∂L/∂z[r,i] = Σ_k upstream[r,k]·s[r,k](δ_ki − s[r,i])
         s_val = np.asarray(value_of(c), np.float64)
@@ -326,7 +326,7 @@ def term_lines(
                  ((float(up[0, 0]), float(local[r, k])),), float(contribution[r, k]))
             for r, k in cells[:max_lines]
         ]  # fmt: skip
-        title = f"upstream {grad_name}{cname} × local ∂{cname}/∂{jname}"
+        title = "upstream × local"
         return Arithmetic(title, tuple(lines), len(cells))
     if spec.kind != "elementwise":
         return None
@@ -339,7 +339,7 @@ def term_lines(
                  ((float(up[r, k]), float(local[r, k])),), float(contribution[r, k]))
             for r, k in cells[:max_lines]
         ]  # fmt: skip
-        title = f"upstream {grad_name}{cname} × local ∂{cname}/∂{jname}, element by element"
+        title = "upstream × local, element by element"
         return Arithmetic(title, tuple(lines), len(cells))
     # broadcast (a bias added to every row): the rule sums over the rows
     per_row = _broadcast_local(graph, value_of, cnode, j, up.shape)
@@ -355,7 +355,7 @@ def term_lines(
         target = _cell(label, 0, q, contribution.shape, None)
         lines.append(_sum_line(target, terms, float(contribution[0, q]), max_terms))
     local = "1" if np.all(per_row == 1.0) else "the local derivative"
-    title = f"Σ over the {batch} rows of upstream {grad_name}{cname}" + (
+    title = f"Σ over the {batch} rows of upstream" + (
         "" if local == "1" else f" × {local}"
     )
     return Arithmetic(title, tuple(lines), len(cells))

@@ -232,7 +232,7 @@ def _chain(out, ctl: Controller, snap: Snapshot, report, sample, whole, shown) -
         )
         return
     label = "chain rule" if report.complete else "chain rule (so far)"
-    out.append(f"{label}: ∂{lname}/∂{name} = Σ over consumers of upstream × local\n", style="bold")
+    out.append(f"{label}: ∂{lname}/∂{name} = Σ upstream × local (each consumer)\n", style="bold")
     which = None if whole else sample
     dl = f"∂{lname}/∂"
 
