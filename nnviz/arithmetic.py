@@ -355,9 +355,7 @@ def term_lines(
         target = _cell(label, 0, q, contribution.shape, None)
         lines.append(_sum_line(target, terms, float(contribution[0, q]), max_terms))
     local = "1" if np.all(per_row == 1.0) else "the local derivative"
-    title = f"Σ over the {batch} rows of upstream" + (
-        "" if local == "1" else f" × {local}"
-    )
+    title = f"Σ over the {batch} rows of upstream" + ("" if local == "1" else f" × {local}")
     return Arithmetic(title, tuple(lines), len(cells))
 
 

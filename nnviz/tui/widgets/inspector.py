@@ -60,8 +60,10 @@ def inspector_text(
     batched = node.rows is None
     if batched and snap.batch:
         r = min(sample, snap.batch - 1)
-        facts += f" · sample {r + 1} of {snap.batch}" + (" · whole batch" if whole else "")
-        if snap.rows is not None and r < len(snap.rows) and ctl.trainer is not None:
+        facts += (
+            f" · whole batch of {snap.batch}" if whole else f" · sample {r + 1} of {snap.batch}"
+        )
+        if not whole and snap.rows is not None and r < len(snap.rows) and ctl.trainer is not None:
             row = int(snap.rows[r])
             x = fmt.vector(ctl.trainer.X[row], 3, 30)
             y = fmt.vector(ctl.trainer.Y[row], 3, 20)
@@ -232,7 +234,7 @@ def _chain(out, ctl: Controller, snap: Snapshot, report, sample, whole, shown) -
         )
         return
     label = "chain rule" if report.complete else "chain rule (so far)"
-    out.append(f"{label}: ∂{lname}/∂{name} = Σ upstream × local (each consumer)\n", style="bold")
+    out.append(f"{label}: ∂{lname}/∂{name} = Σ upstream × local\n", style="bold")
     which = None if whole else sample
     dl = f"∂{lname}/∂"
 
