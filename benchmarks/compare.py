@@ -658,8 +658,8 @@ def render(report: dict, rows: list[Row]) -> str:
     bounds = [r for r in rows if r.bound is not None]
     if bounds:
         out.append(
-            "/bound: nnviz's s/epoch over the GEMM lower bound, steps × the best numpy time (1 or 2 threads) of "
-            "the workload's big GEMM shapes (roofline.py; aim: ≤ 1.5×): "
+            "/bound: nnviz's s/epoch over the GEMM lower bound, steps × the best numpy time "
+            "(1 or 2 threads) of the workload's big GEMM shapes (roofline.py; aim: ≤ 1.5×): "
             + ", ".join(f"{r.workload.key.upper()} {r.bound:.3f} s" for r in bounds)
         )
 
