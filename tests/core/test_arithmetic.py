@@ -5,6 +5,7 @@ re-evaluated from its own terms."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,7 +63,18 @@ def _check(arith, where: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "name", ["xor", "circles", "chain", "mnist", "tests/core/golden/l2-nesterov.toml"]
+    "name",
+    [
+        "xor",
+        "circles",
+        "chain",
+        "mnist",
+        "mnist-cnn",
+        "spiral",
+        "vanishing-relu",
+        "perceptron",
+        str(Path(__file__).parent / "golden" / "l2-nesterov.toml"),
+    ],  # fmt: skip
 )
 def test_every_line_adds_up_from_its_terms(name):
     session = build(load_scenario(name))
