@@ -121,8 +121,14 @@ def forward_lines(
         target = _cell(name, r, c, out.shape, sample)
         result = float(out[r, c])
         if code == ops.MATMUL:
-            pairs = [(_at(ins[0], r, k), _at(ins[1], k, c)) for k in range(ins[0].shape[1])]
-            lines.append(_sum_line(target, pairs, result, max_terms))
+            a_row = ins[0][r if ins[0].shape[0] > 1 else 0]
+            lines.append(_pairs_line(target, a_row, ins[1][:, c], result, max_terms))
+        elif code in (ops.ADD, ops.SUB) and sum(inline) == 1 and code == ops.ADD:
+            n = inline.index(True)
+            a, w = (np.asarray(value_of(q)) for q in graph.nodes[node.inputs[n]].inputs)
+            other = _at(ins[1 - n], r, c)
+            row = a[r if a.shape[0] > 1 else 0]
+            lines.append(_pairs_line(target, row, w[:, c], result, max_terms, ((other,),)))
         elif code in (ops.ADD, ops.SUB):
             terms: list[tuple[float, ...]] = []
             tail: list[tuple[float, ...]] = []
@@ -277,9 +283,9 @@ def term_lines(
             cells = [(r, k) for r in rows for k in range(contribution.shape[1])]
             lines = []
             for r, k in cells[:max_lines]:
-                pairs = [(float(up[r, q]), float(w[k, q])) for q in range(up.shape[1])]
                 target = _cell(label, r, k, contribution.shape, sample)
-                lines.append(_sum_line(target, pairs, float(contribution[r, k]), max_terms))
+                result = float(contribution[r, k])
+                lines.append(_pairs_line(target, up[r], w[k], result, max_terms))
             bname = graph.nodes[b].name
             title = f"Σ over the columns of upstream × {bname}ᵀ"
             return Arithmetic(title, tuple(lines), len(cells))
@@ -297,8 +303,8 @@ def term_lines(
                 value = float(np.float64(x[s, k]) * np.float64(up[s, q]))
                 lines.append(Line(target, "sum", ((float(x[s, k]), float(up[s, q])),), value))
             else:
-                pairs = [(float(x[r, k]), float(up[r, q])) for r in range(batch)]
-                lines.append(_sum_line(target, pairs, float(contribution[k, q]), max_terms))
+                result = float(contribution[k, q])
+                lines.append(_pairs_line(target, x[:, k], up[:, q], result, max_terms))
         if share:
             title = f"sample {s + 1}'s share: its {aname}ᵀ × its {grad_name}{cname}"
             note = f"{grad_name}{jname} sums the {batch} samples' shares; b shows them"
@@ -421,6 +427,21 @@ def _cell(name: str, r: int, c: int, shape, sample: int | None) -> str:
     if cols == 1:
         return f"{name}[{r}]"
     return f"{name}[{r},{c}]"
+
+
+def _pairs_line(target: str, a, b, result: float, max_terms: int, tail=()) -> Line:
+    """result = Σₖ a[k]·b[k] (+ tail): the products that add something listed first (an
+    image's rows of 0 pixels say nothing), the unlisted ones summed in float64."""
+    a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
+    order = np.arange(a.size)
+    if a.size > max_terms:
+        zero = (a == 0) | (b == 0)
+        order = np.concatenate([np.flatnonzero(~zero), np.flatnonzero(zero)])
+    shown, hidden = order[:max_terms], order[max_terms:]
+    terms = tuple((float(a[k]), float(b[k])) for k in shown)
+    rest = float(np.dot(a[hidden], b[hidden])) if hidden.size else None
+    return Line(target, "sum", terms, result, rest, int(hidden.size),
+                tail=tuple(tuple(t) for t in tail))  # fmt: skip
 
 
 def _sum_line(target: str, terms, result: float, max_terms: int, tail=()) -> Line:

@@ -129,7 +129,8 @@ def _fitted(make):
     """make(max_terms) with as many terms as fit the inspector in MAX_WRAPPED lines each
     (at least 2 terms; the others summed up as "k more")."""
     arith = None
-    for max_terms in (8, 6, 5, 4, 3, 2):
+    most = max(2, _WIDTH[0] * MAX_WRAPPED // 18)  # a product takes about 18 columns
+    for max_terms in [m for m in (8, 6, 5, 4, 3) if m <= most] + [2]:
         arith = make(max_terms)
         if arith is None:
             return None
