@@ -61,6 +61,7 @@ class ParamUpdate:
     grad: np.ndarray
     state: dict[str, np.ndarray]
     new: np.ndarray
+    frozen: bool = False  # the optimizer left it as it is (a layer with trainable = false)
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,14 @@ def take_update(stepper) -> UpdateRecord:
     lr, formula = opt.lr_now(), opt.lr_formula(opt.epoch)
     stepper.update()
     params = tuple(
-        ParamUpdate(name, before[name], grads[name], _state(opt, name), p.value(name).copy())
+        ParamUpdate(
+            name,
+            before[name],
+            grads[name],
+            _state(opt, name),
+            p.value(name).copy(),
+            opt.is_frozen(name),
+        )
         for name in names
     )
     return UpdateRecord(opt.kind, lr, opt.t, params, rows, opt.hyperparameters(), formula)

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from nnviz.cli import complete_scenario, install_signal_handlers, one_line
+from nnviz.cli import complete_scenario, install_signal_handlers, leave_at_once, one_line
 from nnviz.cli.common import Overrides, load_option, override_options
 
 
@@ -61,6 +61,7 @@ def run(scenario: str, ascii_mode: bool, **options) -> None:
 
     install_signal_handlers(stop)
     app.run()
+    leave_at_once()
     if stopped_by:
         import signal
 

@@ -120,6 +120,7 @@ def run_steps(
     t0,
     n_param,
     wiring,
+    spans,
     batch_size,
     shuffle,
     seed,
@@ -138,7 +139,8 @@ def run_steps(
 
     Per-epoch sums go to epoch_*[epoch − first epoch]. `order` (one slot per row of X) takes
     each epoch's sample order; `ctl` is the team that shares the big parts of a step;
-    `schedule` is the optimizer's (Optimizer.schedule): each epoch's rate goes to hyper[LR].
+    `schedule` is the optimizer's (Optimizer.schedule): each epoch's rate goes to hyper[LR];
+    `spans` its trainable parameters (Optimizer.spans: the frozen ones are not updated).
     Returns (epoch, batch_index, steps, status): status 1 means the loss became NaN or
     infinite at the last step (not updated).
     """
@@ -180,7 +182,16 @@ def run_steps(
                 batch_index + 1 == n_batches and epoch + 1 >= stop_epoch
             )
             optim.apply_update(
-                opt_kind, hyper, t0 + steps + 1, v[:n_param], g[:n_param], s1, s2, not last, ctl
+                opt_kind,
+                hyper,
+                t0 + steps + 1,
+                v[:n_param],
+                g[:n_param],
+                s1,
+                s2,
+                not last,
+                ctl,
+                spans,
             )
         steps += 1
         batch_index += 1

@@ -23,6 +23,8 @@ def wants_mnist_view(session) -> bool:
 class MnistScreen(Screen):
     """The MNIST view with a header and the key footer."""
 
+    HELP_TITLE = "nnviz MNIST view: keys"
+
     def __init__(self, session, **view_options):
         super().__init__()
         self.session = session
@@ -36,6 +38,12 @@ class MnistScreen(Screen):
     def on_mount(self) -> None:
         self.title = f"nnviz · {self.session.scenario.name}"
         self.sub_title = data_subtitle(self.session.scenario.description, self.session.dataset)
+
+    def kernels_ready(self) -> None:
+        """The compiled kernels are in: evaluate the test set (it waited for them)."""
+        view = self.query_one(MnistView)
+        view.refresh_from_engine(epoch=True)
+        view.regions.update()
 
     def cancel(self) -> None:
         """Stop training (the explorer calls this before quitting or switching scenario)."""
