@@ -95,8 +95,9 @@ def _dense_layers(model) -> list[tuple[int, str, str]]:
             f"{layers[image - 1].kind}"
         )
     last = len(layers)
+    output = model.graph.nodes[model.prediction].name  # p, or a logit or a step's a
     return [
-        (k, layer.activation, "p" if k == last else f"u{k}")
+        (k, layer.activation, output if k == last else f"u{k}")
         for k, layer in enumerate(layers, start=1)
     ]
 

@@ -46,9 +46,11 @@ class NnvizApp(App):
         animate: bool = True,
         exit_on_error: bool = False,
         experiment: str | None = None,
+        weights: str | Path | None = None,
     ):
         super().__init__()
         self.experiment = experiment  # open the experiments screen on this one at once
+        self.weights_path = weights  # --load: the first scenario starts from these weights
         self.exit_on_error = exit_on_error
         self.error_message: str | None = None
         self.target = str(target)
@@ -98,7 +100,13 @@ class NnvizApp(App):
                 if seed is not None:
                     scenario = scenario.with_overrides(seed=seed)
                 session = build(scenario, data_dir=self.data_dir, threads=1)
-            ctl = Controller(session, data_dir=self.data_dir)
+            weights = None
+            if self.weights_path is not None and self.controller is None:
+                from nnviz.weights import load_weights
+
+                weights = load_weights(self.weights_path, session.model.params())
+                session.model.set_params(weights)
+            ctl = Controller(session, data_dir=self.data_dir, weights=weights)
             self._open_kernels(ctl, session)
         except (InputError, OSError) as exc:  # shown on screen (or, from the CLI, after it)
             message = " ".join(str(exc).split()) or type(exc).__name__
@@ -253,6 +261,7 @@ def make_app(
     animate: bool = True,
     exit_on_error: bool = False,
     experiment: str | None = None,
+    weights: str | Path | None = None,
 ) -> NnvizApp:
     """The explorer for a scenario (a shipped name or a .toml path).
 
@@ -272,4 +281,5 @@ def make_app(
         animate=animate,
         exit_on_error=exit_on_error,
         experiment=experiment,
+        weights=weights,
     )

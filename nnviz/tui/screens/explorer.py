@@ -586,7 +586,8 @@ class ExplorerScreen(
         if ctl.session.label and ctl.session.label != sc.name:
             out.append(f" [{ctl.session.label}]", style="bold")
         if not ctl.is_graph:
-            out.append(f" · {ctl.optimizer.kind} lr {fmt.num(snap.lr)} · seed {ctl.seed}")
+            lr = fmt.num(snap.lr) + (f" = {snap.lr_formula}" if snap.lr_formula else "")
+            out.append(f" · {ctl.optimizer.kind} lr {lr} · seed {ctl.seed}")
             out.append(f" · step {snap.step} · epoch {snap.epoch}/{ctl.epochs_total()}")
         out.append(" │ ")
         out.append(_phase_text(ctl, snap), style="bold")
