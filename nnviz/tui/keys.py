@@ -119,8 +119,12 @@ KEYS: tuple[Key, ...] = (
     Key("h", "points", "Points", "hide or show the data points on the regions", show=False),
     Key("c", "check", "Grad check", "the gradient beside central differences"),
     Key("t", "table", "Next table", "next data set (several truth tables)"),
+    # the playground (explorer): change the setup, one weight, and keep it
+    Key("S", "settings", "Settings", "architecture, data and training, checked as a file is"),
+    Key("E", "cursor", "Edit weight", "an element cursor on the selected parameter", show=False),
+    Key("W", "write", "Write", "the setup and its weights as a scenario file", show=False),
     # the MNIST view's own
-    Key("u", "unit(1)", "Next unit", "the next hidden unit (explorer: the next page of units)"),
+    Key("u", "unit(1)", "Next unit", "the next hidden unit, or the next page of unit maps"),
     Key("U", "unit(-1)", "Prev unit", "the previous hidden unit (or page)", show=False),
     Key("m", "mistake(1)", "Next mistake", "the next misclassified test digit"),
     Key("M", "mistake(-1)", "Prev mistake", "the previous misclassified digit", show=False),
@@ -130,6 +134,9 @@ KEYS: tuple[Key, ...] = (
     Key("3", "tab(2)", "Regions", "tab 3: classes on the PCA plane", show=False),
     Key("4", "tab(3)", "Training", "tab 4: progress and confusion matrix", show=False),
     Key("5", "tab(4)", "Mistakes", "tab 5: misclassified test digits", show=False),
+    # the experiments screen (x opens it from the explorer)
+    Key("x", "experiments", "Experiments", "race, sweep, gradient health; there: the next one"),
+    Key("escape", "back", "Back", "stop the experiment running, or back to the explorer"),
     # the app's
     Key("q", "quit", "Quit"),
     Key("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -170,12 +177,25 @@ EXPLORER = (
     "points",
     "unit(1)",
     "unit(-1)",
+    "settings",
+    "cursor",
+    "write",
     "scroll_main(1)",
     "scroll_main(-1)",
     "pane_end(-1)",
     "pane_end(1)",
     "scroll_side(1)",
     "scroll_side(-1)",
+    "experiments",
+)
+EXPERIMENTS = (
+    "app.help",
+    "experiments",
+    "reset",
+    "back",
+    "ascii",
+    "scroll_main(1)",
+    "scroll_main(-1)",
 )
 MNIST = (
     "app.help",
