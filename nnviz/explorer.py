@@ -17,6 +17,7 @@ mode) from copies of the parameters, so it never disturbs the Program being step
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ import numpy as np
 from nnviz import explain, regions
 from nnviz.engine import ops
 from nnviz.explain import ChainReport, CheckReport, ModesReport, UpdateRecord
+from nnviz.history import DEFAULT_BUDGET, Timeline, twin
 from nnviz.model import Model
 from nnviz.session import Session, build
 from nnviz.stepper import BACKWARD as STEPPER_BACKWARD
@@ -74,6 +76,9 @@ class Snapshot:
     samples_per_s: float = 0.0
     finished: bool = False
     stamp: float = field(default_factory=time.perf_counter)
+    past: bool = False  # a step from the history, not the present (Controller.view_step)
+    present: int = 0  # the present step (the last one trained)
+    mark_epoch: int | None = None  # the epoch the shown step belongs to, for the curve's cursor
 
 
 # ====================================================================== history
@@ -136,7 +141,9 @@ class History:
 class Controller:
     """Steps a Session by hand, keeps the loss history, and answers the explorer's questions."""
 
-    def __init__(self, session: Session, *, data_dir=None, which: int = 0):
+    def __init__(self, session: Session, *, data_dir=None, which: int = 0,
+                 history_budget: int | None = DEFAULT_BUDGET):  # fmt: skip
+        """history_budget: bytes for the steps' history (nnviz.history), None for none."""
         self.session = session
         self.data_dir = data_dir
         self.which = which
@@ -162,6 +169,15 @@ class Controller:
         self._manual_sum = 0.0
         self._manual_correct = 0
         self._manual_seen = 0
+        self._batch_loss = np.nan
+        # the history: every step (or keyframes), to go back to; the twin re-runs past steps
+        self.timeline: Timeline | None = None
+        if self.trainer is not None and history_budget:
+            self.timeline = Timeline(self.trainer, budget=history_budget)
+            self.trainer.recorder = self.timeline
+        self.viewing: int | None = None  # the past step on show (None: the present)
+        self._twin: Controller | None = None
+        self._twin_at: int | None = None  # the step the twin's state is after
 
     # ------------------------------------------------------------ facts
     @property
@@ -265,6 +281,11 @@ class Controller:
         epoch_before = self.trainer.epoch
         self.update = explain.take_update(self.stepper)
         self.shown = True
+        if self.timeline is not None:
+            sums = (self._manual_sum, self._manual_correct, self._manual_seen)
+            if self.trainer.batch_index == 0:
+                sums = (0.0, 0, 0)  # the epoch is over: the next starts from nothing
+            self.timeline.record_now(self.trainer, sums=sums, loss=self._batch_loss)
         if self.trainer.epoch > epoch_before:
             self._close_manual_epoch(epoch_before + 1)
         return "update: every parameter"
@@ -275,7 +296,10 @@ class Controller:
             return
         rows = self.program.batch
         loss = float(self.program.value(self.loss)[0, 0])
+        self._batch_loss = loss
         if not np.isfinite(loss) and self.diverged is None:
+            if self.timeline is not None:
+                self.timeline.diverged_step = self.trainer.steps + 1
             i = self.program.first_nonfinite()
             where = f" (first in node '{self.node_name(i)}')" if i is not None else ""
             self.diverged = (
@@ -296,6 +320,8 @@ class Controller:
         seen = max(self._manual_seen, 1)
         acc = np.nan if self.task == "regression" else self._manual_correct / seen
         self.history_log.add(epoch, np.array([self._manual_sum / seen]), np.array([acc]))
+        if self.timeline is not None:
+            self.timeline.epochs.add(epoch, self._manual_sum / seen, acc)
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
         if self.trainer.epoch >= self.trainer.epochs:
             self.finished = True
@@ -321,6 +347,8 @@ class Controller:
     # ------------------------------------------------------------ training events
     def record_epochs(self, event: EpochsDone) -> None:
         self.history_log.add(event.first_epoch, event.losses, event.accuracies)
+        if self.timeline is not None:
+            self.timeline.epochs.add_event(event)
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
 
     def after_training(self, event) -> None:
@@ -330,6 +358,8 @@ class Controller:
         elif isinstance(event, Diverged):
             self.diverged = event.message
             self.message = event.message
+            if self.timeline is not None:
+                self.timeline.diverged_step = event.step
         elif isinstance(event, Finished):
             self.finished = True
         # the buffers hold the last batch's forward and backward pass, then its update
@@ -394,7 +424,105 @@ class Controller:
             message=self.message,
             samples_per_s=self.samples_per_s,
             finished=self.finished,
+            present=t.steps if t is not None else 0,
         )
+
+    # ------------------------------------------------------------ the history
+    @property
+    def present_step(self) -> int:
+        return self.trainer.steps if self.trainer is not None else 0
+
+    @property
+    def shown_step(self) -> int:
+        """The step on show: a past one from the history, or the present."""
+        return self.present_step if self.viewing is None else self.viewing
+
+    def history_range(self) -> tuple[int, int]:
+        """(first, last) step one may go to."""
+        if self.timeline is None:
+            return self.present_step, self.present_step
+        return self.timeline.first_step, self.present_step
+
+    def epoch_bounds(self, step: int, direction: int) -> int:
+        """The step an epoch back (direction −1) or on (+1) from `step`: the end of the
+        epoch before, or of this one."""
+        bpe = max(self.batches_per_epoch(), 1)
+        if direction < 0:
+            return ((step - 1) // bpe) * bpe if step > 0 else 0
+        return (step // bpe + 1) * bpe
+
+    def view_step(self, step: int) -> Snapshot:
+        """The Snapshot of `step` as it was when that step had just been taken (its batch's
+        forward and backward pass, its update; the start for step 0); the present's own
+        Snapshot for the present step. Every number is re-computed by the engine from the
+        history (tests compare them with the live run's, bit for bit)."""
+        first, last = self.history_range()
+        step = int(min(max(step, first), last))
+        if step == self.present_step:
+            self.viewing = None
+            return self.snapshot()
+        ctl = self._twin_to(step)
+        self.viewing = step
+        snap = ctl.snapshot()
+        epochs, losses, accs = self.history()
+        return dataclasses.replace(
+            snap, epochs_done=epochs, losses=losses, accuracies=accs, last=self.history_log.last,
+            message="", past=True, present=self.present_step, finished=False,
+            mark_epoch=self._epoch_of(step),
+        )  # fmt: skip
+
+    def _epoch_of(self, step: int) -> int:
+        """The 1-based epoch that step `step` trained in (0 for the start)."""
+        bpe = max(self.batches_per_epoch(), 1)
+        return (step - 1) // bpe + 1 if step > 0 else 0
+
+    def _twin_to(self, step: int) -> Controller:
+        """The twin, its state after `step` and step `step` itself taken by hand."""
+        if self._twin is None:
+            self._twin = Controller(twin(self.session), data_dir=self.data_dir,
+                                    which=self.which, history_budget=None)  # fmt: skip
+        ctl = self._twin
+        if self._twin_at == step:
+            return ctl
+        if step == 0 or self._twin_at != step - 1:
+            sums = self.timeline.restore(ctl.trainer, max(step - 1, 0))
+            ctl.stepper.abandon()
+            ctl.shown, ctl.update, ctl.chain = False, None, {}
+            ctl._manual_sum, ctl._manual_correct, ctl._manual_seen = sums
+            ctl.diverged = None
+        if step > 0:
+            ctl.step()
+        self._twin_at = step
+        return ctl
+
+    def continue_from_view(self) -> int | None:
+        """Make the past step on show the present: the steps after it are dropped and the
+        run goes on from it. Returns the steps dropped (None when the present is on show)."""
+        if self.viewing is None or self.timeline is None:
+            return None
+        step = self.viewing
+        dropped = self.present_step - step
+        ctl = self._twin_to(step)
+        timeline = self.timeline
+        timeline.truncate(step)
+        sums = timeline.restore(self.trainer, step)
+        # what the view showed becomes the present's: the step's passes, update and rules
+        self.program.values[:] = ctl.program.values
+        self.program.grads[:] = ctl.program.grads
+        self.program.batch = ctl.program.batch
+        self.stepper.abandon()
+        self.stepper.rows = None if ctl.rows is None else ctl.rows.copy()
+        self.shown = step > 0
+        self.update, self.chain = ctl.update, dict(ctl.chain)
+        self._manual_sum, self._manual_correct, self._manual_seen = sums
+        self.diverged, self.finished, self.message = None, False, ""
+        self.history_log = History()
+        log = timeline.epochs.view()
+        if len(log):
+            self.history_log.add(int(log[0, 0]), log[:, 1], log[:, 2])
+        timeline.record_now(self.trainer, sums=sums)
+        self.viewing = None
+        return dropped
 
     # ------------------------------------------------------------ the probe
     def load_probe(self, params: np.ndarray) -> Model:
