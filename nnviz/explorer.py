@@ -172,12 +172,34 @@ class Controller:
         self._batch_loss = np.nan
         # the history: every step (or keyframes), to go back to; the twin re-runs past steps
         self.timeline: Timeline | None = None
-        if self.trainer is not None and history_budget:
-            self.timeline = Timeline(self.trainer, budget=history_budget)
-            self.trainer.recorder = self.timeline
         self.viewing: int | None = None  # the past step on show (None: the present)
         self._twin: Controller | None = None
         self._twin_at: int | None = None  # the step the twin's state is after
+        if self.trainer is not None and isinstance(self.trainer.recorder, Timeline):
+            self._adopt(self.trainer.recorder)  # a replayed run (nnviz.record.open_record)
+        elif self.trainer is not None and history_budget:
+            self.timeline = Timeline(self.trainer, budget=history_budget)
+            self.trainer.recorder = self.timeline
+
+    def _adopt(self, timeline: Timeline) -> None:
+        """Open a replayed run at its end, as the live run showed it: its last step is
+        re-taken by hand from the history (the same numbers), its curves from its epochs."""
+        self.timeline = timeline
+        end = self.trainer.steps
+        if end > 0:
+            sums = timeline.restore(self.trainer, end - 1)
+            self._manual_sum, self._manual_correct, self._manual_seen = sums
+            self.step()
+        self.history_log = History()
+        log = timeline.epochs.view()
+        if len(log):
+            self.history_log.add(int(log[0, 0]), log[:, 1], log[:, 2])
+        self.finished = self.trainer.epoch >= self.trainer.epochs
+        if timeline.diverged_step is not None:
+            self.diverged = self.message = (
+                f"the recorded run stopped at step {timeline.diverged_step}: the loss became NaN "
+                "or infinite (! shows where and why)"
+            )
 
     # ------------------------------------------------------------ facts
     @property

@@ -42,19 +42,19 @@ from nnviz.engine.loop import (
     REC_EVERY,
 )
 from nnviz.engine.optim import STATE_NAMES, Optimizer
-from nnviz.errors import InputError
+from nnviz.errors import RecordError
 from nnviz.model import Model
 
 DEFAULT_BUDGET = 256 << 20  # bytes of rows a Timeline may hold
 BIG_ROW_BYTES = 64 << 10  # a row this big (MNIST: 318 KiB) means keyframes from the start
 KEYFRAME_STEPS = 100  # a big network's keyframe spacing (and every epoch's end)
-FIRST_ROWS = 1024  # rows allocated at first; doubled as needed, up to the budget
+FIRST_BYTES = 4 << 20  # rows allocated at first; doubled as needed, up to the budget
 MAX_EPOCH_ROWS = 1 << 22  # per-epoch metrics kept (7 float64 a row: 224 MiB at most)
 EPOCH_COLS = ("epoch", "loss", "accuracy", "test_loss", "test_accuracy", "val_loss",
               "val_accuracy")  # fmt: skip
 
 
-class HistoryError(InputError):
+class HistoryError(RecordError):
     """A step the history cannot give (before its first row, after its last)."""
 
 
@@ -122,7 +122,7 @@ class Timeline:
             )
         self.batches_per_epoch = trainer.batches_per_epoch
         every, epoch = self._spacing(trainer.epochs * self.batches_per_epoch)
-        rows = min(self.capacity, FIRST_ROWS)
+        rows = min(self.capacity, max(2, FIRST_BYTES // self.row_bytes))
         self.values = np.zeros((rows, self.width), self.dtype)
         self.meta = np.zeros((rows, META_COLS))
         self.ctl = np.array([0, every, epoch, len(self.state_names)], np.int64)
@@ -171,6 +171,20 @@ class Timeline:
             f"in {_bytes(self.bytes_used)} of a {_bytes(self.budget)} budget); the steps "
             "between are re-run"
         )
+
+    def adopt(self, values: np.ndarray, meta: np.ndarray, epochs: np.ndarray, every: int,
+              epoch_every: int) -> None:  # fmt: skip
+        """Take the rows of a record read from disk (nnviz.record checked them)."""
+        count = len(values)
+        rows = max(count, min(self.capacity, max(2, FIRST_BYTES // self.row_bytes)))
+        self.values = np.zeros((rows, self.width), self.dtype)
+        self.meta = np.zeros((rows, META_COLS))
+        self.values[:count] = values
+        self.meta[:count] = meta
+        self.ctl[:] = (count, every, epoch_every, len(self.state_names))
+        self.stopped = every == 0
+        for row in epochs:
+            self.epochs.add(*(None if np.isnan(v) else float(v) for v in row))
 
     # ------------------------------------------------------------ recording
     def _spacing(self, planned: int) -> tuple[int, int]:

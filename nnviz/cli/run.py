@@ -37,17 +37,33 @@ from nnviz.limits import MAX_SEED
     default=None,
     help="Folder of MNIST-format IDX files (also $NNVIZ_DATA).",
 )
-def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None) -> None:
+@click.option(
+    "--replay",
+    type=click.Path(dir_okay=False),
+    metavar="RUN",
+    default=None,
+    help="Open a run recorded by nnviz train --record at its end; the history keys go back "
+    "through it.",
+)
+def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None,
+        replay: str | None) -> None:  # fmt: skip
     """Step through backpropagation and watch SCENARIO learn (a shipped name or a .toml file;
     default xor)."""
     from nnviz.scenario import ScenarioError, load_scenario
 
-    try:
-        loaded = load_scenario(scenario)
+    session = None
+    if replay is not None:
         if seed is not None:
-            loaded = loaded.with_overrides(seed=seed)
-    except ScenarioError as exc:
-        _fail(str(exc))
+            _fail("--replay takes the run's own seed: drop --seed")
+        session = _replayed(replay, data_dir)
+        loaded, scenario = session.scenario, session.scenario.name
+    else:
+        try:
+            loaded = load_scenario(scenario)
+            if seed is not None:
+                loaded = loaded.with_overrides(seed=seed)
+        except ScenarioError as exc:
+            _fail(str(exc))
     if loaded.model is not None and any(lay.kind != "dense" for lay in loaded.model.layers):
         # The explorer's MNIST view draws dense layers only so far.
         _fail(
@@ -68,7 +84,7 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
     ascii_mode = ascii_mode or too_few_colours(os.environ)
     app = make_app(
         scenario, seed=seed, ascii=ascii_mode, data_dir=data_dir, scenario=loaded,
-        exit_on_error=True,
+        session=session, exit_on_error=True,
     )  # fmt: skip
     stopped_by: list[int] = []
 
@@ -89,6 +105,19 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None)
         _fail(app.error_message)
     if app.return_code:
         raise SystemExit(app.return_code)
+
+
+def _replayed(path: str, data_dir: str | None):
+    """The session of a recorded run, its trainer at the run's end and its history attached
+    (nnviz.record); a bad record ends here in one line."""
+    from nnviz.errors import InputError
+    from nnviz.record import open_record, read_record
+
+    try:
+        session, _ = open_record(read_record(path), data_dir=data_dir)
+    except InputError as exc:
+        _fail(str(exc))
+    return session
 
 
 def terminal_problem() -> str | None:
