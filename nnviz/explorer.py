@@ -79,6 +79,7 @@ class Snapshot:
     past: bool = False  # a step from the history, not the present (Controller.view_step)
     present: int = 0  # the present step (the last one trained)
     mark_epoch: int | None = None  # the epoch the shown step belongs to, for the curve's cursor
+    viewed: int | None = None  # the past step on show (one more than `step` for the diverged)
 
 
 # ====================================================================== history
@@ -175,6 +176,8 @@ class Controller:
         self.viewing: int | None = None  # the past step on show (None: the present)
         self._twin: Controller | None = None
         self._twin_at: int | None = None  # the step the twin's state is after
+        self._view_cache: tuple | None = None  # ((step, present, curve slots), Snapshot)
+        self._replayed = False  # opened from a record (nnviz.record)
         if self.trainer is not None and isinstance(self.trainer.recorder, Timeline):
             self._adopt(self.trainer.recorder)  # a replayed run (nnviz.record.open_record)
         elif self.trainer is not None and history_budget:
@@ -185,21 +188,30 @@ class Controller:
         """Open a replayed run at its end, as the live run showed it: its last step is
         re-taken by hand from the history (the same numbers), its curves from its epochs."""
         self.timeline = timeline
-        end = self.trainer.steps
-        if end > 0:
-            sums = timeline.restore(self.trainer, end - 1)
-            self._manual_sum, self._manual_correct, self._manual_seen = sums
-            self.step()
-        self.history_log = History()
-        log = timeline.epochs.view()
-        if len(log):
-            self.history_log.add(int(log[0, 0]), log[:, 1], log[:, 2])
+        self._replayed = True
+        self._retake_last_step()
         self.finished = self.trainer.epoch >= self.trainer.epochs
         if timeline.diverged_step is not None:
             self.diverged = self.message = (
                 f"the recorded run stopped at step {timeline.diverged_step}: the loss became NaN "
                 "or infinite (! shows where and why)"
             )
+
+    def _retake_last_step(self) -> None:
+        """The buffers as the run's last step left them: that step again, by hand."""
+        end = self.trainer.steps
+        if end > 0:
+            sums = self.timeline.restore(self.trainer, end - 1)
+            self._manual_sum, self._manual_correct, self._manual_seen = sums
+            self.stepper.abandon()
+            self.step()
+        self._curves_from_timeline()
+
+    def _curves_from_timeline(self) -> None:
+        self.history_log = History()
+        log = self.timeline.epochs.view()
+        if len(log):
+            self.history_log.add(int(log[0, 0]), log[:, 1], log[:, 2])
 
     # ------------------------------------------------------------ facts
     @property
@@ -413,7 +425,13 @@ class Controller:
 
     # ------------------------------------------------------------ snapshots
     def snapshot(self) -> Snapshot:
-        """Copies of the buffers and the counters (call from the thread that owns them)."""
+        """Copies of the buffers and the counters (call from the thread that owns them); the
+        past step on show, when one is (view_step)."""
+        if self.viewing is not None:
+            return self.view_step(self.viewing)
+        return self._live_snapshot()
+
+    def _live_snapshot(self) -> Snapshot:
         p = self.program
         epochs, losses, accs = self.history()
         t = self.trainer
@@ -479,39 +497,75 @@ class Controller:
         Snapshot for the present step. Every number is re-computed by the engine from the
         history (tests compare them with the live run's, bit for bit)."""
         first, last = self.history_range()
+        if self._shows_diverged_step():
+            last += 1  # the step whose loss was NaN: its passes, never its update
         step = int(min(max(step, first), last))
         if step == self.present_step:
             self.viewing = None
-            return self.snapshot()
+            return self._live_snapshot()
+        key = (step, self.present_step, self.history_log.top)
+        if self.viewing == step and self._view_cache is not None and self._view_cache[0] == key:
+            return self._view_cache[1]
         ctl = self._twin_to(step)
         self.viewing = step
-        snap = ctl.snapshot()
+        snap = ctl._live_snapshot()
         epochs, losses, accs = self.history()
-        return dataclasses.replace(
+        snap = dataclasses.replace(
             snap, epochs_done=epochs, losses=losses, accuracies=accs, last=self.history_log.last,
-            message="", past=True, present=self.present_step, finished=False,
-            mark_epoch=self._epoch_of(step),
+            message=ctl.message if step > self.present_step else "", past=True,
+            present=self.present_step, finished=False, mark_epoch=self._epoch_of(step),
+            viewed=step,
         )  # fmt: skip
+        self._view_cache = (key, snap)
+        return snap
+
+    def _shows_diverged_step(self) -> bool:
+        """Whether the step after the present is the one that diverged (a replayed run: the
+        live one shows it already)."""
+        t = self.timeline
+        return (
+            t is not None
+            and t.diverged_step == self.present_step + 1
+            and self.program.first_nonfinite() is None
+        )
+
+    def first_nonfinite(self):
+        """nnviz.nonfinite's report on this run's first NaN or infinity (None: there is
+        none), re-run on the twin."""
+        from nnviz.nonfinite import first_nonfinite
+
+        if self.timeline is None:
+            return None
+        self._twin_to(None)
+        self._twin_at = None  # the analysis moves the twin
+        self._view_cache = None
+        return first_nonfinite(self.timeline, self._twin.session)
 
     def _epoch_of(self, step: int) -> int:
         """The 1-based epoch that step `step` trained in (0 for the start)."""
         bpe = max(self.batches_per_epoch(), 1)
         return (step - 1) // bpe + 1 if step > 0 else 0
 
-    def _twin_to(self, step: int) -> Controller:
-        """The twin, its state after `step` and step `step` itself taken by hand."""
+    def _twin_to(self, step: int | None) -> Controller:
+        """The twin, its state after `step - 1` and step `step` itself taken by hand (None:
+        the twin alone). The step that diverged is taken up to its update, not beyond."""
         if self._twin is None:
             self._twin = Controller(twin(self.session), data_dir=self.data_dir,
                                     which=self.which, history_budget=None)  # fmt: skip
         ctl = self._twin
-        if self._twin_at == step:
+        if step is None or self._twin_at == step:
             return ctl
         if step == 0 or self._twin_at != step - 1:
             sums = self.timeline.restore(ctl.trainer, max(step - 1, 0))
             ctl.stepper.abandon()
             ctl.shown, ctl.update, ctl.chain = False, None, {}
             ctl._manual_sum, ctl._manual_correct, ctl._manual_seen = sums
-            ctl.diverged = None
+            ctl.diverged, ctl.message = None, ""
+        if step > self.present_step:  # the diverged step: its passes, not its NaN update
+            while ctl.stepper.phase != UPDATE and not (ctl.phase == DONE and ctl.shown):
+                ctl.micro()
+            self._twin_at = None
+            return ctl
         if step > 0:
             ctl.step()
         self._twin_at = step
@@ -522,7 +576,8 @@ class Controller:
         run goes on from it. Returns the steps dropped (None when the present is on show)."""
         if self.viewing is None or self.timeline is None:
             return None
-        step = self.viewing
+        step = min(self.viewing, self.present_step)
+        self._view_cache = None
         dropped = self.present_step - step
         ctl = self._twin_to(step)
         timeline = self.timeline
@@ -538,10 +593,7 @@ class Controller:
         self.update, self.chain = ctl.update, dict(ctl.chain)
         self._manual_sum, self._manual_correct, self._manual_seen = sums
         self.diverged, self.finished, self.message = None, False, ""
-        self.history_log = History()
-        log = timeline.epochs.view()
-        if len(log):
-            self.history_log.add(int(log[0, 0]), log[:, 1], log[:, 2])
+        self._curves_from_timeline()
         timeline.record_now(self.trainer, sums=sums)
         self.viewing = None
         return dropped
@@ -656,6 +708,8 @@ class Controller:
             opt.step()
         q.values[:] = saved
         q.grads[:] = 0
+        if self._replayed:  # warming up ran the live buffers: the last step's numbers again
+            self._retake_last_step()
         return time.perf_counter() - t0
 
 

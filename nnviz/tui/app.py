@@ -113,7 +113,9 @@ class NnvizApp(App):
 
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(help_rows(self)))
+        timeline = getattr(getattr(self.screen, "ctl", None), "timeline", None)
+        notes = [timeline.describe()] if timeline is not None else []
+        self.push_screen(HelpScreen(help_rows(self), notes))
 
     async def action_quit(self) -> None:
         cancel = getattr(self.screen, "cancel", None)

@@ -74,6 +74,39 @@ KEYS: tuple[Key, ...] = (
     Key("3", "tab(2)", "Regions", "tab 3: classes on the PCA plane", show=False),
     Key("4", "tab(3)", "Training", "tab 4: progress and confusion matrix", show=False),
     Key("5", "tab(4)", "Mistakes", "tab 5: misclassified test digits", show=False),
+    # the history: back and forth through the steps taken (time travel)
+    Key("left", "history(-1)", "Step back", "one step back in the history", priority=True),
+    Key(
+        "right",
+        "history(1)",
+        "Step on",
+        "one step forward in the history",
+        show=False,
+        priority=True,
+    ),  # fmt: skip
+    Key(
+        "left_curly_bracket",
+        "history_epoch(-1)",
+        "Epoch back",
+        "to the end of the epoch before",
+        show=False,
+    ),  # fmt: skip
+    Key(
+        "right_curly_bracket",
+        "history_epoch(1)",
+        "Epoch on",
+        "to the end of this epoch",
+        show=False,
+    ),  # fmt: skip
+    Key("g", "history_start", "History start", "the start of the run", show=False),
+    Key("G", "history_end", "History end", "back to the present step", show=False),
+    Key(
+        "exclamation_mark",
+        "nonfinite",
+        "First NaN",
+        "the step and node of the first NaN or infinity, and the factors that made it",
+        show=False,
+    ),  # fmt: skip
     # the app's
     Key("q", "quit", "Quit"),
     Key("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -102,6 +135,13 @@ EXPLORER = (
     "ascii",
     "check",
     "table",
+    "history(-1)",
+    "history(1)",
+    "history_epoch(-1)",
+    "history_epoch(1)",
+    "history_start",
+    "history_end",
+    "nonfinite",
     "scroll_main(1)",
     "scroll_main(-1)",
     "scroll_side(1)",

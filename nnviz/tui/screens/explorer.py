@@ -26,6 +26,7 @@ from nnviz.tui.crashlog import failure_message
 from nnviz.tui.draw.canvas import Canvas
 from nnviz.tui.screens.base import BaseView
 from nnviz.tui.screens.play import PlayMixin
+from nnviz.tui.screens.scrub import ScrubMixin
 from nnviz.tui.widgets.inspector import inspector_text
 from nnviz.tui.widgets.painters import (
     paint_curve,
@@ -50,7 +51,7 @@ class Scroller(VerticalScroll, can_focus=False):
     """Scrolls with the mouse wheel but never takes the keys (they belong to the screen)."""
 
 
-class ExplorerScreen(PlayMixin, BaseView):
+class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
     BINDINGS = keys.bindings(keys.EXPLORER)
 
     def __init__(self, ctl: Controller, *, ascii_mode: bool = False):
@@ -323,12 +324,14 @@ class ExplorerScreen(PlayMixin, BaseView):
 
     # ------------------------------------------------------------ actions
     async def action_micro(self) -> None:
-        await self._own_engine()
+        if not await self._own_engine(branch="micro"):
+            return
         self.ctl.micro()
         self._refresh()
 
     async def action_step(self) -> None:
-        await self._own_engine()
+        if not await self._own_engine(branch="step"):
+            return
         self.ctl.step()
         self._refresh()
 

@@ -21,9 +21,10 @@ class HelpScreen(ModalScreen):
         Binding("escape,question_mark,q", "dismiss", "Close help"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str]]):
+    def __init__(self, rows: list[tuple[str, str]], notes: list[str] | None = None):
         super().__init__()
         self.rows = rows
+        self.notes = notes or []  # lines after the keys (the history's budget)
 
     def compose(self) -> ComposeResult:
         text = Text()
@@ -33,6 +34,8 @@ class HelpScreen(ModalScreen):
         for key, description in self.rows:
             text.append(f"  {key:<{width}}  ", style="bold yellow")
             text.append(description + "\n")
+        for note in self.notes:
+            text.append("\n" + note + "\n", style="dim")
         text.append("\nctrl+p: command palette (switch scenario) · escape closes this help")
         with VerticalScroll(id="help-body"):
             yield Static(text, id="help-text")

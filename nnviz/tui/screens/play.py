@@ -104,8 +104,9 @@ class PlayMixin:
             self._worker = None
         self.show(message.snap)
 
-    async def _own_engine(self) -> bool:
-        """Stop any training so that the interface may step the engine."""
+    async def _own_engine(self, branch: str = "") -> bool:
+        """Stop any training so that the interface may step the engine (`branch`: the action
+        about to step, for the history's check, screens/scrub.py)."""
         if self.playing:
             await self.stop()
         return True
@@ -113,7 +114,8 @@ class PlayMixin:
     async def action_epoch(self) -> None:
         if self._no_training():
             return
-        await self._own_engine()
+        if not await self._own_engine(branch="epoch"):
+            return
         trainer = self.ctl.trainer
         if self.ctl.in_step:
             self.ctl.finish_step()
@@ -140,7 +142,8 @@ class PlayMixin:
             await self.stop()
             self._refresh("paused")
             return
-        await self._own_engine()
+        if not await self._own_engine(branch=mode):
+            return
         self.ctl.finish_step()
         if self.ctl.training_over:
             self._refresh(f"training is over ({self.ctl.trainer.epochs} epochs): r resets")

@@ -15,6 +15,7 @@ from nnviz.engine import ops
 from nnviz.explain import ModesReport
 from nnviz.explorer import BACKWARD, FORWARD, Controller, Snapshot, TruthRow
 from nnviz.tui import fmt
+from nnviz.tui.widgets.cursor import cursor_line
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -212,6 +213,7 @@ def training_text(ctl: Controller, snap: Snapshot, width: int, ascii_mode: bool)
             label = fmt.num(hi, 2) if n == 0 else fmt.num(lo, 2) if n == len(lines) - 1 else "loss"
             out.append(f"{label[:label_w]:>{label_w}} ", style="dim")
             out.append(line + "\n", style="yellow")
+        out.append_text(cursor_line(snap, plot_w, label_w, ascii_mode))  # the step on show
         if np.any(np.isfinite(snap.accuracies)):
             for n, line in enumerate(plot_lines(snap.accuracies, plot_w, 2, ascii_mode)):
                 label = "acc" if n == 0 else ""
