@@ -173,6 +173,13 @@ MNIST = (
     "tab(2)",
     "tab(3)",
     "tab(4)",
+    "history(-1)",
+    "history(1)",
+    "history_epoch(-1)",
+    "history_epoch(1)",
+    "history_start",
+    "history_end",
+    "nonfinite",
 )
 APP = ("app.help", "quit")  # help also on screens that bind nothing else
 
