@@ -227,25 +227,24 @@ def _record(rec, meta, ctl, v, s1, s2, n, step, base_lr, lr, loss, loss_sum, cor
     keep = step % ctl[REC_EVERY] == 0 or changed or (ctl[REC_EPOCH] > 0 and epoch_end)
     if not keep:
         return
-    row = rec[count]
+    # element by element: a row view per step would cost more than the copy (refcounts)
     for e in range(n):
-        row[e] = v[e]
+        rec[count, e] = v[e]
     if ctl[REC_STATES] > 0:
         for e in range(n):
-            row[n + e] = s1[e]
+            rec[count, n + e] = s1[e]
     if ctl[REC_STATES] > 1:
         for e in range(n):
-            row[2 * n + e] = s2[e]
-    mr = meta[count]
-    mr[META_STEP] = step
-    mr[META_BASE_LR] = base_lr
-    mr[META_LR] = lr
-    mr[META_LOSS] = loss
-    mr[META_SUM] = loss_sum
-    mr[META_CORRECT] = correct
-    mr[META_SEEN] = seen
-    mr[META_KEEP] = 1.0 if changed else 0.0
-    mr[META_SOURCE] = 0.0
+            rec[count, 2 * n + e] = s2[e]
+    meta[count, META_STEP] = step
+    meta[count, META_BASE_LR] = base_lr
+    meta[count, META_LR] = lr
+    meta[count, META_LOSS] = loss
+    meta[count, META_SUM] = loss_sum
+    meta[count, META_CORRECT] = correct
+    meta[count, META_SEEN] = seen
+    meta[count, META_KEEP] = 1.0 if changed else 0.0
+    meta[count, META_SOURCE] = 0.0
     ctl[REC_COUNT] = count + 1
 
 
