@@ -142,3 +142,25 @@ def test_replay_takes_no_scenario_or_overrides(invoke, tmp_path):
     assert ran.code == 2 and "SCENARIO" in ran.stderr
     ran = invoke("trace", "--replay", str(good), "--lr", "2")
     assert ran.code == 2 and "--lr" in ran.stderr
+
+
+def test_the_first_nan_of_a_recorded_run_and_the_json_schema(invoke, tmp_path):
+    from nnviz.schema.check import check_lines
+
+    path, ran = _record(invoke, tmp_path, *DIVERGING)
+    out = invoke("trace", "--replay", str(path), "--nonfinite")
+    assert out.code == 0 and "step 28" in out.stdout and "learning rate" in out.stdout
+    line = invoke("trace", "--replay", str(path), "--nonfinite", "--json")
+    assert check_lines(line.stdout) == []
+    found = json.loads(line.stdout)
+    assert found["found"] and found["step"] == 28 and found["phase"] == "forward"
+    steps = invoke("trace", "--replay", str(path), "--steps", "27:28", "--json")
+    assert check_lines(steps.stdout) == []
+    good, _ = _record(invoke, tmp_path, "xor", "--epochs", "5", name="ok.npz")
+    none = json.loads(invoke("trace", "--replay", str(good), "--nonfinite", "--json").stdout)
+    assert none == {"event": "nonfinite", "schema": 1, "scenario": "xor", "found": False,
+                    "nonfinite": False}  # fmt: skip
+    trained = invoke("train", "xor", "--epochs", "5", "--record", str(good), "--json")
+    assert check_lines(trained.stdout) == []
+    assert trained.events("trained")[0]["recorded"] == str(good)
+    assert invoke("trace", "xor", "--nonfinite").code == 2
