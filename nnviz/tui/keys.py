@@ -74,30 +74,18 @@ KEYS: tuple[Key, ...] = (
     Key("3", "tab(2)", "Regions", "tab 3: classes on the PCA plane", show=False),
     Key("4", "tab(3)", "Training", "tab 4: progress and confusion matrix", show=False),
     Key("5", "tab(4)", "Mistakes", "tab 5: misclassified test digits", show=False),
-    # the history: back and forth through the steps taken (time travel)
-    Key("left", "history(-1)", "Step back", "one step back in the history", priority=True),
-    Key(
-        "right",
-        "history(1)",
-        "Step on",
-        "one step forward in the history",
-        show=False,
-        priority=True,
-    ),  # fmt: skip
+    # the history: back and forth through the steps taken (time travel); not priority keys:
+    # a focused widget that moves a cursor with the arrows keeps them
+    Key("left", "history(-1)", "Step back", "one step back in the history"),
+    Key("right", "history(1)", "Step on", "one step forward in the history", show=False),
     Key(
         "left_curly_bracket",
         "history_epoch(-1)",
         "Epoch back",
-        "to the end of the epoch before",
+        "to the epoch before's end",
         show=False,
-    ),  # fmt: skip
-    Key(
-        "right_curly_bracket",
-        "history_epoch(1)",
-        "Epoch on",
-        "to the end of this epoch",
-        show=False,
-    ),  # fmt: skip
+    ),
+    Key("right_curly_bracket", "history_epoch(1)", "Epoch on", "to this epoch's end", show=False),
     Key("g", "history_start", "History start", "the start of the run", show=False),
     Key("G", "history_end", "History end", "back to the present step", show=False),
     Key(
@@ -106,7 +94,7 @@ KEYS: tuple[Key, ...] = (
         "First NaN",
         "the step and node of the first NaN or infinity, and the factors that made it",
         show=False,
-    ),  # fmt: skip
+    ),
     # the app's
     Key("q", "quit", "Quit"),
     Key("ctrl+c", "quit", "Quit", show=False, priority=True),
