@@ -138,6 +138,11 @@ FUSED_WORKLOADS = ("w1", "w2")
 PEER_IMPL = {"numba_fused": "numba"}
 # Steps per epoch that each workload must report (a check that nnviz ran the same work).
 STEPS_PER_EPOCH = {"w1": 1, "w2": 4, "w3": 600, "w4": 469, "w5": 600}
+# The GEMMs of one training step that roofline.py times at each workload's own shapes (its
+# shape names start with the workload): an epoch cannot take less than the steps times their
+# sum. The small GEMMs (the 10-class output layer) and everything that is not a GEMM are the
+# rest of an epoch's time.
+ROOFLINE_WORKLOADS = ("w3", "w4", "w5")
 
 
 class BenchError(RuntimeError):
@@ -153,6 +158,7 @@ class Row:
     nnviz: float | None = None
     compile_cold_s: float | None = None
     compile_warm_s: float | None = None
+    bound: float | None = None  # the GEMM lower bound, s/epoch (W3-W5, roofline.py numpy)
     checks: dict = field(default_factory=dict)
     others_cpu: dict = field(default_factory=dict)  # phase -> share of CPUs used by others
     nnviz_runs: list = field(default_factory=list)
@@ -203,6 +209,13 @@ class Row:
         if self.workload.higher_is_better:  # a rate: cost is its inverse
             return statistics.median(fused / mine for mine, fused in pairs)
         return statistics.median(mine / fused for mine, fused in pairs)
+
+    @property
+    def over_bound(self) -> float | None:
+        """nnviz's s/epoch over the GEMM lower bound of its workload (aim: ≤ 1.5×)."""
+        if self.bound is None or self.nnviz is None or self.bound <= 0:
+            return None
+        return self.nnviz / self.bound
 
     @property
     def passed(self) -> bool | None:
@@ -373,6 +386,40 @@ def run_peer(impl: str, py: str, peers_dir: Path, which: list[str], env: dict) -
         if not path.is_file():
             raise BenchError(f"{impl} peer wrote no {path.name}")
         return json.loads(path.read_text())
+
+
+def run_roofline(py: str, peers_dir: Path, env: dict) -> list[dict]:
+    """Time the workloads' GEMM shapes with numpy (roofline.py), at the threads in `env`."""
+    with tempfile.TemporaryDirectory(prefix="nnviz-peers-roofline-") as out:
+        cmd = [py, str(peers_dir / "roofline.py"), "numpy"]
+        log(f"running the GEMM roofline: {' '.join(cmd)}")
+        r = subprocess.run(
+            cmd,
+            cwd=peers_dir,
+            env=dict(env, PEERS_RESULTS_DIR=out),
+            stdout=sys.stderr,
+            stderr=sys.stderr,
+            timeout=SUBPROCESS_TIMEOUT_S,
+        )
+        if r.returncode != 0:
+            raise BenchError(f"roofline.py exited with status {r.returncode}")
+        path = Path(out) / "roofline_numpy.json"
+        if not path.is_file():
+            raise BenchError(f"roofline.py wrote no {path.name}")
+        return json.loads(path.read_text()).get("gemm", [])
+
+
+def gemm_bound(gemms: list[dict], key: str, threads: int) -> float | None:
+    """s/epoch that the GEMMs of workload `key` alone take: steps × Σ over its shapes of the
+    best time roofline.py measured with at most `threads` threads (one thread can be the
+    faster for small shapes)."""
+    best: dict[str, float] = {}
+    for g in gemms:
+        shape = g.get("shape", "")
+        if shape.split()[0].lower() != key or g.get("threads", 0) > threads:
+            continue
+        best[shape] = min(best.get(shape, float("inf")), g["best_s"])
+    return STEPS_PER_EPOCH[key] * sum(best.values()) if best else None
 
 
 def peer_results(payload: dict, impl: str) -> dict:
@@ -587,6 +634,7 @@ def render(report: dict, rows: list[Row]) -> str:
                 fmt_figure(w.unit, r.nnviz),
                 fmt_ratio(r.ratio),
                 fmt_ratio(r.cost_vs_fused),
+                fmt_ratio(r.over_bound),
                 target,
                 res,
                 f"{max(busy):.0%}" if busy else "-",
@@ -596,10 +644,10 @@ def render(report: dict, rows: list[Row]) -> str:
     out.append(
         table(
             ["workload", "torch", "numpy", "fused", "nnviz", "nnviz/torch", "cost/fused"]
-            + ["target", "result", "others"]
+            + ["/bound", "target", "result", "others"]
             + (["rounds' ratios"] if many_rounds else []),
             body,
-            right={1, 2, 3, 4, 5, 6, 9, 10},
+            right={1, 2, 3, 4, 5, 6, 7, 10, 11},
         )
     )
     out.append("others: most CPU share used by other processes while this workload was measured")
@@ -607,6 +655,13 @@ def render(report: dict, rows: list[Row]) -> str:
         "fused: the hand-fused numba loop (bench_numba_fused.py, W1 and W2); cost/fused: "
         "nnviz's time per step over its (aim: ≤ 1.5× on W1)"
     )
+    bounds = [r for r in rows if r.bound is not None]
+    if bounds:
+        out.append(
+            "/bound: nnviz's s/epoch over the GEMM lower bound, steps × the best numpy time "
+            "(1 or 2 threads) of the workload's big GEMM shapes (roofline.py; aim: ≤ 1.5×): "
+            + ", ".join(f"{r.workload.key.upper()} {r.bound:.3f} s" for r in bounds)
+        )
 
     check_rows = [
         [
@@ -708,6 +763,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--no-fused", action="store_true", help="skip the hand-fused numba loop (W1, W2)"
     )
+    p.add_argument(
+        "--no-roofline",
+        action="store_true",
+        help="skip the GEMM lower bound of W3-W5 (roofline.py)",
+    )
     p.add_argument("--peers-only", action="store_true", help="run only the peers")
     p.add_argument("--no-wall", action="store_true", help="skip the wall-clock figures")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -790,6 +850,17 @@ def main(argv=None) -> int:
     impls += [] if args.no_fused else ["numba_fused"]
     report["peers_env"] = {}
     wall: dict = {}
+    roofed = [r for r in rows if r.workload.key in ROOFLINE_WORKLOADS]
+    if roofed and not args.no_roofline:
+        try:
+            gemms = run_roofline(
+                args.peers_python, peers_dir, dict(env, PEERS_THREADS=str(args.threads))
+            )
+            for row in roofed:
+                row.bound = gemm_bound(gemms, row.workload.key, args.threads)
+            report["roofline"] = gemms
+        except (BenchError, subprocess.SubprocessError) as e:
+            errors.append(f"roofline: {e}")
     with tempfile.TemporaryDirectory(prefix="nnviz-bench-cache-") as tmp_cache:
         cache = args.numba_cache_dir or tmp_cache
         report["settings"]["numba_cache_dir"] = cache if args.numba_cache_dir else "fresh temp dir"
@@ -847,6 +918,8 @@ def main(argv=None) -> int:
             "numba_fused": r.numba_fused,
             "nnviz": r.nnviz,
             "cost_vs_numba_fused": r.cost_vs_fused,
+            "gemm_bound_s_per_epoch": r.bound,
+            "over_gemm_bound": r.over_bound,
             "ratio_vs_torch": r.ratio,
             "target": r.workload.target,
             "target_is_minimum": r.workload.higher_is_better,

@@ -132,3 +132,77 @@ def _engine_share(program: Program, i: int, node, f: int, column: int, sample) -
         upstream = np.zeros(program.shape(i), program.dtype)
         upstream[sample] = program.grad(i)[sample]
     return float(program.contribution(i, node.inputs[1], upstream)[f, column])
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One convolutional stage of a network: the conv node, the activation after it and the
+    pooling after that (each None when absent), by node name."""
+
+    conv: str
+    weights: str  # the filters, F × (C·k·k)
+    input: str  # the image node the conv reads
+    activation: str | None
+    pool: str | None
+    filters: int
+    channels: int
+    kernel: int
+    stride: int
+
+    @property
+    def maps(self) -> tuple[str, ...]:
+        """The image nodes of the stage, in order: conv output, activation, pooling."""
+        return tuple(n for n in (self.conv, self.activation, self.pool) if n is not None)
+
+    @property
+    def last(self) -> str:
+        return self.maps[-1]
+
+
+def stages(program: Program) -> list[Stage]:
+    """The network's conv stages in order (empty for a network without conv layers)."""
+    graph = program.graph
+    out = []
+    for i, node in enumerate(graph.nodes):
+        if node.op != ops.CONV2D:
+            continue
+        activation = pool = None
+        j = i
+        nxt = _image_consumer(graph, j)
+        if nxt is not None and graph.nodes[nxt].window is None:
+            activation, j = graph.nodes[nxt].name, nxt
+            nxt = _image_consumer(graph, j)
+        if nxt is not None and graph.nodes[nxt].op in (ops.MAXPOOL, ops.AVGPOOL):
+            pool = graph.nodes[nxt].name
+        x = graph.nodes[node.inputs[0]]
+        out.append(
+            Stage(
+                conv=node.name,
+                weights=graph.nodes[node.inputs[1]].name,
+                input=x.name,
+                activation=activation,
+                pool=pool,
+                filters=program.shape(node.inputs[1])[0],
+                channels=x.image[0],
+                kernel=node.window.size,
+                stride=node.window.stride,
+            )
+        )
+    return out
+
+
+def _image_consumer(graph, i: int) -> int | None:
+    """The one image node that reads node i with a single image input (an activation or a
+    pooling), if there is exactly one."""
+    found = [
+        c
+        for c in graph.consumers(i)
+        if graph.nodes[c].image is not None and graph.nodes[c].op != ops.CONV2D
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def feature_maps(program: Program, names) -> dict[str, np.ndarray]:
+    """Copies of image nodes' values for the first row of the batch in the buffers now,
+    each (C, H, W)."""
+    return {name: program.value_images(name)[0].copy() for name in names}

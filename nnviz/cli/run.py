@@ -64,13 +64,6 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None,
                 loaded = loaded.with_overrides(seed=seed)
         except ScenarioError as exc:
             _fail(str(exc))
-    if loaded.model is not None and any(lay.kind != "dense" for lay in loaded.model.layers):
-        # The explorer's MNIST view draws dense layers only so far.
-        _fail(
-            f"{loaded.path.name}: the explorer does not show conv or pooling layers yet; "
-            f"train it headless with `nnviz train {scenario}`"
-        )
-
     problem = terminal_problem()
     if problem:
         _fail(f"the explorer needs a terminal: {problem}; nnviz train runs without one")

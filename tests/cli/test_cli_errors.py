@@ -26,7 +26,6 @@ CASES = [
     (["info", "{missing}"], "no such scenario file"),
     (["train", "{bad}"], "bad.toml: line 3, column 6:"),
     (["info", "{bad}"], "bad.toml: line 3, column 6:"),
-    (["run", "mnist-cnn"], "the explorer does not show conv or pooling layers yet"),
     (["info"], "Missing argument 'SCENARIO'"),
     (["train"], "missing SCENARIO"),
     (["bogus"], "No such command 'bogus'"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnviz import pca
+from nnviz import convolution, pca
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,10 @@ class Live:
     W_out: np.ndarray  # (hidden, classes): the output layer's weights
     hidden: np.ndarray  # (hidden,) the first hidden activation of the sample
     probs: np.ndarray  # (classes,) p of the sample
+    # a convolutional network's: each stage's image nodes for the sample, (C, H, W) each,
+    # and each conv node's filters, F × C × k × k (nnviz.convolution)
+    maps: dict[str, np.ndarray] | None = None
+    filters: dict[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,14 @@ def take_live(session, sample: int, x=None, keep_values: bool = True) -> Live:
     found = roles(model)
     hidden_name, w1, w_out = found.hidden, found.first_weights, found.output_weights
     row = x[sample : sample + 1]
+    stages = convolution.stages(model.program)
+    maps = filters = None
     with preserved(model.program, keep_values):
         probs = model.output(row)[0].copy()
+        if stages:  # the pass just made holds the sample in row 0 of every node
+            names = [name for st in stages for name in (st.input, *st.maps)]
+            maps = convolution.feature_maps(model.program, dict.fromkeys(names))
+            filters = {st.conv: convolution.filters(model.program, st.conv) for st in stages}
         hidden = (
             model.output(row, node=hidden_name)[0].copy()
             if hidden_name
@@ -121,6 +131,8 @@ def take_live(session, sample: int, x=None, keep_values: bool = True) -> Live:
         W_out=model.value(w_out).copy(),
         hidden=hidden,
         probs=probs,
+        maps=maps,
+        filters=filters,
     )
 
 

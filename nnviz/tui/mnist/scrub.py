@@ -67,14 +67,15 @@ class MnistScrubMixin:
             return
         self._confirm = None
         if self._present is not None:
-            self.session, self.stepper = self._present
+            self.session, self.stepper, self.stepped = self._present
         ctl.view_step(step)
         if ctl.viewing is None:
             self._present = None
         else:
-            self._present = (self.session, self.stepper)
+            self._present = (self.session, self.stepper, getattr(self, "stepped", False))
             shown = ctl._twin
             self.session, self.stepper = shown.session, shown.stepper
+            self.stepped = ctl.viewing > 0  # the twin took that step by hand: its gradients
         self.refresh_from_engine(epoch=True)
         if ctl.viewing is not None:
             self.draw_status(f"◀ step {ctl.viewing} of {ctl.present_step} (G: the present)")
@@ -95,7 +96,8 @@ class MnistScrubMixin:
             )
             return True
         self._confirm = None
-        self.session, self.stepper = self._present
+        self.session, self.stepper, _ = self._present
+        self.stepped = step > 0  # the live buffers now hold that step, taken by hand
         self._present = None
         dropped = ctl.continue_from_view()
         self.stepper.abandon()

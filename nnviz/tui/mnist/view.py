@@ -22,13 +22,14 @@ from textual.widget import Widget
 from textual.widgets import Static, TabbedContent
 from textual.worker import get_current_worker
 
-from nnviz import pca
+from nnviz import convolution, pca
 from nnviz.stepper import BACKWARD, FORWARD, IDLE, UPDATE, StepError, Stepper
 from nnviz.tui import keys
 from nnviz.tui.messages import EpochUpdate, LiveUpdate, TrainingStarted, TrainingStopped
 from nnviz.tui.mnist import live as lv
 from nnviz.tui.mnist import worker as training_worker
 from nnviz.tui.mnist.backprop import BackpropPane, batch_words
+from nnviz.tui.mnist.filters import FiltersPane
 from nnviz.tui.mnist.mistakes import MistakesPane
 from nnviz.tui.mnist.network import NetworkPane
 from nnviz.tui.mnist.regions import RegionsPane
@@ -89,9 +90,15 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
         self.redraw_s = redraw_s
         self.epoch_eval_s = epoch_eval_s
         self.roles = lv.roles(session.model)
-        self.n_hidden = session.model.value(self.roles.first_weights).shape[1]
-        self.stepper = Stepper.of(session)
         program = session.model.program
+        # a convolutional network's first tab shows its filters; its "units" are the filters
+        self.conv_stages = convolution.stages(program)
+        if self.conv_stages:
+            self.n_hidden = sum(st.filters for st in self.conv_stages)
+        else:
+            self.n_hidden = session.model.value(self.roles.first_weights).shape[1]
+        self.stepper = Stepper.of(session)
+        self.stepped = False  # the buffers hold a step taken by hand (its values, gradients)
         self.node = program.find(self.roles.logits) if self.roles.logits else 0
         self.follow = True  # the node list follows the pass
         self.batch_row = 0
@@ -125,7 +132,7 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
         with Horizontal(id="mnist-body"):
             yield SamplePanel(self, id="mnist-side")
             with TabbedContent(initial=TABS[0], id="mnist-tabs"):
-                yield NetworkPane(self)
+                yield FiltersPane(self) if self.conv_stages else NetworkPane(self)
                 yield BackpropPane(self)
                 yield RegionsPane(self)
                 yield TrainingPane(self)
@@ -139,11 +146,13 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
     def _fit_side(self) -> None:
         """On a narrow terminal the tabs but the first need the whole width."""
         narrow = self.has_class("narrow")
-        self.side.display = not narrow or self.tab == "mnist-tab-network"
+        # (a convolutional network's Filters tab shows the digit itself)
+        first = self.tab == "mnist-tab-network" and not self.conv_stages
+        self.side.display = not narrow or first
 
     def on_mount(self) -> None:
         self.side = self.query_one(SamplePanel)
-        self.network = self.query_one(NetworkPane)
+        self.network = self.query_one("#mnist-tab-network")  # NetworkPane or FiltersPane
         self.backprop = self.query_one(BackpropPane)
         self.regions = self.query_one(RegionsPane)
         self.training_pane = self.query_one(TrainingPane)
@@ -309,14 +318,26 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
         self.mistakes_pane.draw()
 
     def _refuse_while_training(self) -> bool:
-        """Stepping by hand: refused while training; otherwise shown on the Backprop tab."""
+        """Stepping by hand: refused while training; otherwise shown on the Backprop tab (a
+        convolutional network's Filters tab stays: it shows the filter weight's gradient)."""
         if self.busy.is_set():
             self.notify("training is running: pause it first (p or space)", severity="warning")
             return True
         if self._refuse_in_past("step"):
             return True
-        self.tab = "mnist-tab-backprop"
+        if not (self.conv_stages and self.tab == "mnist-tab-network"):
+            self.tab = "mnist-tab-backprop"
         return False
+
+    def conv_gradients_ready(self, conv: int) -> bool:
+        """Whether the buffers hold ∂L/∂(conv node i) and its filters' gradient from a step
+        taken by hand (training by the worker leaves none to show)."""
+        if self.busy.is_set():
+            return False
+        st = self.stepper
+        if st.phase == IDLE:
+            return self.stepped
+        return st.phase in (BACKWARD, UPDATE) and st.backward_done(conv)
 
     def action_micro(self) -> None:
         """The next micro-step: the next node forward (feeding a batch first), each node back
@@ -353,6 +374,7 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
 
     def _after_step(self, done: str, updated: bool = False) -> None:
         st = self.stepper
+        self.stepped = True
         node = st.last_node if st.phase in (FORWARD, BACKWARD, UPDATE) else None
         if self.follow and node is not None and not updated:
             self.node = node  # the node just computed, or whose rule just ran
@@ -361,6 +383,8 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
             self.refresh_from_engine(epoch=True)
         else:
             self.backprop.draw()
+            if self.conv_stages:
+                self.network.draw_gradient()
         self.draw_status(done)
 
     def action_epoch(self) -> None:
@@ -403,6 +427,7 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
             self.stepper.abandon()
             self.notify("dropped the step in progress (no parameter had changed)")
         self.training = True
+        self.stepped = False
         self.stop_requested = False
         self.busy.set()
         self.draw_status()
