@@ -61,6 +61,7 @@ class ParamUpdate:
     grad: np.ndarray
     state: dict[str, np.ndarray]
     new: np.ndarray
+    frozen: bool = False  # the optimizer left it as it is (a layer with trainable = false)
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ def take_update(stepper) -> UpdateRecord:
             grads[name],
             {key: arr.copy() for key, arr in opt.state_of(name).items()},
             p.value(name).copy(),
+            opt.is_frozen(name),
         )
         for name in names
     )

@@ -47,6 +47,7 @@ class TruthRow:
     h: np.ndarray
     p: np.ndarray
     yhat: int
+    right: bool | None = None  # yhat is the target's class (None for regression)
 
 
 @dataclass(frozen=True)
@@ -615,7 +616,11 @@ class Controller:
         pre = regions.pre_activation(probe)
         h = probe.output(X, node=pre) if pre else p
         cls = regions.classes(p, self.task, self.model.threshold)
-        return [TruthRow(X[r], Y[r], h[r], p[r], int(cls[r])) for r in range(X.shape[0])]
+        right = regions.rows_right(probe, X, Y)
+        return [
+            TruthRow(X[r], Y[r], h[r], p[r], int(cls[r]), None if right is None else bool(right[r]))
+            for r in range(X.shape[0])
+        ]
 
     def errors(self, params: np.ndarray) -> int | None:
         """Misclassified training rows at these parameters (None for regression)."""

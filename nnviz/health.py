@@ -184,7 +184,7 @@ def _updated(optimizer, program) -> np.ndarray:
     s2 = optimizer.state[names[1]].copy() if len(names) > 1 else spare
     hyper = optimizer.hyper.copy()
     optim.apply_update(optimizer.code, hyper, optimizer.t + 1, params, grads, s1, s2, False,
-                       team.SOLO)  # fmt: skip
+                       team.SOLO, optimizer.spans)  # fmt: skip
     return params
 
 

@@ -61,24 +61,38 @@ class Model:
         init_scale: float = 0.7,
         seed: int = 0,
         l2: float = 0.0,
+        l1: float = 0.0,
         weights: dict[str, np.ndarray] | None = None,
         task: str | None = None,
         dtype="float32",
         capacity: int = DEFAULT_CAPACITY,
         image: tuple[int, int, int] | None = None,
+        features: Sequence[str] | None = None,
     ) -> Model:
         """Build a network from (units, activation) layers (or Layer records: conv and
-        pooling layers need `image`, the inputs' (C, H, W)); weights by hand or from `init`."""
+        pooling layers need `image`, the inputs' (C, H, W)); weights by hand or from `init`.
+
+        features: engineered input columns of the n_inputs data columns, e.g. ["x1", "x2",
+        "x1^2", "x1*x2", "sin(x1)"] (nnviz.data.features): the graph computes them from x as
+        node φ, and the first layer reads those (W1 has a row per feature)."""
         layers = tuple(Layer(*lay) if isinstance(lay, tuple) else lay for lay in layers)
-        start = init_weights(n_inputs, layers, init, init_scale, seed, image)
+        wiring = None
+        width = n_inputs
+        if features:
+            from nnviz.data.features import parse_features
+
+            fmap = parse_features(list(features), n_inputs)
+            wiring = (fmap.names, fmap.table(), n_inputs)
+            width = len(fmap.names)
+        start = init_weights(width, layers, init, init_scale, seed, image)
         if weights:
             start.update(weights)
-        graph = build_mlp(n_inputs, layers, loss, start, l2, image)
+        graph = build_mlp(width, layers, loss, start, l2, image, l1=l1, features=wiring)
         if task is None:
             task = {"cross_entropy": "multiclass", "mse": "regression", "mae": "regression"}.get(
                 loss, "binary"
             )
-        return cls(graph, task=task, dtype=dtype, capacity=capacity, spec=(n_inputs, layers, loss))
+        return cls(graph, task=task, dtype=dtype, capacity=capacity, spec=(width, layers, loss))
 
     def _wire(self) -> np.ndarray:
         io = np.zeros(5, np.int64)
@@ -99,6 +113,16 @@ class Model:
         return io
 
     # ------------------------------------------------------------ reading
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The names of the columns the first layer reads: the engineered features (node φ),
+        else the data's columns x1, x2, …"""
+        phi = self.graph.with_role("features")
+        if phi is not None:
+            return self.graph.nodes[phi].columns
+        cols = self.graph.nodes[self.x].cols if self.x is not None else 0
+        return tuple(f"x{j + 1}" for j in range(cols))
+
     def role(self, role: str, layer: int | None = None) -> int | None:
         """The node with this role (nnviz.engine.graph.ROLES): e.g. "loss", "prediction",
         "output_pre"; for a per-layer role ("weights", "bias", "hidden_pre", "hidden") the
@@ -125,6 +149,22 @@ class Model:
         """∂loss/∂node from the last backward pass (backprop, or a step taken by hand);
         fit's updates clear the gradients as they apply them. A view."""
         return self.program.grad(name)
+
+    def layer_params(self, layer: int) -> tuple[str, ...]:
+        """The parameter names of 1-based `layer` (W<k>, b<k>); a GraphError when it has none
+        (a pooling layer) or there is no such layer."""
+        names = tuple(f"{p}{layer}" for p in ("W", "b"))
+        known = {self.program.name(i) for i in self.program.param_indices}
+        if not all(name in known for name in names):
+            raise GraphError(f"layer {layer} has no parameters (W{layer}, b{layer})")
+        return names
+
+    def set_trainable(self, layer: int, trainable: bool) -> None:
+        """Freeze (False) or unfreeze 1-based `layer` for the optimizers made from now on
+        (nnviz.fit's included); a running optimizer is told with Optimizer.freeze/unfreeze
+        (or Session.set_trainable, which does both)."""
+        for name in self.layer_params(layer):
+            self.graph.nodes[self.graph.find(name)].frozen = not trainable
 
     def params(self) -> dict[str, np.ndarray]:
         return self.program.params()

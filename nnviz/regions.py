@@ -132,6 +132,16 @@ def classes(values: np.ndarray, task: str, threshold: float = 0.5) -> np.ndarray
     return (values[..., 0] > threshold).astype(np.int64)
 
 
+def rows_right(model, x, y) -> np.ndarray | None:
+    """Which rows of (x, y) the model gets right: its class (p > its threshold, or the argmax)
+    is the target's (y > 0.5, or the one-hot's argmax); None for regression. The truth table
+    marks each row with this, right or wrong against its target."""
+    if model.task == "regression":
+        return None
+    p = model.output(x)
+    return classes(p, model.task, model.threshold) == classes(np.asarray(y), model.task, 0.5)
+
+
 def confidence(values: np.ndarray, task: str) -> np.ndarray:
     """How sure the output is, 0 (undecided) … 1: |2p − 1| for binary, the top probability
     rescaled from 1/K … 1 for multiclass."""

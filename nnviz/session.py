@@ -38,6 +38,21 @@ class Session:
     def is_graph(self) -> bool:
         return self.trainer is None
 
+    def set_trainable(self, layer: int, trainable: bool) -> None:
+        """Freeze (False) or unfreeze 1-based `layer` from the next update on, without
+        recompiling: the optimizer skips its parameters (and the model remembers it for an
+        optimizer made later). A GraphError for a layer without parameters."""
+        names = self.model.layer_params(layer)
+        self.model.set_trainable(layer, trainable)
+        if trainable:
+            self.optimizer.unfreeze(names)
+        else:
+            self.optimizer.freeze(names)
+
+    def trainable(self, layer: int) -> bool:
+        """Whether the optimizer updates 1-based `layer` now."""
+        return not any(self.optimizer.is_frozen(n) for n in self.model.layer_params(layer))
+
 
 def build(
     scenario,
@@ -71,7 +86,8 @@ def load_datasets(scenario, data_dir: str | Path | None = None) -> list:
 def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threads) -> Session:
     spec = scenario.model
     tr = scenario.training
-    n_in = dataset.n_inputs
+    features = tuple(scenario.data.features)
+    n_in = len(features) if features else dataset.n_inputs
     if spec.inputs is not None and spec.inputs != n_in:
         raise GraphError(f"model.inputs: {spec.inputs} does not match the data's {n_in} inputs")
     layers = spec.layers
@@ -83,6 +99,12 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threa
     given = {}
     for name, arr in spec.weights:
         given[name] = np.asarray(arr, np.float64).reshape(-1, arr.shape[-1])
+    if spec.weights_file is not None:  # weights = "x.npz": every parameter, checked first
+        from nnviz.weights import load_weights
+
+        expected = {name: np.zeros(shape, tr.dtype) for name, shape in spec.weight_shapes(n_in)}
+        loaded = load_weights(spec.weights_file, expected)
+        given.update({n: a.reshape(-1, a.shape[-1]) for n, a in loaded.items()})
     if weights:
         given.update(weights)
     x_train, y_train = dataset.x_train, dataset.y_train
@@ -100,9 +122,9 @@ def _build_mlp(scenario, dataset, datasets, label, weights, chunk_seconds, threa
     chunk = max(64, min(DEFAULT_CAPACITY, EVAL_CHUNK_VALUES // width))
     capacity = max(min(batch, n_rows), min(chunk, max(n_rows, 1)))
     model = Model.from_spec(
-        n_in, layers, spec.loss, init=spec.init, init_scale=spec.init_scale, seed=tr.seed,
-        l2=spec.l2, weights=given, task=dataset.task, dtype=tr.dtype, capacity=capacity,
-        image=spec.image,
+        dataset.n_inputs, layers, spec.loss, init=spec.init, init_scale=spec.init_scale,
+        seed=tr.seed, l2=spec.l2, l1=spec.l1, weights=given, task=dataset.task, dtype=tr.dtype,
+        capacity=capacity, image=spec.image, features=features or None,
     )  # fmt: skip
     optimizer = Optimizer(model.program, scenario.optimizer.kind, **dict(scenario.optimizer.params))
     trainer = Trainer(

@@ -254,7 +254,7 @@ class Trainer:
             return loop.run_steps(
                 p.meta, p.consts, p.values, p.grads, self.X, self.Y, io,
                 self.model.threshold, opt.code, opt.hyper, s1, s2, opt.t, p.n_param, opt.wiring,
-                self.batch_size, self.shuffle, self.seed, opt.schedule, self.epoch,
+                opt.spans, self.batch_size, self.shuffle, self.seed, opt.schedule, self.epoch,
                 self.batch_index, stop_epoch, max_steps, sums, correct, seen, self.order, ctl,
                 *rec,
             )  # fmt: skip
@@ -468,10 +468,16 @@ def fit(
     shuffle=True,
     x_test=None,
     y_test=None,
+    freeze=(),
     **settings,
 ) -> list[dict]:
-    """Train `model` on (X, Y) and return the per-epoch history as a list of dicts."""
+    """Train `model` on (X, Y) and return the per-epoch history as a list of dicts.
+
+    freeze: 1-based layers whose parameters the optimizer leaves as they are, besides those
+    frozen in the model already (Layer(..., trainable=False), Model.set_trainable)."""
     opt = Optimizer(model.program, optimizer, **settings)
+    for layer in freeze:
+        opt.freeze(model.layer_params(int(layer)))
     trainer = Trainer(
         model,
         opt,

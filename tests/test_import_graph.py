@@ -4,7 +4,8 @@ Every `import` statement of every module counts, at any depth (an import inside 
 runs too, only later), except those under `if TYPE_CHECKING:` (they never run). The layers,
 lowest first; a module may import its own layer and the ones below:
 
-    0  foundations                    nnviz.errors (the error hierarchy), limits (sizes),
+    0  foundations                    nnviz.errors (the error hierarchy), limits (sizes), fields
+                                      (the one checker of values),
                                       files (the atomic writer), dirs (user folders), text
                                       (the terminal sanitiser), schema (the JSON lines format)
     1  nnviz.engine                   graph, ops, kernels, interpreter, optimizers, jit
@@ -30,7 +31,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "nnviz"
 
-FOUNDATIONS = {"nnviz.errors", "nnviz.limits", "nnviz.files", "nnviz.dirs", "nnviz.text"}
+FOUNDATIONS = {"nnviz.errors", "nnviz.limits", "nnviz.files", "nnviz.dirs", "nnviz.text",
+               "nnviz.fields"}  # fmt: skip
 SUBPACKAGE_LAYERS = {"schema": 0, "engine": 1, "data": 2, "scenario": 3, "export": 4, "cli": 5,
                      "tui": 5}  # fmt: skip
 FRONT_ENDS = ("nnviz.cli", "nnviz.tui")

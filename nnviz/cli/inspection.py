@@ -35,19 +35,27 @@ def info(scenario, as_json):
         with_dropout = []
         layers = iter(sc.model.layers)
         for n, row in enumerate(rows, start=1):
-            with_dropout.append(row)
             if row[0] == "flatten":  # a row of its own, not a layer of the file
+                with_dropout.append((*row, True))
                 continue
             lay = next(layers)
+            with_dropout.append((*row, lay.trainable))
             if lay.dropout:
-                with_dropout.append((f"dropout_{n} ({lay.dropout:g})", row[1], 0))
+                with_dropout.append((f"dropout_{n} ({lay.dropout:g})", row[1], 0, True))
         rows = with_dropout
         out.update(
             inputs=n_in,
-            layers=[{"layer": r[0], "output_shape": r[1], "params": r[2]} for r in rows],
+            layers=[
+                {"layer": r[0], "output_shape": r[1], "params": r[2]}
+                | ({} if r[3] else {"trainable": False})
+                for r in rows
+            ],  # fmt: skip
             total_params=param_count(n_in, sc.model.layers, sc.model.image),
             loss=sc.model.loss,
-            data={"kind": sc.data.kind, **{k: _plain(v) for k, v in sc.data.params}},
+            l2=sc.model.l2,
+            l1=sc.model.l1,
+            data={"kind": sc.data.kind, **{k: _plain(v) for k, v in sc.data.params}}
+            | ({"features": list(sc.data.features)} if sc.data.features else {}),
             optimizer={"kind": sc.optimizer.kind, **dict(sc.optimizer.params)},
             training={
                 "epochs": sc.training.epochs,
@@ -84,13 +92,20 @@ def _print_info(out: dict) -> None:
         console.print(f"output: {out['output']}")
         return
     table = Table(title=f"{out['inputs']} inputs → {out['loss']}")
+    features = out.get("data", {}).get("features")
     table.add_column("Layer (type)")
     table.add_column("Output Shape")
     table.add_column("Param #", justify="right")
     for row in out["layers"]:
-        table.add_row(row["layer"], row["output_shape"], f"{row['params']:,}")
+        frozen = " frozen" if row.get("trainable") is False else ""
+        table.add_row(row["layer"] + frozen, row["output_shape"], f"{row['params']:,}")
     console.print(table)
     console.print(f"Total params: {out['total_params']:,}")
+    if features:
+        console.print("inputs (engineered features of the data's columns): " + ", ".join(features))
+    penalties = [f"{k} {out[k]:g}·{f}" for k, f in (("l2", "ΣW²"), ("l1", "Σ|W|")) if out.get(k)]
+    if penalties:
+        console.print("penalty (weights, not biases): " + ", ".join(penalties))
     opt = ", ".join(f"{k}={v:g}" for k, v in out["optimizer"].items() if k != "kind")
     console.print(f"optimizer: {out['optimizer']['kind']} ({opt})")
     tr = out["training"]
@@ -373,12 +388,13 @@ def _trace_one(session, stepper, n: int, explain: bool) -> dict:
         record = ex.UpdateRecord(opt.kind, opt.lr_at(epoch), opt.t, tuple(
             ex.ParamUpdate(name, program.value(name).copy(), program.grad(name).copy(),
                            {k: v.copy() for k, v in opt.state_of(name).items()},
-                           program.value(name).copy())
+                           program.value(name).copy(), opt.is_frozen(name))
             for name in names
         ), (), opt.hyperparameters())  # fmt: skip
         stepper.abandon()
     params = [
         {"name": u.name, "before": u.old, "grad": u.grad, "after": u.new, "state": u.state}
+        | ({"frozen": True} if u.frozen else {})
         for u in record.params
     ]
     if explain:
@@ -404,7 +420,9 @@ def _trace_one(session, stepper, n: int, explain: bool) -> dict:
         "shuffle": trainer.shuffle,
         "batch_size": trainer.batch_size,
         "data": {"name": ds.name, "source": ds.source, "task": ds.task,
-                 "kind": session.scenario.data.kind, "train_rows": int(trainer.X.shape[0])},
+                 "kind": session.scenario.data.kind, "train_rows": int(trainer.X.shape[0])}
+                | ({"features": list(session.scenario.data.features)}
+                   if session.scenario.data.features else {}),
         "batch_rows": [int(r) for r in rows],
         "loss": float(program.value(program.graph.loss)[0, 0]),
         "nodes": nodes,
@@ -525,7 +543,8 @@ def _print_trace(out: dict) -> None:
                          if k not in ("kind", "lr_now", "t", "schedule", "schedule_step",
                                       "gamma"))  # fmt: skip
     for p in out.get("params", []):
-        console.print(f"[bold]update {p['name']}[/bold]")
+        frozen = " (frozen: the optimizer leaves it as it is)" if p.get("frozen") else ""
+        console.print(f"[bold]update {p['name']}[/bold]{frozen}")
         console.print("  before: " + show(p["before"]))
         console.print("  grad:   " + show(p["grad"]))
         for k, v in p["state"].items():

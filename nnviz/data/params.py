@@ -1,84 +1,31 @@
-"""Checking a data kind's params: known keys, right types, values in range."""
+"""Checking a data kind's params with the field specs of nnviz.fields: known keys, right types,
+values in range. A fault in one param is a DataError carrying that param as its key."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from nnviz.data.errors import DataError, param_error
+from nnviz.fields import REQUIRED, Field, FieldError, defaults
 
-REQUIRED = object()
-
-
-@dataclass(frozen=True)
-class Param:
-    """One param of a data kind.
-
-    ``type`` is int, float, str or list; ``default`` is REQUIRED when the param has none.
-    ``lo``/``hi`` bound numbers (``lo_open`` excludes ``lo``, ``hi_open`` excludes ``hi``);
-    ``choices`` restricts strings.
-    """
-
-    type: type
-    default: Any = REQUIRED
-    lo: float | None = None
-    hi: float | None = None
-    lo_open: bool = False
-    hi_open: bool = False
-    choices: tuple[str, ...] = ()
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
-
-    def describe(self) -> str:
-        """What a valid value looks like, for error messages."""
-        if self.choices:
-            return "one of " + ", ".join(self.choices)
-        noun = {int: "an integer", float: "a number", str: "a string", list: "a list"}[self.type]
-        parts = []
-        if self.lo is not None:
-            parts.append(f"{'>' if self.lo_open else '>='} {_num(self.lo)}")
-        if self.hi is not None:
-            parts.append(f"{'<' if self.hi_open else '<='} {_num(self.hi)}")
-        return noun + (" " + " and ".join(parts) if parts else "")
-
-    def check(self, kind: str, name: str, value: Any) -> Any:
-        """The value, converted (ints to float for float params), or DataError."""
-
-        def bad() -> DataError:
-            return param_error(kind, name, f"must be {self.describe()}, got {value!r}")
-
-        if isinstance(value, bool):
-            raise bad()
-        if self.type is int:
-            if not isinstance(value, int):
-                raise bad()
-        elif self.type is float:
-            if not isinstance(value, int | float) or not math.isfinite(value):
-                raise bad()
-            value = float(value)
-        elif self.type is str:
-            if not isinstance(value, str) or (self.choices and value not in self.choices):
-                raise bad()
-        elif self.type is list:
-            if not isinstance(value, list | tuple):
-                raise bad()
-            value = list(value)
-        if self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo):
-            raise bad()
-        if self.hi is not None and (value >= self.hi if self.hi_open else value > self.hi):
-            raise bad()
-        return value
+__all__ = ["Param", "check_param", "defaults", "validate"]
 
 
-def _num(x: float) -> str:
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+def Param(type: type, default: Any = REQUIRED, **rules: Any) -> Field:  # noqa: N802 (a record)
+    """A data kind's param: a Field that tells the whole valid range when a value is out of it."""
+    return Field(type, default, whole_range=True, **rules)
 
 
-def validate(kind: str, spec: Mapping[str, Param], params: Mapping[str, Any] | None) -> dict:
+def check_param(kind: str, name: str, field: Field, value: Any) -> Any:
+    """One param's value, normalised, or the DataError naming the kind and the param."""
+    try:
+        return field.check(value)
+    except FieldError as exc:
+        raise param_error(kind, name, exc.detail) from None
+
+
+def validate(kind: str, spec: Mapping[str, Field], params: Mapping[str, Any] | None) -> dict:
     """All of a kind's params: given ones checked, missing ones defaulted."""
     params = {} if params is None else params
     if not isinstance(params, Mapping):
@@ -92,16 +39,11 @@ def validate(kind: str, spec: Mapping[str, Param], params: Mapping[str, Any] | N
                 detail=f"unknown key (allowed: {allowed})",
             )
     out = {}
-    for name, param in spec.items():
+    for name, field in spec.items():
         if name in params:
-            out[name] = param.check(kind, name, params[name])
-        elif param.required:
-            raise param_error(kind, name, f"is required ({param.describe()})")
+            out[name] = check_param(kind, name, field, params[name])
+        elif field.required:
+            raise param_error(kind, name, f"is required ({field.describe()})")
         else:
-            out[name] = param.default
+            out[name] = field.default
     return out
-
-
-def defaults(spec: Mapping[str, Param]) -> dict[str, Any]:
-    """name -> default value, or the param's type when it is required."""
-    return {name: (p.type if p.required else p.default) for name, p in spec.items()}

@@ -30,7 +30,7 @@ class GraphError(InputError):
 # pre-activation (hidden_pre, or output_pre for the output layer), hidden activation and
 # dropout mask.
 ROLES = ("x", "y", "prediction", "loss", "weights", "bias", "hidden_pre", "output_pre", "hidden",
-         "mask")  # fmt: skip
+         "mask", "features")  # fmt: skip
 
 
 @dataclass
@@ -45,6 +45,10 @@ class Node:
     role: str = ""  # what the node is for, one of ROLES, or ""
     image: tuple[int, int, int] | None = None  # each row read as C × H × W (image ops)
     window: images.Window | None = None  # conv2d / pooling: size, stride, padding
+    # a parameter the optimizer starts out leaving alone (a layer with trainable = false);
+    # the optimizer owns it from then on (Optimizer.freeze / unfreeze)
+    frozen: bool = False
+    columns: tuple[str, ...] = ()  # the columns' names, where they have one (x1, x1^2, ...)
 
     @property
     def op_name(self) -> str:
@@ -84,10 +88,12 @@ class Graph:
         shape = _image_shape(name, cols, image)
         return self._add(Node(name, ops.INPUT, (), rows, cols, image=shape))
 
-    def param(self, name: str, value) -> int:
-        """A trainable leaf with its starting value (a matrix, or a vector stored as one row)."""
+    def param(self, name: str, value, frozen: bool = False) -> int:
+        """A trainable leaf with its starting value (a matrix, or a vector stored as one row);
+        `frozen`: the optimizer starts out leaving it as it is (its gradient is still computed)."""
         arr = _as_matrix(name, value)
-        return self._add(Node(name, ops.PARAM, (), arr.shape[0], arr.shape[1], init=arr))
+        node = Node(name, ops.PARAM, (), arr.shape[0], arr.shape[1], init=arr, frozen=frozen)
+        return self._add(node)
 
     def const(self, name: str, value) -> int:
         arr = _as_matrix(name, value)
@@ -224,6 +230,21 @@ class Graph:
             return 1, 1
         if spec.kind == "reduce":
             return 1, 1
+        if spec.code == ops.FEATURES:
+            table = self.nodes[idx[1]]
+            if table.rows is None or table.cols != k.FEATURE_TABLE_COLUMNS:
+                raise GraphError(
+                    f"node '{name}': the feature table {table.name} must be a constant of "
+                    f"{k.FEATURE_TABLE_COLUMNS} columns, got {_shape_text(table)}"
+                )
+            if table.init is not None and table.init.size:
+                used = table.init[:, 1::2].max() if a.cols else 0
+                if not 0 <= used < a.cols:
+                    raise GraphError(
+                        f"node '{name}': the feature table names column {int(used)} of "
+                        f"{a.name}, which has {a.cols}"
+                    )
+            return a.rows, table.rows
         return a.rows, a.cols
 
     # ------------------------------------------------------------ reading

@@ -52,6 +52,10 @@ def forward(m, c, v, lo, hi, batch, ctl):
             k.fwd_softmax_ce(m, c, v, i, batch)
         elif op == ops.L2:
             k.fwd_l2(m, c, v, i, batch)
+        elif op == ops.L1:
+            k.fwd_l1(m, c, v, i, batch)
+        elif op == ops.FEATURES:
+            k.fwd_features(m, c, v, i, batch)
         elif op == ops.CONV2D:
             k.fwd_conv2d(m, c, v, i, batch)
         elif op == ops.MAXPOOL:
@@ -109,6 +113,10 @@ def backward(m, c, v, g, lo, hi, batch, ctl):
             k.vjp_softmax_ce(m, c, v, g, i, batch)
         elif op == ops.L2:
             k.vjp_l2(m, c, v, g, i, batch)
+        elif op == ops.L1:
+            k.vjp_l1(m, c, v, g, i, batch)
+        elif op == ops.FEATURES:
+            k.vjp_features(m, c, v, g, i, batch)
         elif op == ops.CONV2D:
             k.vjp_conv2d(m, c, v, g, i, batch)
         elif op == ops.MAXPOOL:
@@ -164,6 +172,10 @@ def tangents(m, c, v, t, lo, hi, batch):
             k.jvp_softmax_ce(m, c, v, t, i, batch)
         elif op == ops.L2:
             k.jvp_l2(m, c, v, t, i, batch)
+        elif op == ops.L1:
+            k.jvp_l1(m, c, v, t, i, batch)
+        elif op == ops.FEATURES:
+            k.jvp_features(m, c, v, t, i, batch)
         elif op == ops.CONV2D:
             k.jvp_conv2d(m, c, v, t, i, batch)
         elif op == ops.MAXPOOL:

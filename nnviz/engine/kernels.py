@@ -756,6 +756,142 @@ def jvp_l2(m, c, v, t, i, batch):
     t[m[i, OFF]] = c[i] * acc
 
 
+# ---------------------------------------------------------------- l1 penalty: out = c·Σ |a|
+# |a| has no derivative at 0: the rules take the subgradient 0 there (sign(0) = 0, as
+# PyTorch's abs does), so a weight at exactly 0 feels no pull from the penalty.
+@njit
+def fwd_l1(m, c, v, i, batch):
+    _, n, oa = _reduce_input(m, i, batch)
+    acc = 0.0
+    for e in range(n):
+        acc += abs(v[oa + e])
+    v[m[i, OFF]] = c[i] * acc
+
+
+@njit
+def vjp_l1(m, c, v, g, i, batch):
+    a, n, oa = _reduce_input(m, i, batch)
+    if m[a, NEEDS_GRAD]:
+        k = v.dtype.type(c[i] * g[m[i, OFF]])
+        for e in range(n):
+            g[oa + e] += k * np.sign(v[oa + e])
+
+
+@njit
+def jvp_l1(m, c, v, t, i, batch):
+    _, n, oa = _reduce_input(m, i, batch)
+    acc = 0.0
+    for e in range(n):
+        acc += np.sign(v[oa + e]) * t[oa + e]
+    t[m[i, OFF]] = c[i] * acc
+
+
+# ---------------------------------------------------------------- features: out = φ(a)
+# Engineered input columns. b is the table of the features, one row each:
+# [kind, column, power, column, power, column, power]; kind 0 is the product of the powers
+# (a power 0 is no factor), 1 is sin(column), 2 is cos(column). Columns are a's, 0-based.
+FEATURE_PRODUCT, FEATURE_SIN, FEATURE_COS = 0, 1, 2
+FEATURE_TABLE_COLUMNS = 7
+
+
+@njit
+def _feature_rows(m, i, batch):
+    rows, cols, o = _shape(m, i, batch)
+    a, b = m[i, IN_A], m[i, IN_B]
+    return rows, cols, o, _off(m, a), np.uint64(m[a, COLS]), _off(m, b), a, b
+
+
+@njit
+def _feature_entry(v, ob, f, slot):
+    """Entry `slot` of feature f's row of the table (whole numbers stored as floats)."""
+    return int(np.floor(v[ob + f * FEATURE_TABLE_COLUMNS + slot] + 0.5))
+
+
+@njit
+def _feature_product(v, base, ob, f, skip):
+    """Π x[column]^power over feature f's factors, factor `skip` left out (−1: none)."""
+    acc = 1.0
+    for k in range(3):
+        if k == skip:
+            continue
+        power = _feature_entry(v, ob, f, 2 + 2 * k)
+        x = float(v[base + _feature_entry(v, ob, f, 1 + 2 * k)])
+        for _ in range(power):
+            acc *= x
+    return acc
+
+
+@njit
+def _feature_slope(v, base, ob, f, k):
+    """∂φ_f/∂x[column of factor k] for a product: power·x^(power−1)·(the other factors)."""
+    power = _feature_entry(v, ob, f, 2 + 2 * k)
+    if power == 0:
+        return 0.0
+    x = float(v[base + _feature_entry(v, ob, f, 1 + 2 * k)])
+    d = float(power)
+    for _ in range(power - 1):
+        d *= x
+    return d * _feature_product(v, base, ob, f, k)
+
+
+@njit
+def fwd_features(m, c, v, i, batch):
+    rows, cols, o, oa, width, ob, _, _ = _feature_rows(m, i, batch)
+    for r in range(rows):
+        base = oa + r * width
+        for f in range(cols):
+            kind = _feature_entry(v, ob, f, 0)
+            x = float(v[base + _feature_entry(v, ob, f, 1)])
+            if kind == FEATURE_SIN:
+                out = math.sin(x)
+            elif kind == FEATURE_COS:
+                out = math.cos(x)
+            else:
+                out = _feature_product(v, base, ob, f, -1)
+            v[o + r * cols + f] = out
+
+
+@njit
+def vjp_features(m, c, v, g, i, batch):
+    rows, cols, o, oa, width, ob, a, _ = _feature_rows(m, i, batch)
+    if not m[a, NEEDS_GRAD]:
+        return  # the table is whole numbers: it has no gradient
+    for r in range(rows):
+        base = oa + r * width
+        for f in range(cols):
+            up = float(g[o + r * cols + f])
+            kind = _feature_entry(v, ob, f, 0)
+            if kind == FEATURE_SIN or kind == FEATURE_COS:  # noqa: SIM109 (plain ints for numba)
+                column = _feature_entry(v, ob, f, 1)
+                x = float(v[base + column])
+                d = math.cos(x) if kind == FEATURE_SIN else -math.sin(x)
+                g[base + column] += up * d
+                continue
+            for k in range(3):
+                column = _feature_entry(v, ob, f, 1 + 2 * k)
+                g[base + column] += up * _feature_slope(v, base, ob, f, k)
+
+
+@njit
+def jvp_features(m, c, v, t, i, batch):
+    rows, cols, o, oa, width, ob, _, _ = _feature_rows(m, i, batch)
+    for r in range(rows):
+        base = oa + r * width
+        for f in range(cols):
+            kind = _feature_entry(v, ob, f, 0)
+            if kind == FEATURE_SIN or kind == FEATURE_COS:  # noqa: SIM109 (plain ints for numba)
+                column = _feature_entry(v, ob, f, 1)
+                x = float(v[base + column])
+                d = math.cos(x) if kind == FEATURE_SIN else -math.sin(x)
+                t[o + r * cols + f] = d * t[base + column]
+                continue
+            acc = 0.0
+            for k in range(3):
+                column = _feature_entry(v, ob, f, 1 + 2 * k)
+                acc += _feature_slope(v, base, ob, f, k) * t[base + column]
+            t[o + r * cols + f] = acc
+
+
 # ================================================================ image ops
 # A row of an image batch holds C·H·W numbers: element [c, y, x] at (c·H + y)·W + x.
 # Geometry is int64 (it goes negative at the padding); the innermost loops index unsigned.

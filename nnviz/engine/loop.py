@@ -132,6 +132,7 @@ def run_steps(
     t0,
     n_param,
     wiring,
+    spans,
     batch_size,
     shuffle,
     seed,
@@ -153,7 +154,8 @@ def run_steps(
 
     Per-epoch sums go to epoch_*[epoch − first epoch]. `order` (one slot per row of X) takes
     each epoch's sample order; `ctl` is the team that shares the big parts of a step;
-    `schedule` is the optimizer's (Optimizer.schedule): each epoch's rate goes to hyper[LR].
+    `schedule` is the optimizer's (Optimizer.schedule): each epoch's rate goes to hyper[LR];
+    `spans` its trainable parameters (Optimizer.spans: the frozen ones are not updated).
     `rec`, `rec_meta`, `rec_ctl` record the steps as nnviz.history keeps them (see REC_*);
     a call stops early when `rec` is full.
     Returns (epoch, batch_index, steps, status): status 1 means the loss became NaN or
@@ -200,7 +202,16 @@ def run_steps(
                 batch_index + 1 == n_batches and epoch + 1 >= stop_epoch
             )
             optim.apply_update(
-                opt_kind, hyper, t0 + steps + 1, v[:n_param], g[:n_param], s1, s2, not last, ctl
+                opt_kind,
+                hyper,
+                t0 + steps + 1,
+                v[:n_param],
+                g[:n_param],
+                s1,
+                s2,
+                not last,
+                ctl,
+                spans,
             )
         steps += 1
         batch_index += 1

@@ -91,20 +91,38 @@ def build_mlp(
     weights: dict[str, np.ndarray],
     l2: float = 0.0,
     image: tuple[int, int, int] | None = None,
+    l1: float = 0.0,
+    features: tuple[Sequence[str], np.ndarray, int] | None = None,
 ) -> Graph:
     """The graph of a network with the given starting weights and loss: dense layers, with
     conv and pooling layers before them when the inputs are images of shape `image`.
 
     Softmax + cross-entropy and sigmoid + bce_logits use the fused, stable loss on the
     logits; the probabilities are still computed (as p) for reading and predicting.
+    l2 adds R<k> = l2·ΣW<k>² and l1 adds A<k> = l1·Σ|W<k>| for every weight matrix (biases
+    are left out) to the data loss J; the sum is L.
+    features: (names, table, data columns) of engineered input columns: x holds the data's
+    columns, φ = features(x, φ_table) the network's n_inputs columns (one per name), which the
+    first layer reads.
     """
     layers = [Layer(*lay) if isinstance(lay, tuple) else lay for lay in layers]
     _check_spec(n_inputs, layers, loss)
     plan = _plan(n_inputs, layers, image)
     g = Graph()
-    x = g.input("x", n_inputs, image=image if plan[0].kind != "dense" else None)
+    if features is not None:
+        names, table, raw = features
+        if len(names) != n_inputs or table.shape[0] != n_inputs:
+            raise GraphError(f"features: {len(names)} names for {n_inputs} network inputs")
+        x = g.input("x", raw)
+        g.nodes[x].columns = tuple(f"x{j + 1}" for j in range(g.nodes[x].cols))
+        g.const("φ_table", table)
+        phi = g.op("features", "x", "φ_table", name="φ")
+        g.nodes[phi].role, g.nodes[phi].columns = "features", tuple(names)
+        prev = "φ"
+    else:
+        x = g.input("x", n_inputs, image=image if plan[0].kind != "dense" else None)
+        prev = "x"
     g.nodes[x].role = "x"
-    prev = "x"
     last = len(layers)
     for planned, layer in zip(plan, layers, strict=True):
         n = planned.index + 1
@@ -117,8 +135,9 @@ def build_mlp(
         for name in (f"W{n}", f"b{n}"):
             if name not in weights:
                 raise GraphError(f"node '{name}': no starting value given")
-        w = g.param(f"W{n}", weights[f"W{n}"])
-        b = g.param(f"b{n}", np.asarray(weights[f"b{n}"]).reshape(1, -1))
+        frozen = not layer.trainable
+        w = g.param(f"W{n}", weights[f"W{n}"], frozen=frozen)
+        b = g.param(f"b{n}", np.asarray(weights[f"b{n}"]).reshape(1, -1), frozen=frozen)
         if planned.kind == "conv":
             z = g.op("conv2d", prev, f"W{n}", f"b{n}", name=f"z{n}", stride=planned.stride,
                      padding=layer.padding)  # fmt: skip
@@ -147,18 +166,25 @@ def build_mlp(
     g.nodes[y].role = "y"
     g.nodes[out].role = "prediction"
     z_last = g.nodes[out].inputs[0]
+    penalized = l2 or l1
     if loss == "cross_entropy":
-        data_loss = g.op("softmax_ce", z_last, y, name="J" if l2 else "L")
+        data_loss = g.op("softmax_ce", z_last, y, name="J" if penalized else "L")
     elif loss == "bce_logits":
-        data_loss = g.op("bce_logits", z_last, y, name="J" if l2 else "L")
+        data_loss = g.op("bce_logits", z_last, y, name="J" if penalized else "L")
     else:
-        data_loss = g.op(loss, out, y, name="J" if l2 else "L")
+        data_loss = g.op(loss, out, y, name="J" if penalized else "L")
     total = data_loss
-    if l2:
-        weighted = [p.index + 1 for p in plan if p.kind != "pool"]
-        for n in weighted:
-            pen = g.op("l2", f"W{n}", name=f"R{n}", const=l2)
-            total = g.op("add", total, pen, name="L" if n == weighted[-1] else f"J{n}")
+    # (op, penalty node, running sum) per weight matrix: R<k> for l2, A<k> for l1
+    terms = []
+    for n in (p.index + 1 for p in plan if p.kind != "pool"):
+        if l2:
+            terms.append(("l2", l2, f"R{n}", f"J{n}"))
+        if l1:
+            terms.append(("l1", l1, f"A{n}", f"J{n}a" if l2 else f"J{n}"))
+    for j, (op, rate, pen_name, sum_name) in enumerate(terms):
+        n = pen_name[1:]
+        pen = g.op(op, f"W{n}", name=pen_name, const=rate)
+        total = g.op("add", total, pen, name="L" if j == len(terms) - 1 else sum_name)
     g.loss = total
     g.nodes[total].role = "loss"
     return g

@@ -36,6 +36,8 @@ CONV2D = 22
 MAXPOOL = 23
 AVGPOOL = 24
 RESHAPE = 25
+L1 = 26
+FEATURES = 27
 # Codes are unique and need not be consecutive: the dropout row takes 30, apart from the
 # others, so that rows added elsewhere do not collide with it.
 DROPOUT = 30
@@ -48,7 +50,7 @@ class Op:
     arity: int
     formula: str  # how the node reads: {a}, {b}, {d} are the inputs' names, {c} the constant
     local: str  # ∂out/∂input as a student writes it; {out} is this node, {a}/{b} its inputs
-    kind: str  # leaf | linear | elementwise | rowwise | reduce | loss | image | shape
+    kind: str  # leaf | linear | elementwise | rowwise | reduce | loss | image | shape | feature
     layout: str = ""  # image ops: how the numbers are laid out and the rule element by element
 
 
@@ -89,6 +91,8 @@ OPS: tuple[Op, ...] = (
         "loss",
     ),
     Op(L2, "l2", 1, "{c}·Σ {a}²", "2·{c}·{a}", "reduce"),
+    # |a| has no derivative at 0: the rule takes the subgradient 0 there (sign(0) = 0)
+    Op(L1, "l1", 1, "{c}·Σ |{a}|", "{c}·sign({a})", "reduce"),
     # Image ops. A batch of images is one row per sample of C·H·W numbers, channel by channel,
     # each channel row by row: element [c, y, x] of a row sits at (c·H + y)·W + x.
     Op(
@@ -134,6 +138,19 @@ OPS: tuple[Op, ...] = (
         "shape",
         "the same row of numbers, read as an image C × H × W or as a flat vector: "
         "flattening keeps the order (c, y, x)",
+    ),
+    # {b} is the table of the features (a constant): a row per output column, saying which
+    # product of powers of {a}'s columns, or which sin/cos of one column, it is
+    Op(
+        FEATURES,
+        "features",
+        2,
+        "φ({a})",
+        "∂φ/∂{a}: p·x^(p−1)·(the other factors) for a product, cos x for sin x, −sin x for cos x",
+        "feature",
+        "x: batch × D; table: F × 7 rows [kind, column, power, column, power, column, power] "
+        "(kind 0: Π x[column]^power, power 0 is no factor; 1: sin x[column]; 2: cos x[column]); "
+        "out: batch × F",
     ),
     # {b} is the mask leaf (1 keeps a unit, 0 drops it), drawn afresh each training step;
     # in evaluation the op passes {a} through unchanged

@@ -66,13 +66,14 @@ def zero_grads(m, g, batch, params=True):
 
 
 @njit
-def apply_update(kind, hyper, t, p, g, s1, s2, clear, ctl):
+def apply_update(kind, hyper, t, p, g, s1, s2, clear, ctl, spans):
     """One update of the flat parameters p from their gradient g; t is the 1-based step.
 
     With `clear`, each gradient is zeroed as soon as it is used: the training loop saves a
     separate pass over the parameters' gradients that way. With a helper in the team `ctl`,
     it updates the second half; p and g must then be the parameter prefixes of the value and
-    gradient buffers the helper serves.
+    gradient buffers the helper serves. `spans` (k × 2, [lo, hi) rows) are the elements to
+    update (Optimizer.spans): the others are frozen, left as they are with their state.
     """
     n = p.shape[0]
     if kind == ADAM:
@@ -81,6 +82,18 @@ def apply_update(kind, hyper, t, p, g, s1, s2, clear, ctl):
         # parameter instead of two (divisions bound this loop, not memory).
         hyper[SCRATCH] = hyper[LR] / (1.0 - float(hyper[MOMENTUM_OR_BETA1]) ** t)
         hyper[SCRATCH + 1] = 1.0 / np.sqrt(1.0 - float(hyper[BETA2]) ** t)
+    if spans.shape[0] != 1 or spans[0, 0] != 0 or spans[0, 1] != n:
+        # some parameters are frozen: the trainable spans one after the other, on this thread
+        done = 0
+        for s in range(spans.shape[0]):
+            lo, hi = spans[s, 0], spans[s, 1]
+            if clear:
+                g[done:lo] = 0.0  # a frozen span's gradient is used by nobody: cleared
+            update_range(kind, hyper, p, g, s1, s2, clear, lo, hi)
+            done = hi
+        if clear:
+            g[done:n] = 0.0
+        return
     if ctl[team.ON] == 0 or n < team.MIN_UPDATE:
         update_range(kind, hyper, p, g, s1, s2, clear, 0, n)
         return
@@ -154,7 +167,8 @@ def update_range(kind, hyper, p, g, s1, s2, clear, lo, hi):
 def perceptron_update(v, wiring, batch, eta):
     """θ ← θ + η(y − a)x for a layer of heaviside units, summed over the batch's rows.
 
-    wiring = [x offset, y offset, a offset, W offset, b offset, inputs, units].
+    wiring = [x offset, y offset, a offset, W offset, b offset, inputs, units, W trainable,
+    b trainable] (a frozen W or b is left as it is).
     """
     xo, yo, ao, wo, bo, n_in, n_out = (
         wiring[0],
@@ -165,13 +179,16 @@ def perceptron_update(v, wiring, batch, eta):
         wiring[5],
         wiring[6],
     )
+    train_w, train_b = wiring[7] != 0, wiring[8] != 0
     for r in range(batch):
         for j in range(n_out):
             err = eta * (v[yo + r * n_out + j] - v[ao + r * n_out + j])
             if err != 0.0:
-                for i in range(n_in):
-                    v[wo + i * n_out + j] += err * v[xo + r * n_in + i]
-                v[bo + j] += err
+                if train_w:
+                    for i in range(n_in):
+                        v[wo + i * n_out + j] += err * v[xo + r * n_in + i]
+                if train_b:
+                    v[bo + j] += err
 
 
 class Optimizer:
@@ -180,7 +197,12 @@ class Optimizer:
     It owns the learning rate and its schedule: `lr` is the base rate (what a scenario sets
     and the explorer's keys change), `set_schedule` decays it by epoch, `use_epoch(e)` puts
     epoch e's rate in force, and `lr_now()` is the rate the current (or last) update uses.
-    The training loop reads `hyper` and `schedule` directly; nobody else indexes them.
+    The training loop reads `hyper`, `schedule` and `spans` directly; nobody else indexes them.
+
+    It owns which parameters it updates, too: `freeze(names)` / `unfreeze(names)` (any time,
+    between steps: nothing is recompiled), `frozen` the names left alone. It starts from the
+    graph's frozen parameters (layers with trainable = false). Backward still computes every
+    gradient; a frozen parameter and its optimizer state just stay as they are.
     """
 
     def __init__(self, program: Program, kind: str = "sgd", **params: float):
@@ -215,7 +237,58 @@ class Optimizer:
         self.state = {name: np.zeros(size, program.dtype) for name in STATE_NAMES[kind]}
         self._spare = np.zeros(1, program.dtype)
         self.t = 0  # updates taken so far
-        self.wiring = self._perceptron_wiring() if kind == "perceptron" else np.zeros(7, np.int64)
+        self._frozen = {program.name(i) for i in program.param_indices
+                        if program.graph.nodes[i].frozen}  # fmt: skip
+        self.spans = np.zeros((1, 2), np.int64)
+        self.wiring = np.zeros(9, np.int64)
+        if kind == "perceptron":
+            self.wiring[:7] = self._perceptron_wiring()
+        self._write_spans()
+
+    # ------------------------------------------------------------ frozen parameters
+    @property
+    def frozen(self) -> tuple[str, ...]:
+        """The parameters the updates leave alone, in the program's order."""
+        p = self.program
+        return tuple(p.name(i) for i in p.param_indices if p.name(i) in self._frozen)
+
+    def is_frozen(self, name: str) -> bool:
+        self.program.param_slice(name)  # a GraphError for a name that is no parameter
+        return name in self._frozen
+
+    def freeze(self, names) -> None:
+        """Leave these parameters (names, e.g. ("W1", "b1")) as they are from the next update."""
+        names = [names] if isinstance(names, str) else list(names)
+        for name in names:
+            self.program.param_slice(name)
+        self._frozen.update(names)
+        self._write_spans()
+
+    def unfreeze(self, names) -> None:
+        """Update these parameters again from the next update on."""
+        names = [names] if isinstance(names, str) else list(names)
+        for name in names:
+            self.program.param_slice(name)
+        self._frozen.difference_update(names)
+        self._write_spans()
+
+    def _write_spans(self) -> None:
+        """`spans`: the [lo, hi) element ranges of the trainable parameters, merged."""
+        p = self.program
+        spans: list[list[int]] = []
+        for i in p.param_indices:
+            if p.name(i) in self._frozen:
+                continue
+            where = p.param_slice(i)
+            if spans and spans[-1][1] == where.start:
+                spans[-1][1] = where.stop
+            else:
+                spans.append([where.start, where.stop])
+        self.spans = np.array(spans, np.int64).reshape(-1, 2)
+        if self.kind == "perceptron":  # the rule's own update: its W and b flags
+            w, b = self._perceptron_params
+            self.wiring[7] = w not in self._frozen
+            self.wiring[8] = b not in self._frozen
 
     def _write_hyper(self) -> None:
         s = self.settings
@@ -304,7 +377,16 @@ class Optimizer:
         s1, s2 = self._arrays()
         n = p.n_param
         apply_update(
-            self.code, self.hyper, self.t, p.values[:n], p.grads[:n], s1, s2, False, team.SOLO
+            self.code,
+            self.hyper,
+            self.t,
+            p.values[:n],
+            p.grads[:n],
+            s1,
+            s2,
+            False,
+            team.SOLO,
+            self.spans,
         )
 
     def state_of(self, param: str) -> dict[str, np.ndarray]:
@@ -332,6 +414,7 @@ class Optimizer:
         if g.nodes[xw].op_name != "matmul" or g.nodes[xw].inputs[0] != x:
             raise GraphError(f"optimizer 'perceptron': {bad}")
         w = g.nodes[xw].inputs[1]
+        self._perceptron_params = (g.nodes[w].name, g.nodes[b].name)
         m = self.program.meta
         n_in, n_out = g.nodes[w].rows, g.nodes[w].cols
         return np.array(

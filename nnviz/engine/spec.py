@@ -39,7 +39,8 @@ class Layer:
     ``dropout`` (a rate in [0, 1); 0 is none) while training. Conv (kind "conv"): ``units``
     filters of ``kernel`` × ``kernel``, ``stride``, ``padding`` (valid, same), then
     ``activation``. Pooling (kind "pool"): ``pool`` (max, avg) over ``kernel`` × ``kernel``
-    windows, ``stride`` (0: the window size); its units are 0."""
+    windows, ``stride`` (0: the window size); its units are 0. ``trainable`` False freezes a
+    dense or conv layer: its gradients are computed, the optimizer does not update it."""
 
     units: int
     activation: str
@@ -49,6 +50,7 @@ class Layer:
     stride: int = 0  # 0: 1 for conv, the window size for pooling
     padding: str = "valid"
     pool: str = "max"
+    trainable: bool = True  # False: the optimizer leaves W and b as they are (frozen)
 
 
 def param_count(n_inputs: int, layers, image: tuple[int, int, int] | None = None) -> int:

@@ -7,7 +7,8 @@ Exact mappings (the same formulas, up to float rounding):
   layer and bce_logits BinaryCrossentropy(from_logits=True), as nnviz fuses them; bce is
   written out, because nnviz clamps p to [ε, 1 − ε] with the gradient passing through
   where Keras's clip stops it;
-- l2 is kernel_regularizer=L2(c): c·ΣW² over the weights, biases excluded;
+- l2 is kernel_regularizer=L2(c): c·ΣW² over the weights, biases excluded (l1 is L1(c), both
+  L1L2);
 - SGD, momentum and Nesterov are keras.optimizers.SGD (its velocity holds −lr × PyTorch's,
   the same steps while the rate is constant). Keras's Adam adds ε to √v before the bias
   correction and its RMSprop and Adagrad add ε under the root; nnviz (like PyTorch) adds
@@ -120,8 +121,14 @@ def _model(plan: Plan) -> str:
         if act == "identity" or (k == last and _logits_loss(plan)):
             act = None
         args = [str(d.units), f'activation="{act}"' if act else "activation=None"]
-        if plan.l2:
+        if plan.l2 and plan.l1:
+            args.append("kernel_regularizer=keras.regularizers.L1L2(l1=L1, l2=L2)")
+        elif plan.l2:
             args.append("kernel_regularizer=keras.regularizers.L2(L2)")
+        elif plan.l1:
+            args.append("kernel_regularizer=keras.regularizers.L1(L1)")
+        if not d.trainable:
+            args.append("trainable=False")
         name = "output" if k == last else f"hidden{k}"
         args.append(f'name="{name}"')
         lines.append(f"        layers.Dense({', '.join(args)}),")
@@ -133,6 +140,8 @@ def _model(plan: Plan) -> str:
             f"# The output layer's {out} is inside the loss (nnviz fuses the two as well, for",
             f"# stability): the model returns logits and {fn} the probabilities.",
         ]
+    if plan.l1:
+        lines.insert(0, f"L1 = {source.hyper(plan.l1)}  # nnviz's l1: L1 · Σ|W|, biases excluded")
     if plan.l2:
         lines.insert(0, f"L2 = {source.hyper(plan.l2)}  # nnviz's l2: L2 · ΣW², biases excluded")
     return "\n".join(lines)

@@ -29,6 +29,7 @@ class Dense:
     fan_in: int
     units: int
     activation: str
+    trainable: bool = True  # False: frozen (requires_grad_(False), Keras's trainable=False)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Plan:
     layers: tuple[Dense, ...]
     loss: str
     l2: float
+    l1: float
     dtype: str
     task: str
     optimizer: str
@@ -153,6 +155,11 @@ def make_plan(
             name, f"training.validation = {validation:g}",
             "the script does not hold out nnviz's validation rows yet; export with validation 0",
         )  # fmt: skip
+    if scenario.data.features:
+        raise refuse(
+            name, f"data.features = {list(scenario.data.features)}",
+            "the script feeds the data's own columns; train it with `nnviz train`",
+        )  # fmt: skip
     if scenario.data.gates is not None:
         raise refuse(
             name, f"data.gate = {list(scenario.data.gates)}",
@@ -168,13 +175,20 @@ def make_plan(
     hyper = dict(opt.params)
     if target == "keras":
         _check_keras(name, opt.kind, hyper, tr.schedule)
+        frozen = [i for i, lay in enumerate(spec.layers) if not lay.trainable]
+        if frozen and (spec.l1 or spec.l2):
+            raise refuse(
+                name, f"a frozen layer (model.layers[{frozen[0]}]) with l1/l2 to Keras",
+                "Keras leaves a non-trainable layer's penalty out of the loss, nnviz counts it "
+                "(use --to pytorch)",
+            )  # fmt: skip
 
     dataset = scenario.data.load(data_dir=data_dir)
     n_train = dataset.x_train.shape[0]
     fan_in = dataset.n_inputs
     layers = []
     for layer in spec.layers:
-        layers.append(Dense(fan_in, layer.units, layer.activation))
+        layers.append(Dense(fan_in, layer.units, layer.activation, layer.trainable))
         fan_in = layer.units
     if layers[-1].units != dataset.y_train.shape[1]:
         raise ExportError(
@@ -192,6 +206,7 @@ def make_plan(
         layers=tuple(layers),
         loss=spec.loss,
         l2=float(spec.l2),
+        l1=float(spec.l1),
         dtype=tr.dtype,
         task=dataset.task,
         optimizer=opt.kind,

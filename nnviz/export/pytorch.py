@@ -6,7 +6,8 @@ Every mapping is exact (the same formulas, up to float rounding):
 - softmax + cross_entropy is nn.CrossEntropyLoss on the logits (nnviz fuses them too), and
   bce_logits is nn.BCEWithLogitsLoss; bce is written out, because nnviz clamps p to
   [ε, 1 − ε] (ε = 1e-7 in float32, 1e-12 in float64) where nn.BCELoss caps ln at −100;
-- l2 adds c·ΣW² over the weights (biases excluded) to the loss; weight_decay is the
+- l2 adds c·ΣW² and l1 adds c·Σ|W| over the weights (biases excluded) to the loss (abs has
+  gradient 0 at 0 in PyTorch, as nnviz takes it); weight_decay is the
   optimizer's own (coupled, biases too), as in nnviz;
 - SGD, momentum, Nesterov, RMSprop, Adam and Adagrad are torch.optim's, whose update
   formulas nnviz's optimizer follows (Adam's ε after the bias correction, RMSprop's ε
@@ -110,6 +111,10 @@ def _model(plan: Plan) -> str:
 
 def _set_weights(plan: Plan) -> str:
     layers = ", ".join(f"model.fc{k}" for k in range(1, len(plan.layers) + 1))
+    frozen = "".join(
+        f"model.fc{k}.requires_grad_(False)  # trainable = false: the optimizer skips it\n"
+        for k, d in enumerate(plan.layers, start=1) if not d.trainable
+    )  # fmt: skip
     return f"""\
 model = Net()
 # nnviz writes W as (inputs, units); nn.Linear keeps its weight as (units, inputs): hence .T
@@ -117,7 +122,7 @@ with torch.no_grad():
     for k, layer in enumerate([{layers}], start=1):
         layer.weight.copy_(torch.from_numpy(START[f"W{{k}}"]).T)
         layer.bias.copy_(torch.from_numpy(START[f"b{{k}}"]))
-print(model)"""
+{frozen}print(model)"""
 
 
 def _optimizer(plan: Plan) -> str:
@@ -182,22 +187,29 @@ def _loss(plan: Plan) -> str:
             "cross_entropy": "nn.CrossEntropyLoss()  # with one-hot rows as class probabilities",
         }[plan.loss]
         lines.append(f"criterion = {crit}")
-    if plan.l2:
-        weights = " + ".join(
-            f"(model.fc{k}.weight ** 2).sum()" for k in range(1, len(plan.layers) + 1)
-        )
+    if plan.l2 or plan.l1:
+        count = range(1, len(plan.layers) + 1)
+        terms = []
+        if plan.l2:
+            squares = " + ".join(f"(model.fc{k}.weight ** 2).sum()" for k in count)
+            lines += ["", f"L2 = {source.hyper(plan.l2)}"]
+            terms.append(f"L2 * ({squares})")
+        if plan.l1:
+            # abs's gradient at 0 is 0 in PyTorch, the subgradient nnviz takes there too
+            absolutes = " + ".join(f"model.fc{k}.weight.abs().sum()" for k in count)
+            lines += ["", f"L1 = {source.hyper(plan.l1)}"]
+            terms.append(f"L1 * ({absolutes})")
+        what = " + ".join(t for t, on in (("L2 · ΣW²", plan.l2), ("L1 · Σ|W|", plan.l1)) if on)
         lines += [
             "",
-            f"L2 = {source.hyper(plan.l2)}",
             "",
-            "",
-            "def l2_penalty(model):",
-            '    """nnviz\'s (and the course\'s) L2 term: L2 · ΣW², biases excluded."""',
-            f"    return L2 * ({weights})",
+            "def penalty(model):",
+            f'    """nnviz\'s (and the course\'s) weight penalty: {what}, biases excluded."""',
+            f"    return {' + '.join(terms)}",
             "",
             "",
             "def loss_of(outputs, labels):",
-            "    return criterion(outputs, labels) + l2_penalty(model)",
+            "    return criterion(outputs, labels) + penalty(model)",
         ]
     else:
         lines += ["", "", "def loss_of(outputs, labels):", "    return criterion(outputs, labels)"]

@@ -12,20 +12,26 @@ import numpy as np
 from nnviz.engine.images import PADDINGS, POOLS
 from nnviz.engine.spec import (
     ACTIVATIONS,
-    DTYPES,
-    INITIALIZERS,
-    LOSSES,
     OPTIMIZER_DEFAULTS,
-    OPTIMIZERS,
-    SCHEDULES,
     Layer,
     LayerShapeError,
     param_count,
     plan_layers,
 )
-from nnviz.limits import MAX_EPOCHS, MAX_PARAMS, MAX_ROWS, MAX_SEED, MAX_UNITS
-from nnviz.scenario.checks import Checker, Table, data_error_key, describe, is_number
+from nnviz.limits import MAX_PARAMS, MAX_UNITS
+from nnviz.scenario.checks import Checker, Table, describe, is_number
 from nnviz.scenario.expr import parse_graph
+from nnviz.scenario.fields import (
+    ACTIVATION_ALIASES,
+    DROPOUT_FIELD,
+    LAYER_FIELDS,
+    MODEL_FIELDS,
+    OPTIMIZER_KIND,
+    TRAINING_FIELDS,
+    check_features,
+    data_fields,
+    optimizer_fields,
+)
 from nnviz.scenario.records import (
     DataSpec,
     ModelSpec,
@@ -37,56 +43,14 @@ from nnviz.scenario.records import (
 from nnviz.text import printable
 
 TOP_KEYS = ("name", "description", "data", "model", "graph", "optimizer", "training", "view")
-MODEL_KEYS = ("inputs", "input_shape", "layers", "loss", "init", "init_scale", "l2", "weights")
-LAYER_KEYS = ("units", "activation")
-CONV_KEYS = ("conv", "kernel", "stride", "padding", "activation")
+MODEL_KEYS = ("inputs", "input_shape", "layers", "loss", "init", "init_scale", "l2", "l1",
+              "weights")  # fmt: skip
+LAYER_KEYS = tuple(LAYER_FIELDS)
+CONV_KEYS = ("conv", "kernel", "stride", "padding", "activation", "trainable")
 POOL_KEYS = ("pool", "size", "stride")
 # (C, H, W) of the data kinds whose rows are images.
 IMAGE_KINDS = {"mnist": (1, 28, 28)}
-# Other spellings of an activation: the course and Keras call the identity "linear". The file
-# may use either; the scenario (and so every screen and summary) holds the canonical name.
-ACTIVATION_ALIASES = {"linear": "identity"}
-TRAINING_KEYS = (
-    "epochs",
-    "batch_size",
-    "seed",
-    "dtype",
-    "schedule",
-    "schedule_step",
-    "gamma",
-    "shuffle",
-    "validation",
-)
 VIEW_KEYS = ("x_range", "y_range", "truth_table")
-
-MAX_INIT_SCALE = 1e6
-MODEL_DEFAULTS = {"init": "glorot", "init_scale": 0.7, "l2": 0.0}
-TRAINING_DEFAULTS = {
-    "epochs": 100,
-    "batch_size": 0,
-    "seed": 0,
-    "dtype": "float32",
-    "schedule": "constant",
-    "schedule_step": 100,
-    "gamma": 0.5,
-    "shuffle": True,
-    "validation": 0.0,
-}
-
-# Bounds of optimizer hyperparameters: name -> (low, low excluded, high, high excluded).
-_OPTIMIZER_BOUNDS = {
-    "lr": (0.0, False, None, False),
-    "weight_decay": (0.0, False, None, False),
-    "momentum": (0.0, False, 1.0, True),
-    "alpha": (0.0, False, 1.0, True),
-    "beta1": (0.0, False, 1.0, True),
-    "beta2": (0.0, False, 1.0, True),
-    "eps": (0.0, True, None, False),
-}
-# Lower bounds of data params checked before loading (nnviz.data checks everything again).
-_DATA_LOWER = {"n": 1, "n_test": 0, "seed": 0, "limit_train": 0, "limit_test": 0}
-_DATA_NONNEGATIVE = ("noise", "distance", "test_fraction")
-_DATA_POSITIVE = ("turns", "std")
 _SHAPE = re.compile(r"([Wb])([1-9][0-9]*)")
 
 
@@ -154,81 +118,46 @@ def parse_data(chk: Checker, value: Any, base_dir: Path) -> DataSpec:
 
     kinds = tuple(data.DATA_KINDS)
     every = dict.fromkeys(p for params in data.DATA_KINDS.values() for p in params)
-    chk.table("data", value, ("kind", *every))
+    chk.table("data", value, ("kind", *every, "features"))
     if "kind" not in value:
         chk.fail("data.kind", "missing required key", allowed=kinds)
     kind = chk.choice("data.kind", value["kind"], kinds)
-    defaults = data.DATA_KINDS[kind]
-    tbl = chk.table("data", value, ("kind", *defaults))
+    fields = data_fields(kind)
+    tbl = chk.table("data", value, ("kind", *fields, "features"))
     params: list[tuple[str, object]] = []
-    for name, default in defaults.items():
+    for name, spec in fields.items():
         key = tbl.key(name)
-        required = isinstance(default, type)
-        kind_of = default if required else type(default)
         if name not in value:
-            if required:
+            if spec.required:
                 chk.fail(key, "missing required key")
             continue
         raw = value[name]
         if kind == "gate" and name == "gate":
-            params.append((name, _check_gates(chk, key, raw)))
+            params.append((name, _check_gates(chk, key, raw, spec)))
             continue
-        if kind_of is int:
-            chk.integer(key, raw, _DATA_LOWER.get(name))
-        elif kind_of is float and name == "test_fraction":
-            chk.number(key, raw, lo=0.0, hi=1.0, hi_open=True)
-        elif kind_of is float:
-            low = 0.0 if name in _DATA_NONNEGATIVE or name in _DATA_POSITIVE else None
-            chk.number(key, raw, lo=low, lo_open=name in _DATA_POSITIVE)
-        elif kind_of is str:
-            chk.string(key, raw)
-        elif kind_of is list:
-            chk.array(key, raw)
-        elif kind_of is bool:
-            chk.boolean(key, raw)
+        chk.field(key, raw, spec)
         params.append((name, _freeze(raw)))
-
-    if kind != "gate":
-        _check_ranges(chk, kind, dict(params))
     if kind == "csv":
         shown = dict(params)["path"]
         if not shown.strip() or not (base_dir / Path(shown).expanduser()).is_file():
             chk.fail("data.path", f"no such file {shown!r} (relative to the scenario's folder)")
-    return DataSpec(kind=kind, params=tuple(params), base_dir=base_dir, source=chk.file)
+    features = ()
+    if "features" in value:
+        columns = data.INPUT_SIZES.get(kind)
+        if kind == "table":
+            columns = _table_inputs(dict(params).get("x"))
+        features = check_features(chk, value["features"], kind, columns)
+    return DataSpec(kind=kind, params=tuple(params), base_dir=base_dir, source=chk.file,
+                    features=features)  # fmt: skip
 
 
-def _check_ranges(chk: Checker, kind: str, params: dict[str, Any]) -> None:
-    """Ranges and choices of data params, checked by nnviz.data itself without loading.
-
-    DATA_KINDS gives the params and defaults but not their bounds or choices, so this asks
-    the data package's own checker.
-    """
-    from nnviz import data
-    from nnviz.data.kinds import SPECS
-    from nnviz.data.params import validate
-
-    if kind not in SPECS:
-        return
-    try:
-        validate(kind, SPECS[kind], params)
-    except data.DataError as exc:
-        chk.fail(*data_error_key(kind, exc, data.DATA_KINDS[kind]))
-
-
-def _check_gates(chk: Checker, key: str, raw: Any) -> str | tuple[str, ...]:
-    """A gate name, or a non-empty list of them, each known to nnviz.data."""
-    from nnviz import data
-
+def _check_gates(chk: Checker, key: str, raw: Any, spec) -> str | tuple[str, ...]:
+    """A gate name, or a non-empty list of them, each one of the data kind's gates."""
     names = [raw] if isinstance(raw, str) else chk.array(key, raw)
     if not names:
         chk.fail(key, "expected a gate name or a non-empty list of them")
     for i, gate in enumerate(names):
-        here = key if isinstance(raw, str) else f"{key}[{i}]"
-        chk.string(here, gate)
-        try:
-            data.load("gate", {"gate": gate})  # four rows: the cheapest check of the name
-        except data.DataError as exc:
-            chk.fail(here, data_error_key("gate", exc, ("gate",))[1])
+        chk.field(key if isinstance(raw, str) else f"{key}[{i}]", gate, spec)
     return raw if isinstance(raw, str) else tuple(names)
 
 
@@ -236,7 +165,7 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     from nnviz.data import INPUT_SIZES
 
     tbl = chk.table("model", value, MODEL_KEYS)
-    inputs = tbl.integer("inputs", None, lo=1, hi=MAX_UNITS)
+    inputs = tbl.field("inputs", MODEL_FIELDS["inputs"])
     layer_list = chk.array("model.layers", tbl.raw("layers"))
     if not layer_list:
         chk.fail("model.layers", "a model needs at least one layer")
@@ -248,14 +177,11 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
             continue
         layers.append(parse_layer(chk, i, raw))
         positions.append(i)
-    loss = tbl.choice("loss", LOSSES)
-    init = tbl.choice("init", INITIALIZERS, MODEL_DEFAULTS["init"])
-    # U[-scale, scale] starting weights: beyond this no dtype trains (the first products
-    # overflow float32), and rng.uniform itself fails near 1e308
-    init_scale = tbl.number(
-        "init_scale", MODEL_DEFAULTS["init_scale"], lo=0.0, lo_open=True, hi=MAX_INIT_SCALE
-    )
-    l2 = tbl.number("l2", MODEL_DEFAULTS["l2"], lo=0.0)
+    loss = tbl.field("loss", MODEL_FIELDS["loss"])
+    init = tbl.field("init", MODEL_FIELDS["init"])
+    init_scale = tbl.field("init_scale", MODEL_FIELDS["init_scale"])
+    l2 = tbl.field("l2", MODEL_FIELDS["l2"])
+    l1 = tbl.field("l1", MODEL_FIELDS["l1"])
 
     data_inputs = INPUT_SIZES.get(data.kind)
     if data.kind == "table":
@@ -263,6 +189,10 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
     if inputs is not None and data_inputs is not None and inputs != data_inputs:
         chk.fail("model.inputs", f"{inputs} does not match the data's {data_inputs} inputs")
     inputs = inputs if inputs is not None else data_inputs
+    if data.features:  # the network reads the engineered columns
+        inputs = len(data.features)
+        if any(layer.kind != "dense" for layer in layers):
+            chk.fail("data.features", "engineered features are for dense networks")
 
     image = parse_image(chk, tbl, layers, data, inputs, positions)
     if image is not None:
@@ -274,10 +204,23 @@ def parse_model(chk: Checker, value: Any, data: DataSpec) -> ModelSpec:
         except LayerShapeError as exc:
             chk.fail(f"model.layers[{positions[exc.index]}]", str(exc))
     _check_param_count(chk, inputs, layers, image)
-    weights = ()
-    if tbl.has("weights"):
+    weights, weights_file = (), None
+    if tbl.has("weights") and isinstance(tbl.raw("weights"), str):
+        weights_file = _weights_file(chk, tbl.raw("weights"), data.base_dir)
+    elif tbl.has("weights"):
         weights, inputs = parse_weights(chk, tbl.raw("weights"), layers, inputs, image)
-    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image)
+    return ModelSpec(inputs, tuple(layers), loss, init, init_scale, l2, weights, image, l1,
+                     weights_file)  # fmt: skip
+
+
+def _weights_file(chk: Checker, shown: str, base_dir: Path | None) -> Path:
+    """model.weights = "x.npz": an .npz beside the scenario (relative to its folder)."""
+    path = (base_dir or Path(".")) / Path(shown).expanduser()
+    if not shown.endswith(".npz"):
+        chk.fail("model.weights", f"{shown!r}: expected a table of weights or an .npz file name")
+    if not path.is_file():
+        chk.fail("model.weights", f"no such file {shown!r} (relative to the scenario's folder)")
+    return path
 
 
 def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:
@@ -293,8 +236,9 @@ def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:
         activation = layer.choice("activation", ACTIVATIONS)
         if activation in ("softmax", "step"):
             chk.fail(f"{key}.activation", f"{activation} is not for conv layers")
+        trainable = layer.field("trainable", LAYER_FIELDS["trainable"])
         return Layer(filters, activation, kind="conv", kernel=kernel, stride=stride,
-                         padding=padding)  # fmt: skip
+                     padding=padding, trainable=trainable)  # fmt: skip
     if isinstance(raw, dict) and "pool" in raw:
         layer = chk.table(key, raw, POOL_KEYS)
         pool = layer.choice("pool", POOLS)
@@ -302,9 +246,10 @@ def parse_layer(chk: Checker, i: int, raw: Any) -> Layer:
         stride = layer.integer("stride", size, lo=1)
         return Layer(0, "identity", kind="pool", kernel=size, stride=stride, pool=pool)
     layer = chk.table(key, raw, LAYER_KEYS)
-    units = layer.integer("units", lo=1, hi=MAX_UNITS)
-    activation = layer.choice("activation", (*ACTIVATIONS, *ACTIVATION_ALIASES))
-    return Layer(units, ACTIVATION_ALIASES.get(activation, activation))
+    units = layer.field("units", LAYER_FIELDS["units"])
+    activation = layer.field("activation", LAYER_FIELDS["activation"])
+    trainable = layer.field("trainable", LAYER_FIELDS["trainable"])
+    return Layer(units, ACTIVATION_ALIASES.get(activation, activation), trainable=trainable)
 
 
 def parse_image(
@@ -355,7 +300,7 @@ def _check_param_count(chk: Checker, inputs: int | None, layers: list[Layer], im
 def _with_dropout(chk: Checker, key: str, raw: dict, layers: list[Layer], count: int) -> Layer:
     """`{ dropout = rate }` after a dense hidden layer: that layer with its dropout rate."""
     tbl = chk.table(key, raw, ("dropout",))
-    rate = tbl.number("dropout", lo=0.0, hi=1.0, hi_open=True)
+    rate = tbl.field("dropout", DROPOUT_FIELD)
     index = int(key.rsplit("[", 1)[1][:-1])
     if not layers or layers[-1].dropout or layers[-1].kind != "dense":
         chk.fail(tbl.key("dropout"), "a dropout layer must follow a dense layer")
@@ -456,31 +401,15 @@ def _matrix(chk: Checker, key: str, raw: Any) -> np.ndarray:
 def parse_optimizer(chk: Checker, value: Any) -> OptimizerSpec:
     every = dict.fromkeys(p for params in OPTIMIZER_DEFAULTS.values() for p in params)
     chk.table("optimizer", value, ("kind", *every))
-    kind = chk.choice("optimizer.kind", value["kind"], OPTIMIZERS) if "kind" in value else "sgd"
-    defaults = OPTIMIZER_DEFAULTS[kind]
-    tbl = Table(chk, "optimizer", value, ("kind", *defaults))
-    params = []
-    for name, default in defaults.items():
-        lo, lo_open, hi, hi_open = _OPTIMIZER_BOUNDS.get(name, (None, False, None, False))
-        bounds = {"lo": lo, "lo_open": lo_open, "hi": hi, "hi_open": hi_open}
-        params.append((name, tbl.number(name, float(default), **bounds)))
-    return OptimizerSpec(kind, tuple(params))
+    kind = chk.field("optimizer.kind", value.get("kind", OPTIMIZER_KIND.default), OPTIMIZER_KIND)
+    fields = optimizer_fields(kind)
+    tbl = Table(chk, "optimizer", value, ("kind", *fields))
+    return OptimizerSpec(kind, tuple(tbl.fields(fields).items()))
 
 
 def parse_training(chk: Checker, value: Any) -> TrainingSpec:
-    tbl = chk.table("training", value, TRAINING_KEYS)
-    d = TRAINING_DEFAULTS
-    return TrainingSpec(
-        epochs=tbl.integer("epochs", d["epochs"], lo=1, hi=MAX_EPOCHS),
-        batch_size=tbl.integer("batch_size", d["batch_size"], lo=0, hi=MAX_ROWS),
-        seed=tbl.integer("seed", d["seed"], lo=0, hi=MAX_SEED),
-        dtype=tbl.choice("dtype", DTYPES, d["dtype"]),
-        schedule=tbl.choice("schedule", SCHEDULES, d["schedule"]),
-        schedule_step=tbl.integer("schedule_step", d["schedule_step"], lo=1, hi=MAX_EPOCHS),
-        gamma=tbl.number("gamma", d["gamma"], lo=0.0, lo_open=True, hi=1.0),
-        shuffle=tbl.boolean("shuffle", d["shuffle"]),
-        validation=tbl.number("validation", d["validation"], lo=0.0, hi=1.0, hi_open=True),
-    )
+    tbl = chk.table("training", value, tuple(TRAINING_FIELDS))
+    return TrainingSpec(**tbl.fields(TRAINING_FIELDS))
 
 
 def parse_view(chk: Checker, value: Any) -> ViewSpec:

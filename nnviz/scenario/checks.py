@@ -8,19 +8,41 @@ Standard library only.
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from nnviz.errors import InputError
+from nnviz.fields import REQUIRED, Field, FieldError, describe, is_number, num
+
+__all__ = [
+    "REQUIRED",
+    "Checker",
+    "Field",
+    "ScenarioError",
+    "Table",
+    "close_matches",
+    "data_error_key",
+    "describe",
+    "did_you_mean",
+    "is_number",
+    "join",
+    "num",
+    "one_line",
+]
 
 
 class ScenarioError(InputError):
-    """A scenario file could not be read or is not valid; the message is one line."""
+    """A scenario file could not be read or is not valid; the message is one line.
 
+    When the fault is in one value, ``key`` is its key path ("training.epochs") and ``detail``
+    what is wrong with it; both are None for a fault of the whole file."""
 
-REQUIRED: Any = object()
+    def __init__(self, message: str, *, key: str | None = None, detail: str | None = None):
+        super().__init__(message)
+        self.key = key
+        self.detail = detail
+
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -36,31 +58,6 @@ def join(prefix: str, key: str | int) -> str:
         return f"{prefix}[{key}]"
     shown = key if _PLAIN_KEY.fullmatch(key) else f'"{key}"'
     return f"{prefix}.{shown}" if prefix else shown
-
-
-def num(value: float) -> str:
-    """A number as a message shows it (integers without a fraction)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value) if isinstance(value, int) else repr(float(value))
-
-
-def describe(value: Any) -> str:
-    """What a TOML value is, for 'expected X, got Y' messages."""
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int):
-        return f"the integer {value}"
-    if isinstance(value, float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the string {shown!r}"
-    if isinstance(value, list | tuple):
-        return "an array"
-    if isinstance(value, Mapping):
-        return "a table"
-    return "a date/time"
 
 
 def close_matches(word: str, options: Iterable[str]) -> list[str]:
@@ -86,10 +83,6 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     return "; did you mean " + " or ".join(repr(f) for f in found) + "?" if found else ""
 
 
-def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 class Checker:
     """Raises the one-line errors of one file."""
 
@@ -97,21 +90,25 @@ class Checker:
         self.file = file
 
     def fail(self, key: str, what: str, allowed: Iterable[str] | None = None) -> NoReturn:
-        message = f"{self.file}: {key}: {what}" if key else f"{self.file}: {what}"
         if allowed is not None:
-            message += "; allowed: " + ", ".join(allowed)
-        raise ScenarioError(one_line(message))
+            what += "; allowed: " + ", ".join(allowed)
+        what = one_line(what)
+        if not self.file:  # one value checked alone (check_value): no file to name
+            raise ScenarioError(f"{key}: {what}" if key else what, key=key or None, detail=what)
+        message = f"{self.file}: {key}: {what}" if key else f"{self.file}: {what}"
+        raise ScenarioError(one_line(message), key=key or None, detail=what)
 
-    # -- single values ---------------------------------------------------------------------
+    # -- single values: each through a Field of nnviz.fields ---------------------------------
+
+    def field(self, key: str, value: Any, spec: Field) -> Any:
+        """The value as ``spec`` normalises it, or this file's one-line error at ``key``."""
+        try:
+            return spec.check(value)
+        except FieldError as exc:
+            self.fail(key, exc.detail)
 
     def integer(self, key: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.fail(key, f"expected an integer, got {describe(value)}")
-        if lo is not None and value < lo:
-            self.fail(key, f"must be at least {lo}, got {value}")
-        if hi is not None and value > hi:
-            self.fail(key, f"must be at most {hi:,} (nnviz's limit), got {value:,}")
-        return value
+        return self.field(key, value, Field(int, lo=lo, hi=hi, limit=hi is not None))
 
     def number(
         self,
@@ -122,37 +119,19 @@ class Checker:
         lo_open: bool = False,
         hi_open: bool = False,
     ) -> float:
-        if not is_number(value):
-            self.fail(key, f"expected a number, got {describe(value)}")
-        value = float(value)
-        if not math.isfinite(value):
-            self.fail(key, f"must be a finite number, got {num(value)}")
-        if lo is not None and (value <= lo if lo_open else value < lo):
-            bound = "greater than" if lo_open else "at least"
-            self.fail(key, f"must be {bound} {num(lo)}, got {num(value)}")
-        if hi is not None and (value >= hi if hi_open else value > hi):
-            bound = "less than" if hi_open else "at most"
-            self.fail(key, f"must be {bound} {num(hi)}, got {num(value)}")
-        return value
+        return self.field(key, value, Field(float, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open))
 
     def string(self, key: str, value: Any) -> str:
-        if not isinstance(value, str):
-            self.fail(key, f"expected a string, got {describe(value)}")
-        return value
+        return self.field(key, value, Field(str))
 
     def boolean(self, key: str, value: Any) -> bool:
-        if not isinstance(value, bool):
-            self.fail(key, f"expected true or false, got {describe(value)}")
-        return value
+        return self.field(key, value, Field(bool))
 
     def choice(self, key: str, value: Any, choices: Sequence[str]) -> str:
-        value = self.string(key, value)
-        if value not in choices:
-            self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
-        return value
+        return self.field(key, value, Field(str, choices=tuple(choices)))
 
     def array(self, key: str, value: Any) -> list:
-        if not isinstance(value, list):
+        if not isinstance(value, list):  # a TOML array, as it is (not a copy)
             self.fail(key, f"expected an array, got {describe(value)}")
         return value
 
@@ -211,6 +190,15 @@ class Table:
     def choice(self, name: str, choices: Sequence[str], default: Any = REQUIRED) -> str:
         value = self.raw(name, default, allowed=choices)
         return self.chk.choice(self.key(name), value, choices) if name in self.data else value
+
+    def field(self, name: str, spec: Field) -> Any:
+        """The value of key ``name`` checked by ``spec`` (its default when absent)."""
+        value = self.raw(name, spec.default, allowed=spec.choices or None)
+        return self.chk.field(self.key(name), value, spec) if name in self.data else value
+
+    def fields(self, specs: Mapping[str, Field]) -> dict[str, Any]:
+        """Every key of ``specs`` checked (defaults filled in), by name."""
+        return {name: self.field(name, spec) for name, spec in specs.items()}
 
 
 # -- errors from nnviz.data -----------------------------------------------------------------

@@ -32,6 +32,10 @@ class ModelSpec:
     l2: float
     weights: tuple[tuple[str, np.ndarray], ...] = ()
     image: tuple[int, int, int] | None = None  # (C, H, W) of the inputs, for conv layers
+    l1: float = 0.0  # l1·Σ|W| of every weight matrix added to the loss, as l2 adds l2·ΣW²
+    # an .npz of starting values (weights = "x.npz" in [model]), read when a session is built
+    # (nnviz.weights checks it against the network); not compared: its numbers are the point
+    weights_file: Path | None = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ModelSpec):
@@ -53,7 +57,8 @@ class ModelSpec:
 
     def _plain(self) -> tuple:
         return (
-            self.inputs, self.layers, self.loss, self.init, self.init_scale, self.l2, self.image
+            self.inputs, self.layers, self.loss, self.init, self.init_scale, self.l2, self.image,
+            self.l1,
         )  # fmt: skip
 
     @property
@@ -118,7 +123,8 @@ class GraphSpec:
 
 @dataclass(frozen=True)
 class DataSpec:
-    """A data kind of nnviz.data and its params (only those the file gives).
+    """A data kind of nnviz.data and its params (only those the file gives), and the engineered
+    input features the network reads instead of the data's columns (``features``).
 
     ``base_dir`` is the scenario file's folder (relative csv paths are taken from it) and
     ``source`` the file name that errors name.
@@ -128,6 +134,8 @@ class DataSpec:
     params: tuple[tuple[str, object], ...]
     base_dir: Path | None = field(default=None, compare=False)
     source: str = field(default="<scenario>", compare=False)
+    # engineered input columns, canonical spellings (nnviz.data.features); () for the data's own
+    features: tuple[str, ...] = ()
 
     def get(self, name: str, default: Any = None) -> Any:
         return dict(self.params).get(name, default)

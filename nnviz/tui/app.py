@@ -109,13 +109,15 @@ class NnvizApp(App):
         self.ready.set()
 
     def action_help(self) -> None:
-        from nnviz.tui.screens.help import HelpScreen
+        from nnviz.tui.screens.help import HelpScreen, help_title
 
         if isinstance(self.screen, HelpScreen):
             return
-        timeline = getattr(getattr(self.screen, "ctl", None), "timeline", None)
+        # the history's budget: the explorer's Controller (the MNIST view's is the app's)
+        ctl = getattr(self.screen, "ctl", None) or self.controller
+        timeline = getattr(ctl, "timeline", None)
         notes = [timeline.describe()] if timeline is not None else []
-        self.push_screen(HelpScreen(help_rows(self), notes))
+        self.push_screen(HelpScreen(help_rows(self), help_title(self.screen), notes))
 
     async def action_quit(self) -> None:
         cancel = getattr(self.screen, "cancel", None)

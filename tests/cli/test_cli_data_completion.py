@@ -43,7 +43,11 @@ def test_data_without_a_subcommand_shows_its_commands(invoke):
 def test_complete_scenario_returns_names_with_the_prefix(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no .toml files here
     assert complete_scenario(None, None, "x") == ["xor"]
-    assert complete_scenario(None, None, "perc") == ["perceptron", "perceptron-step"]
+    assert complete_scenario(None, None, "perc") == [
+        "perceptron",
+        "perceptron-step",
+        "perceptron-update",
+    ]
     assert complete_scenario(None, None, "mnist") == ["mnist", "mnist-cnn", "mnist-relu"]
     assert complete_scenario(None, None, "") == scenario_names()
     assert complete_scenario(None, None, "zzz") == []
@@ -53,7 +57,7 @@ def test_complete_scenario_returns_names_with_the_prefix(tmp_path, monkeypatch):
     ("words", "expected"),
     [
         ("nnviz train x", ["xor"]),
-        ("nnviz info perc", ["perceptron", "perceptron-step"]),
+        ("nnviz info perc", ["perceptron", "perceptron-step", "perceptron-update"]),
         ("nnviz trace ch", ["chain"]),
     ],
 )
@@ -87,7 +91,8 @@ def test_completion_adds_toml_files_after_the_names(own_files):
         "moons",
         "mine.toml",
     ]
-    assert complete_scenario(None, None, "n") == []  # notes.txt is not a scenario
+    # notes.txt is not a scenario
+    assert complete_scenario(None, None, "n") == ["nand-by-hand", "not-by-hand"]
     assert complete_scenario(None, None, "") == [*scenario_names(), "mine.toml", "xor-variant.toml"]
 
 

@@ -118,3 +118,27 @@ def test_a_logit_output_is_classified_at_zero():
     and_gate = np.array([[0], [0], [0], [1]], np.float32)
     _, acc = model.evaluate(X, and_gate)
     assert acc == 0.25  # every row called 1; only (1, 1) is
+
+
+def test_l1_and_l2_are_graph_nodes_added_to_the_data_loss():
+    """l2 adds R<k> = l2·ΣW<k>², l1 adds A<k> = l1·Σ|W<k>| (biases left out); ∂L/∂W picks up
+    2·l2·W and l1·sign(W) beside the data gradient."""
+    kw = dict(seed=3, capacity=4, dtype="float64")
+    plain = nnviz.Model.from_spec(2, [(3, "tanh"), (1, "sigmoid")], "bce", **kw)
+    both = nnviz.Model.from_spec(2, [(3, "tanh"), (1, "sigmoid")], "bce", l2=0.01, l1=0.02, **kw)
+    names = [node.name for node in both.graph.nodes]
+    for name in ("J", "R1", "A1", "R2", "A2", "L"):
+        assert name in names
+    assert both.graph.nodes[both.graph.find("A1")].op_name == "l1"
+    plain.backprop(X, Y)
+    both.backprop(X, Y)
+    params = both.params()
+    penalty = sum(0.01 * (params[w] ** 2).sum() + 0.02 * np.abs(params[w]).sum()
+                  for w in ("W1", "W2"))  # fmt: skip
+    assert both.value("L")[0, 0] == pytest.approx(plain.value("L")[0, 0] + penalty, rel=1e-12)
+    for w in ("W1", "W2"):
+        extra = 2 * 0.01 * params[w] + 0.02 * np.sign(params[w])
+        np.testing.assert_allclose(both.grad(w), plain.grad(w) + extra, rtol=1e-12)
+    np.testing.assert_array_equal(both.grad("b1"), plain.grad("b1"))  # biases: no penalty
+    only_l1 = nnviz.Model.from_spec(2, [(3, "tanh"), (1, "sigmoid")], "bce", l1=0.5, **kw)
+    assert "R1" not in [node.name for node in only_l1.graph.nodes]

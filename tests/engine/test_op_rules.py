@@ -285,6 +285,53 @@ def test_l2(a, c):
     check_rules("l2", [a], const=c)
 
 
+@case("l1")
+@EXAMPLES
+@given(one(), st.floats(0, 2))
+def test_l1(a, c):
+    check_rules("l1", [away_from_zero(a)], const=c)  # off the kink at 0
+
+
+def test_l1_takes_the_subgradient_zero_at_zero():
+    """|a| has no derivative at 0: the VJP and JVP take 0 there, ±c elsewhere."""
+    p = _build("l1", [np.array([[0.0, 2.0, -3.0]])], 0.5)
+    _loss(p)
+    p.seed()
+    p.backward()
+    weight = p.value("R")[0, 0]  # the upstream ∂L/∂out
+    np.testing.assert_array_equal(p.grad("a0"), [[0.0, 0.5 * weight, -0.5 * weight]])
+    assert p.value("out")[0, 0] == 0.5 * 5.0
+    p.jvp({"a0": np.array([[7.0, 1.0, 1.0]])})
+    assert p.tangent("out")[0, 0] == 0.5 * (0.0 + 1.0 - 1.0)
+
+
+# [kind, column, power, column, power, column, power]: x1, x2, x1², x1·x2, x1²·x2, x2³,
+# sin x1, cos x2 (kind 0 a product, 1 sin, 2 cos)
+FEATURE_TABLE = np.array([
+    [0, 0, 1, 0, 0, 0, 0], [0, 1, 1, 0, 0, 0, 0], [0, 0, 2, 0, 0, 0, 0], [0, 0, 1, 1, 1, 0, 0],
+    [0, 0, 2, 1, 1, 0, 0], [0, 1, 3, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0], [2, 1, 0, 0, 0, 0, 0],
+], dtype=np.float64)  # fmt: skip
+
+
+@case("features")
+@EXAMPLES
+@given(st.integers(1, 4).flatmap(lambda r: matrices(r, 2, -2.0, 2.0)))
+def test_features(x):
+    """The table is whole numbers (its gradient is 0 both ways: a nudge of 1e-4 does not move
+    a rounded entry)."""
+    check_rules("features", [x, FEATURE_TABLE])
+
+
+def test_features_compute_the_columns_they_name():
+    x = np.array([[0.5, -2.0], [3.0, 0.25]])
+    p = _build("features", [x, FEATURE_TABLE], 0.0)
+    p.forward()
+    x1, x2 = x[:, 0], x[:, 1]
+    want = np.stack([x1, x2, x1 * x1, x1 * x2, x1 * x1 * x2, x2 * x2 * x2, np.sin(x1),
+                     np.cos(x2)], axis=1)  # fmt: skip
+    np.testing.assert_allclose(p.value("out"), want, rtol=1e-15)
+
+
 @st.composite
 def conv_case(draw):
     """Images, filters and bias of a small convolution, with its stride and padding."""

@@ -116,11 +116,12 @@ def test_an_update_split_in_two_equals_the_whole(kind):
     hyper = np.array([0.01, 0.001, 0.9, 0.999, 1e-8, 0, 0, 0], np.float32)
     code = optim.KIND_CODES[kind]
     solo = [a.copy() for a in (p, g, s1, s2, hyper)]
+    every = np.array([[0, n]], np.int64)  # nothing frozen
     optim.apply_update(code, solo[4], 3, solo[0][:n], solo[1][:n], solo[2], solo[3], True,
-                       team.SOLO)  # fmt: skip
+                       team.SOLO, every)  # fmt: skip
     X, Y, order, io = _dummies(p)[3:]
     with helper.helper_for(True, p, g, s1, s2, hyper, X, Y, order, io) as ctl:
-        optim.apply_update(code, hyper, 3, p[:n], g[:n], s1, s2, True, ctl)
+        optim.apply_update(code, hyper, 3, p[:n], g[:n], s1, s2, True, ctl, every)
         assert ctl[team.DONE] == 1
     for shared, alone in zip((p, g, s1, s2), solo, strict=False):
         assert np.array_equal(shared, alone)

@@ -73,6 +73,7 @@ def scenario_text(
     out: str = "sigmoid",
     loss: str = "bce",
     l2: float = 0.0,
+    l1: float = 0.0,
     optimizer: str = 'kind = "adam"\nlr = 0.05',
     training: str = "epochs = 2\nbatch_size = 16\nseed = 2",
 ) -> str:
@@ -92,6 +93,7 @@ name = "case"
 loss = "{loss}"
 init = "glorot"
 l2 = {l2}
+l1 = {l1}
 
 [optimizer]
 {optimizer}

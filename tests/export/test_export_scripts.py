@@ -154,12 +154,24 @@ LOSSES = {
         units=3,
     ),
     "bce + l2": dict(out="sigmoid", loss="bce", l2=0.01),
+    "bce + l1": dict(out="sigmoid", loss="bce", l1=0.01),
+    "mse + l1 + l2": dict(out="identity", loss="mse", l1=0.02, l2=0.01),
 }
 
 
 @pytest.mark.parametrize("case", list(LOSSES))
 def test_every_loss_matches_nnviz_over_a_few_steps(tmp_path, target, case):
     sc = parse_scenario(scenario_text(**LOSSES[case]), tmp_path / "loss.toml")
+    ran = run_script(export_to(tmp_path, sc, target))
+    assert_matches(ran, nnviz_run(sc), RTOL)
+
+
+def test_a_frozen_layer_matches_nnviz(tmp_path, target):
+    text = scenario_text().replace(
+        'activation = "tanh" }', 'activation = "tanh", trainable = false }'
+    )
+    sc = parse_scenario(text, tmp_path / "frozen.toml")
+    assert not sc.model.layers[0].trainable
     ran = run_script(export_to(tmp_path, sc, target))
     assert_matches(ran, nnviz_run(sc), RTOL)
 

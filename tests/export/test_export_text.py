@@ -79,3 +79,47 @@ def test_a_data_set_too_big_to_embed_is_refused():
     )
     with pytest.raises(ExportError, match=r"sine data of 60,000 numbers: a script embeds at most"):
         export_script(type(sc)(**{**sc.__dict__, "data": big}), "pytorch")
+
+
+FROZEN_L2 = """\
+name = "frozen"
+[data]
+kind = "gate"
+[model]
+layers = [{ units = 3, activation = "tanh", trainable = false },
+          { units = 1, activation = "sigmoid" }]
+loss = "bce"
+l2 = 0.01
+l1 = 0.02
+"""
+
+
+def test_l1_and_frozen_layers_are_written_or_refused(tmp_path):
+    from nnviz.export import ExportError
+    from nnviz.scenario import parse_scenario
+
+    sc = parse_scenario(FROZEN_L2, tmp_path / "frozen.toml")
+    torch_text = export_script(sc, "pytorch")
+    assert "model.fc1.requires_grad_(False)" in torch_text
+    assert "model.fc2.requires_grad_" not in torch_text
+    assert "L1 * (model.fc1.weight.abs().sum() + model.fc2.weight.abs().sum())" in torch_text
+    ast.parse(torch_text)
+    with pytest.raises(ExportError, match=r"^frozen: cannot export a frozen layer \(model.layers"
+                       r"\[0\]\) with l1/l2 to Keras: "):  # fmt: skip
+        export_script(sc, "keras")
+    free = parse_scenario(FROZEN_L2.replace(", trainable = false", ""), tmp_path / "f.toml")
+    keras_text = export_script(free, "keras")
+    assert "keras.regularizers.L1L2(l1=L1, l2=L2)" in keras_text and "trainable" not in keras_text
+    no_penalty = FROZEN_L2.replace("l2 = 0.01\nl1 = 0.02\n", "")
+    keras_frozen = export_script(parse_scenario(no_penalty, tmp_path / "n.toml"), "keras")
+    assert 'layers.Dense(3, activation="tanh", trainable=False, name="hidden1")' in keras_frozen
+
+
+def test_engineered_features_are_refused(tmp_path):
+    from nnviz.export import ExportError
+    from nnviz.scenario import parse_scenario
+
+    text = FROZEN_L2.replace('kind = "gate"', 'kind = "gate"\nfeatures = ["x1", "x1*x2"]')
+    with pytest.raises(ExportError, match=r"^frozen: cannot export data.features = \['x1', "
+                       r"'x1\*x2'\]: the script feeds the data's own columns"):  # fmt: skip
+        export_script(parse_scenario(text, tmp_path / "f.toml"), "pytorch")

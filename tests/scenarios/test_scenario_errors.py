@@ -123,7 +123,7 @@ INLINE = [
     ),
     (
         "[data]\nkind = 'circles'\nnoise = 0.2\n" + XOR_MODEL,
-        "data.noise: unknown key; allowed: kind, n, seed, n_test",
+        "data.noise: unknown key; allowed: kind, n, seed, n_test, features",
     ),
     ("[data]\nkind = 'circles'\nn = 0\n" + XOR_MODEL, "data.n: must be at least 1, got 0"),
     (
@@ -194,7 +194,7 @@ INLINE = [
     (
         HEAD + XOR_MODEL + "description = 'x'\n",
         "model.description: unknown key; allowed: inputs, input_shape, layers, loss, init, "
-        "init_scale, l2, weights",
+        "init_scale, l2, l1, weights",
     ),
     ('name = "a"\nname = "b"\n', "line 2, column 11: Cannot overwrite a value"),
     (

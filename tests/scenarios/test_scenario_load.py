@@ -19,16 +19,21 @@ from nnviz.scenario import (
 )
 
 SHIPPED = {
+    "and-by-hand",
     "chain",
     "circles",
     "exercise1",
+    "exercise2",
     "gates",
     "mnist",
     "mnist-cnn",
     "mnist-relu",
     "moons",
+    "nand-by-hand",
+    "not-by-hand",
     "perceptron",
     "perceptron-step",
+    "perceptron-update",
     "sine",
     "spiral",
     "vanishing",

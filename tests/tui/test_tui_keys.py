@@ -128,6 +128,7 @@ async def test_every_key():
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text").render())
+        assert text.startswith("nnviz explorer: keys")
         for words in ("Micro-step", "Slow play", "New seed", "Grad check", "Quit"):
             assert words in text
         await pilot.press("escape")

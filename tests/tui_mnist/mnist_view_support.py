@@ -68,7 +68,7 @@ class MnistApp(App):
         self.push_screen(MnistScreen(self.session, **self.view_options))
 
     def action_help(self) -> None:
-        from nnviz.tui.screens.help import HelpScreen
+        from nnviz.tui.screens.help import HelpScreen, help_title
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(help_rows(self)))
+            self.push_screen(HelpScreen(help_rows(self), help_title(self.screen)))

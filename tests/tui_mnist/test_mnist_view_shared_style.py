@@ -30,6 +30,7 @@ async def test_help_on_the_mnist_view_lists_its_keys_from_the_map():
             for entry in keys.entries(action):
                 assert entry.description in text, entry
         assert "p, ␣" in text and "Slow play" not in text
+        assert text.startswith("nnviz MNIST view: keys") and "explorer" not in text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

@@ -23,6 +23,8 @@ def wants_mnist_view(session) -> bool:
 class MnistScreen(Screen):
     """The MNIST view with a header and the key footer."""
 
+    HELP_TITLE = "nnviz MNIST view: keys"
+
     def __init__(self, session, **view_options):
         super().__init__()
         self.session = session

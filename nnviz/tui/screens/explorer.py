@@ -53,6 +53,7 @@ class Scroller(VerticalScroll, can_focus=False):
 
 class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
     BINDINGS = keys.bindings(keys.EXPLORER)
+    HELP_TITLE = "nnviz explorer: keys"
 
     def __init__(self, ctl: Controller, *, ascii_mode: bool = False):
         super().__init__(classes="graph-view" if ctl.is_graph else "network-view")

@@ -16,19 +16,30 @@ INTRO = (
 )
 
 
+def help_title(screen) -> str:
+    """The title of the help for `screen`: what the screen says it is (its HELP_TITLE)."""
+    return getattr(screen, "HELP_TITLE", "nnviz: keys")
+
+
 class HelpScreen(ModalScreen):
     BINDINGS = [
         Binding("escape,question_mark,q", "dismiss", "Close help"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str]], notes: list[str] | None = None):
+    def __init__(
+        self,
+        rows: list[tuple[str, str]],
+        title: str = "nnviz: keys",
+        notes: list[str] | None = None,
+    ):
         super().__init__()
         self.rows = rows
+        self.title_text = title
         self.notes = notes or []  # lines after the keys (the history's budget)
 
     def compose(self) -> ComposeResult:
         text = Text()
-        text.append("nnviz explorer: keys\n\n", style="bold")
+        text.append(self.title_text + "\n\n", style="bold")
         text.append(INTRO + "\n")
         width = max((len(k) for k, _ in self.rows), default=4)
         for key, description in self.rows:
