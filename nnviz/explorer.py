@@ -289,6 +289,8 @@ class Controller:
         if s.phase == IDLE:
             self.update = None
             self.chain = {}
+            if self.timeline is not None:
+                self.timeline.note_settings(self.trainer)  # a parameter frozen since
         what, node = s.micro(skip_quiet=True)
         if what == "forward":
             if s.forward_upto == self.n:

@@ -129,6 +129,9 @@ class Timeline:
         self.epochs = EpochLog()
         self.diverged_step: int | None = None  # the step whose loss was NaN or infinite
         self.stopped = False  # every row is needed and the budget is spent: no more rows
+        # (first step, frozen parameters) of each stretch of the run with the same frozen set:
+        # a re-run uses the one its steps had (a kept row starts each stretch)
+        self.eras: list[tuple[int, tuple[str, ...]]] = [(trainer.steps, optimizer.frozen)]
         self.record_now(trainer, keep=True)
 
     # ------------------------------------------------------------ facts
@@ -204,9 +207,35 @@ class Timeline:
         the history has stopped recording."""
         if self.stopped:
             return None
+        self.note_settings()
         if not self._make_room():
             return None
         return self.values, self.meta, self.ctl
+
+    def note_settings(self, trainer=None) -> None:
+        """Before a step (a chunk or a step by hand): when the frozen parameters changed since
+        the last step, keep the present as a row and start a new stretch there."""
+        trainer = self.trainer if trainer is None else trainer
+        frozen = trainer.optimizer.frozen
+        if frozen == self.eras[-1][1]:
+            return
+        step = int(trainer.steps)
+        if self.last_kept == step:
+            self.meta[self.count - 1, META_KEEP] = 1.0
+        else:
+            self.record_now(trainer, sums=present_sums(trainer), keep=True)
+        if self.eras[-1][0] == step:
+            self.eras[-1] = (step, frozen)
+        else:
+            self.eras.append((step, frozen))
+
+    def frozen_at(self, step: int) -> tuple[str, ...]:
+        """The parameters frozen in the steps after `step`."""
+        found = self.eras[0][1]
+        for first, frozen in self.eras:
+            if first <= step:
+                found = frozen
+        return found
 
     def _make_room(self) -> bool:
         if self.count < len(self.values):
@@ -304,6 +333,10 @@ class Timeline:
         trainer.epoch, trainer.batch_index = divmod(step, bpe)
         trainer.diverged = None
         trainer._fed_rows = None
+        frozen = self.frozen_at(step)
+        if optimizer.frozen != frozen:
+            optimizer.unfreeze(optimizer.frozen)
+            optimizer.freeze(frozen)
         optimizer.t = step
         optimizer.use_epoch(trainer.epoch)
         optimizer.lr = float(meta[META_BASE_LR])  # and the schedule's rate for the epoch
@@ -335,6 +368,7 @@ class Timeline:
         """Drop every step after `step` (the run goes on from there differently)."""
         i = self.index(step)
         self.ctl[REC_COUNT] = i + 1
+        self.eras = [era for era in self.eras if era[0] <= step] or self.eras[:1]
         self.epochs.truncate(step // self.batches_per_epoch)
         self.diverged_step = None
 
@@ -360,6 +394,14 @@ class Timeline:
         loss = self.meta[:c, META_LOSS]
         ok = ~np.isnan(loss)
         return steps[ok].astype(np.int64), loss[ok]
+
+
+def present_sums(trainer) -> tuple[float, int, int]:
+    """The epoch in progress's (loss sum, correct, rows) so far, as the trainer carries them."""
+    carried = trainer._carried
+    if carried[0] == trainer.epoch and trainer.batch_index:
+        return float(carried[1]), int(carried[2]), int(carried[3])
+    return 0.0, 0, 0
 
 
 def _bytes(n: int) -> str:

@@ -33,7 +33,7 @@ import numpy as np
 from nnviz.engine.loop import META_COLS, META_STEP, REC_EPOCH
 from nnviz.errors import InputError, RecordError
 from nnviz.files import atomic_write
-from nnviz.history import DEFAULT_BUDGET, EPOCH_COLS, Timeline
+from nnviz.history import DEFAULT_BUDGET, EPOCH_COLS, Timeline, present_sums
 from nnviz.limits import (
     MAX_ARRAY_BYTES,
     MAX_RECORD_BYTES,
@@ -97,7 +97,7 @@ def save_record(path: str | Path, session, timeline: Timeline, overrides: dict) 
     """Write the run of `session` (its Timeline at the trainer's present) to `path`."""
     path = check_record_path(path)
     trainer = session.trainer
-    timeline.record_now(trainer, sums=_present_sums(trainer), keep=True)
+    timeline.record_now(trainer, sums=present_sums(trainer), keep=True)
     sc = session.scenario
     opt = session.optimizer
     meta = {
@@ -120,6 +120,7 @@ def save_record(path: str | Path, session, timeline: Timeline, overrides: dict) 
         "every": timeline.every,
         "epoch_every": int(timeline.ctl[REC_EPOCH]),
         "diverged_step": timeline.diverged_step,
+        "frozen": [[first, list(names)] for first, names in timeline.eras],
         "data": {"name": session.dataset.name, "source": session.dataset.source,
                  "rows": int(trainer.X.shape[0]), "sha256": data_fingerprint(trainer)},
         "epoch_columns": list(EPOCH_COLS),
@@ -139,13 +140,6 @@ def save_record(path: str | Path, session, timeline: Timeline, overrides: dict) 
                                               allow_pickle=False)  # fmt: skip
     except OSError as exc:
         raise RecordError(f"{path}: cannot write ({exc.strerror or exc})") from None
-
-
-def _present_sums(trainer) -> tuple[float, int, int]:
-    carried = trainer._carried
-    if carried[0] == trainer.epoch and trainer.batch_index:
-        return float(carried[1]), int(carried[2]), int(carried[3])
-    return 0.0, 0, 0
 
 
 def _version() -> str:
@@ -317,6 +311,14 @@ def open_record(record: RunRecord, *, data_dir=None, threads: int | None = 1):
         raise RecordError(f"{path}: the record's rows do not fit the network")
     timeline.adopt(record.rows, record.row_meta, record.epochs, int(meta["every"]),
                    int(meta.get("epoch_every", 0)))  # fmt: skip
+    eras = meta.get("frozen", [[0, []]])
+    try:
+        timeline.eras = [(int(first), tuple(str(n) for n in names)) for first, names in eras]
+        for _, names in timeline.eras:
+            for name in names:
+                program.param_slice(name)
+    except (TypeError, ValueError, InputError):
+        raise RecordError(f"{path}: the record's frozen parameters are not its network's") from None
     diverged = meta.get("diverged_step")
     timeline.diverged_step = int(diverged) if isinstance(diverged, int) else None
     timeline.restore(trainer, record.steps)

@@ -168,3 +168,30 @@ def test_continuing_from_a_past_step_drops_the_future_and_goes_on_from_it():
         ctl.step()
     assert np.array_equal(ctl.program.values[: ctl.program.n_param], final)
     assert ctl.timeline.count == end + 1
+
+
+def test_parameters_frozen_during_the_run_are_frozen_again_in_a_re_run():
+    m, trainer = _fresh("momentum")
+    probe = Timeline(trainer)
+    timeline = Timeline(trainer, budget=6 * probe.row_bytes)  # spaced-out keyframes
+    trainer.recorder = timeline
+    plan = {4: ("freeze", "W1"), 9: ("unfreeze", "W1"), 13: ("freeze", "b2")}
+
+    def run(t, by_hand=None):
+        states = [_state(t)]
+        for n in range(EPOCHS * t.batches_per_epoch):
+            if n in plan:
+                getattr(t.optimizer, plan[n][0])(plan[n][1])
+            by_hand.step() if by_hand else t.step()
+            states.append(_state(t))
+        return states
+
+    run(trainer)
+    assert [first for first, _ in timeline.eras] == [0, 4, 9, 13]
+    m2, ref = _fresh("momentum")
+    states = run(ref, Stepper(m2, ref.optimizer, ref))
+    _, other = _fresh("momentum")
+    for step in range(len(states)):
+        timeline.restore(other, step)
+        assert np.array_equal(_state(other), states[step]), step
+        assert other.optimizer.frozen == timeline.frozen_at(step)
