@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import sys
 
+import pytest
 from click.testing import CliRunner, Result
 
 import nnviz.engine.jit as jit
@@ -25,3 +27,19 @@ if jit.CACHE_DIR is not None:
 if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
     CliRunner.__init__ = functools.partialmethod(CliRunner.__init__, mix_stderr=False)
     Result.output = property(lambda result: result.stdout + result.stderr)
+
+
+@pytest.fixture(autouse=True)
+def _kernels_compile_in_process():
+    """The in-process interface tests compile what the cache lacks, whatever its state (the
+    background compile is tested in subprocesses, tests/tui/test_tui_cold_start.py); and no
+    test leaves the kernels on the Python path or forbidden to compile for the next one."""
+    app = sys.modules.get("nnviz.tui.app")
+    if app is not None:
+        app.BACKGROUND_COMPILE = False
+    yield
+    cli = sys.modules.get("nnviz.cli")
+    if cli is not None:  # `nnviz run` under CliRunner asks to skip the teardown of `main()`
+        cli._LEAVE_AT_ONCE = False
+    jit.MODES.python = jit.MODES.forbid_compile = jit.MODES.fallback = False
+    jit.MODES.recording = None

@@ -239,5 +239,34 @@ def list_command(as_json):
         click.echo(f"{name:<{width}}  {description}")
 
 
+_LEAVE_AT_ONCE = False
+
+
+def leave_at_once() -> None:
+    """End the process as soon as the command returns, skipping the interpreter's teardown:
+    after the explorer, freeing the engine's compiled code and modules took seconds on a busy
+    machine, and q should end nnviz at once. Output is flushed first; nothing else is left."""
+    global _LEAVE_AT_ONCE
+    _LEAVE_AT_ONCE = True
+
+
 def main():
-    cli.main()
+    try:
+        cli.main()
+    except SystemExit as leaving:
+        if not _LEAVE_AT_ONCE:
+            raise
+        _exit_now(leaving.code)
+    if _LEAVE_AT_ONCE:
+        _exit_now(0)
+
+
+def _exit_now(code) -> None:
+    if not isinstance(code, int):
+        if code is not None:
+            _say(str(code))
+        code = 0 if code is None else 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    os._exit(code)

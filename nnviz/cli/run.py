@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from nnviz.cli import complete_scenario, install_signal_handlers, one_line
+from nnviz.cli import complete_scenario, install_signal_handlers, leave_at_once, one_line
 from nnviz.limits import MAX_SEED
 
 
@@ -87,6 +87,7 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None,
 
     install_signal_handlers(stop)
     app.run()
+    leave_at_once()
     if stopped_by:
         import signal
 

@@ -13,7 +13,15 @@ from contextlib import contextmanager
 import numpy as np
 
 from nnviz.engine import blas, loop, ops, optim, team
-from nnviz.engine.jit import JIT_DISABLED, cpu_relax, load_acquire, njit, store_release, yield_cpu
+from nnviz.engine.jit import (
+    JIT_DISABLED,
+    MODES,
+    cpu_relax,
+    load_acquire,
+    njit,
+    store_release,
+    yield_cpu,
+)
 
 THREAD_NAME = "nnviz-helper"
 
@@ -64,8 +72,11 @@ def worth_pairing(program, batch: int) -> bool:
 
 
 def pairing_possible() -> bool:
-    """Whether this process can run a team of two."""
-    return not JIT_DISABLED and blas.usable_cores() >= 2 and blas.controllable()
+    """Whether this process can run a team of two (not while the kernels run as Python: the
+    helper would spin in the interpreter)."""
+    if JIT_DISABLED or MODES.python:
+        return False
+    return blas.usable_cores() >= 2 and blas.controllable()
 
 
 @contextmanager

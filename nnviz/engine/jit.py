@@ -156,6 +156,8 @@ class _KernelCache(_caching.FunctionCache):
             self._broken(exc)
             data = None
         if data is None:
+            if MODES.forbid_compile:
+                raise KernelNotCached(self._name)
             _announce_compile()
         return data
 
@@ -200,7 +202,349 @@ def njit(fn):
     dispatcher = numba.njit(nogil=True, error_model="numpy", fastmath=False)(fn)
     if not JIT_DISABLED:
         dispatcher._cache = _KernelCache(fn) if CACHE_DIR is not None else _NoDiskCache()
+        dispatcher.__class__ = Kernel
+        KERNELS[kernel_name(dispatcher)] = dispatcher
     return dispatcher
+
+
+# ====================================================================== two ways to run
+# A kernel runs either as machine code (numba's dispatcher) or as plain Python: its own
+# source, with every kernel it calls swapped for that kernel's Python twin. The explorer
+# steps on the Python path while a child process fills the cache (nnviz.warmup), then loads
+# the machine code. Both paths compute the same bits: the kernels take their constants'
+# dtype from the buffers (numba widens f32 * 0.5 to float64, numpy does not), and the few
+# things numba lowers to something else get a Python stand-in with the same arithmetic
+# (the BLAS calls go to the same BLAS through ctypes; see _STAND_INS).
+
+
+class KernelNotCached(RuntimeError):
+    """A kernel's machine code is not in the cache, and this process may not compile it."""
+
+
+class _Modes:
+    python = False  # run every kernel as plain Python
+    forbid_compile = False  # load machine code from the cache only (a miss raises)
+    fallback = False  # with forbid_compile: a kernel not in the cache runs as Python
+    recording: dict | None = None  # (kernel, signature) of each call from outside the kernels
+
+
+MODES = _Modes()
+KERNELS: dict = {}  # "module.function" → Kernel
+
+
+def kernel_name(dispatcher) -> str:
+    fn = dispatcher.py_func
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+if JIT_DISABLED:
+    Kernel = None
+else:
+    from numba.core.registry import CPUDispatcher as _CPUDispatcher
+
+    class Kernel(_CPUDispatcher):
+        """A numba dispatcher that runs as Python when MODES.python is set (see above).
+
+        Only calls from outside the kernels come through here: the Python twins call each
+        other directly.
+        """
+
+        _twin = None
+
+        def __call__(self, *args):
+            modes = MODES
+            if modes.recording is not None:
+                sig = self._signature_of(args)
+                modes.recording.setdefault((kernel_name(self), sig), (self, sig))
+            if modes.python:
+                with np.errstate(all="ignore"):  # the machine code warns of nothing either
+                    return self.python(*args)
+            try:
+                return super().__call__(*args)
+            except KernelNotCached:
+                if not modes.fallback:
+                    raise
+                notice("not-cached", f"{kernel_name(self)} is not in the kernel cache; it "
+                                     f"runs as Python in this process")  # fmt: skip
+                with np.errstate(all="ignore"):
+                    return self.python(*args)
+
+        def _signature_of(self, args) -> tuple:
+            """The argument types numba compiles this call for (defaults as Omitted)."""
+            import inspect
+
+            given = [self.typeof_pyval(a) for a in args]
+            params = list(inspect.signature(self.py_func).parameters.values())
+            given += [numba.types.Omitted(p.default) for p in params[len(args) :]]
+            return tuple(given)
+
+        @property
+        def python(self):
+            """This kernel as plain Python (made on first use)."""
+            if self._twin is None:
+                self._twin = _python_twin(self)
+            return self._twin
+
+
+def _python_twin(kernel):
+    """The kernel's source, compiled again as Python with numba's typing of constants: a
+    float literal is a float64 that does not give way to float32 (numba: f32 * 0.5 is a
+    float64; numpy: a float32), and min, max, float and the math functions behave as
+    numba lowers them (_NumbaMath)."""
+    import ast
+    import inspect
+    import textwrap
+
+    fn = kernel.py_func
+    source = textwrap.dedent(inspect.getsource(fn))
+    tree = ast.parse(source)
+    tree.body[0].decorator_list = []
+    tree = ast.fix_missing_locations(_StrongFloats().visit(tree))
+    ast.increment_lineno(tree, fn.__code__.co_firstlineno - 1)
+    namespace = _twin_globals(fn.__globals__)
+    namespace.update(_FLOAT_CONSTANTS)
+    code = compile(tree, fn.__code__.co_filename, "exec")
+    scratch: dict = {}
+    exec(code, namespace, scratch)  # noqa: S102 (nnviz's own kernel source)
+    twin = scratch[fn.__name__]
+    twin.__defaults__ = fn.__defaults__
+    return twin
+
+
+class _StrongFloats(__import__("ast").NodeTransformer):
+    def visit_Constant(self, node):
+        import ast
+
+        if type(node.value) is float:
+            name = f"_nnviz_f64_{np.float64(node.value).view(np.uint64):x}"
+            _FLOAT_CONSTANTS[name] = np.float64(node.value)
+            return ast.copy_location(ast.Name(name, ast.Load()), node)
+        return node
+
+    def visit_BinOp(self, node):
+        import ast
+
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Pow):
+            call = ast.Call(ast.Name("_nnviz_pow", ast.Load()), [node.left, node.right], [])
+            return ast.copy_location(call, node)
+        return node
+
+
+_FLOAT_CONSTANTS: dict = {}
+
+
+def _promoted(args):
+    args = [np.int64(a) if type(a) is int else np.float64(a) if type(a) is float else a
+            for a in args]  # fmt: skip
+    kind = np.result_type(*args).type
+    return [kind(a) for a in args]
+
+
+def _numba_float(x):
+    """numba's float(): a float32 stays a float32 (numba types float() of a real as the same
+    real), anything else becomes a float64."""
+    return x if isinstance(x, np.float32) else np.float64(x)
+
+
+def _numba_pow(a, b):
+    """a ** b as numba computes it: a float to an integer power by repeated squaring (numba's
+    int_power), a float to a float power by libm's pow."""
+    integers = (int, np.integer)
+    if isinstance(b, integers) and isinstance(a, integers):
+        return a**b
+    if isinstance(b, integers):
+        kind = np.float64 if type(a) is float else type(a)
+        result, a = kind(1), kind(a)
+        invert, e = b < 0, abs(int(b))
+        if e > 0x10000:
+            return kind(_MATH_TWIN.pow(np.float64(a), np.float64(b)))
+        while e:
+            if e & 1:
+                result = kind(result * a)
+            e >>= 1
+            a = kind(a * a)
+        return kind(1) / result if invert else result
+    a, b = _promoted([a, b])
+    return _NUMPY_TWIN.pow(a, b)
+
+
+def _numba_max(*args):
+    """numba's max(a, b, …): the operands unified to one type, then Python's rule."""
+    if len(args) == 2 and type(args[0]) is type(args[1]) and type(args[0]) is not int:
+        a, b = args
+        return b if b > a else a
+    args = _promoted(args)
+    best = args[0]
+    for a in args[1:]:
+        if a > best:
+            best = a
+    return best
+
+
+def _numba_min(*args):
+    if len(args) == 2 and type(args[0]) is type(args[1]) and type(args[0]) is not int:
+        a, b = args
+        return b if b < a else a
+    args = _promoted(args)
+    best = args[0]
+    for a in args[1:]:
+        if a < best:
+            best = a
+    return best
+
+
+class _NumbaMath:
+    """math and numpy's scalar functions as numba lowers them: libm's function for the
+    argument's precision (expf for a float32, exp for a float64), no exceptions (log(0) is
+    −inf, as in the machine code)."""
+
+    def __init__(self, base):
+        import ctypes
+        import ctypes.util
+
+        self._base = base
+        self._libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        self._made: dict = {}
+
+    def _libm_function(self, name: str, single: bool):
+        import ctypes
+
+        key = (name, single)
+        if key not in self._made:
+            c_type = ctypes.c_float if single else ctypes.c_double
+            function = getattr(self._libm, name + ("f" if single else ""))
+            function.restype, function.argtypes = c_type, [c_type]
+            kind = np.float32 if single else np.float64
+
+            def call(x, function=function, kind=kind):
+                if isinstance(x, np.ndarray):
+                    out = np.empty(x.shape, kind)
+                    for index, item in np.ndenumerate(x):
+                        out[index] = function(float(item))
+                    return out
+                return kind(function(float(x)))
+
+            self._made[key] = call
+        return self._made[key]
+
+    def _pow(self, x, y):
+        import ctypes
+
+        single = isinstance(x, np.float32) and isinstance(y, np.float32)
+        c_type, kind = (ctypes.c_float, np.float32) if single else (ctypes.c_double, np.float64)
+        function = self._libm.powf if single else self._libm.pow
+        function.restype, function.argtypes = c_type, [c_type, c_type]
+        return kind(function(float(x), float(y)))
+
+    def __getattr__(self, name):
+        if name in ("pow", "power"):
+            return self._pow
+        if name in _LIBM_NAMES:
+            single_call = self._libm_function(name, True)
+            double_call = self._libm_function(name, False)
+
+            def call(x):
+                single = isinstance(x, np.float32 | np.ndarray) and x.dtype == np.float32
+                return single_call(x) if single else double_call(x)
+
+            setattr(self, name, call)
+            return call
+        value = getattr(self._base, name)
+        setattr(self, name, value)  # looked up once: the twins run in tight loops
+        return value
+
+
+# the functions numba lowers to a libm call (llvm.exp → exp/expf …); sqrt, floor, fabs are
+# exact in every implementation and stay as they are
+_LIBM_NAMES = frozenset(("exp", "log", "log1p", "expm1", "tanh", "tan", "sin", "cos", "log2",
+                         "log10", "atan", "sinh", "cosh"))  # fmt: skip
+
+
+_twin_dicts: dict[int, dict] = {}
+
+
+def _twin_globals(namespace: dict) -> dict:
+    """A copy of a module's namespace for the Python twins: its kernels replaced by their
+    twins, the engine modules it names by twin modules, numba's intrinsics by stand-ins."""
+    import types
+
+    key = id(namespace)
+    if key in _twin_dicts:
+        return _twin_dicts[key]
+    twin = dict(namespace)
+    _twin_dicts[key] = twin  # before the loop: kernels of one module call each other
+    twin.update(min=_numba_min, max=_numba_max, float=_numba_float, _nnviz_pow=_numba_pow)
+    for name, value in namespace.items():
+        if type(value) is float:  # a module constant: a float64 to numba
+            twin[name] = np.float64(value)
+        elif value is np:
+            twin[name] = _NUMPY_TWIN
+        elif name == "math" and isinstance(value, types.ModuleType):
+            twin[name] = _MATH_TWIN
+        if Kernel is not None and isinstance(value, Kernel):
+            twin[name] = value.python
+        elif isinstance(value, types.ModuleType) and value.__name__.startswith("nnviz.engine"):
+            module = types.ModuleType(value.__name__)
+            module.__dict__.update(_twin_globals(value.__dict__))
+            twin[name] = module
+        elif id(value) in _PY_INTRINSICS:
+            twin[name] = _PY_INTRINSICS[id(value)]
+    return twin
+
+
+class python_kernels:
+    """Within this block (process-wide), every kernel runs as plain Python."""
+
+    def __enter__(self):
+        self._was = MODES.python
+        MODES.python = True
+        return self
+
+    def __exit__(self, *exc):
+        MODES.python = self._was
+
+
+class recording_calls:
+    """Within this block, note the (kernel, signature) of every call into a kernel from
+    outside the kernels; `.calls` lists them in the order first seen."""
+
+    def __enter__(self):
+        self._was = MODES.recording
+        MODES.recording = {}
+        return self
+
+    def __exit__(self, *exc):
+        self.calls = list(MODES.recording.values())
+        MODES.recording = self._was
+
+
+def forbid_compiling(fallback: bool) -> None:
+    """From now on this process only loads machine code from the cache: a kernel that is not
+    there raises KernelNotCached, or, with `fallback`, runs as Python (said once)."""
+    MODES.forbid_compile = True
+    MODES.fallback = fallback
+
+
+def compile_kernel(kernel, sig) -> None:
+    """Compile (or load from the cache) one kernel for one signature."""
+    kernel.compile(sig)
+
+
+def signature_text(sig) -> str:
+    """A signature as text another process can read back (signature_from_text)."""
+    import base64
+    import pickle
+
+    return base64.b64encode(pickle.dumps(sig)).decode()
+
+
+def signature_from_text(text: str):
+    import base64
+    import pickle
+
+    # our own child process wrote it (nnviz.warmup), never a file from elsewhere
+    return pickle.loads(base64.b64decode(text))  # noqa: S301
 
 
 def _cython_blas():
@@ -363,3 +707,37 @@ else:
             return context.get_dummy_value()
 
         return sig, codegen
+
+    def _blas_through_ctypes(function: str):
+        """The BLAS function the kernels call, callable from Python with the same addresses."""
+        proto = _ctypes.CFUNCTYPE(None, *([_ctypes.c_void_p] * 13))
+        call = proto(_blas_address(function))
+
+        def gemm(*addresses):
+            call(*(int(a) for a in addresses))
+
+        return gemm
+
+    def _py_load_acquire(arr, i):
+        return arr[i]
+
+    def _py_store_release(arr, i, value):
+        arr[i] = value
+
+    def _py_pass():
+        pass
+
+    # numba's intrinsics and external functions have no Python body: what the twins call
+    _PY_INTRINSICS = {
+        id(_sgemm): _blas_through_ctypes("sgemm"),
+        id(_dgemm): _blas_through_ctypes("dgemm"),
+        id(load_acquire): _py_load_acquire,
+        id(store_release): _py_store_release,
+        id(cpu_relax): _py_pass,
+        id(yield_cpu): lambda: 0,
+    }
+
+_NUMPY_TWIN = _NumbaMath(np)
+_MATH_TWIN = _NumbaMath(__import__("math"))
+if JIT_DISABLED:
+    _PY_INTRINSICS = {}

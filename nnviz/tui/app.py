@@ -1,4 +1,10 @@
-"""The thin App: open a scenario (in a worker, with the kernels warmed up), show its screen."""
+"""The thin App: open a scenario (in a worker), show its screen.
+
+The kernels come from the cache when they are there (a warm start). Otherwise the screen opens
+at once with the kernels running as Python, while a child process compiles them
+(nnviz.warmup.BackgroundKernels); a line over the footer shows how far it is, and full-speed
+play waits until the machine code is loaded. Quitting ends the child.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,13 @@ from nnviz.errors import InputError
 from nnviz.tui import keys
 from nnviz.tui.commands import ScenarioCommands
 from nnviz.tui.crashlog import failure_message
+from nnviz.tui.messages import KernelsChanged
 from nnviz.tui.screens.loading import ErrorScreen, LoadingScreen
+from nnviz.tui.widgets.kernels import KernelStatus
+
+# False: compile missing kernels in this process, as the headless commands do (the in-process
+# interface tests, which must not depend on how warm the cache is)
+BACKGROUND_COMPILE = True
 
 
 class NnvizApp(App):
@@ -46,6 +58,7 @@ class NnvizApp(App):
         self.controller = None
         self.ready = asyncio.Event()
         self.load_seconds = 0.0
+        self.kernels = None  # nnviz.warmup.BackgroundKernels while they compile
 
     def on_mount(self) -> None:
         scenario, session = self._given
@@ -70,6 +83,11 @@ class NnvizApp(App):
             from nnviz.explorer import Controller
             from nnviz.session import build
 
+            if BACKGROUND_COMPILE:
+                from nnviz.warmup import interactive
+
+                interactive()  # never compile here; Python until the cache is looked at
+
             if session is None:
                 if scenario is None:
                     from nnviz.scenario import load_scenario
@@ -79,7 +97,7 @@ class NnvizApp(App):
                     scenario = scenario.with_overrides(seed=seed)
                 session = build(scenario, data_dir=self.data_dir, threads=1)
             ctl = Controller(session, data_dir=self.data_dir)
-            ctl.warm_up()
+            self._open_kernels(ctl, session)
         except (InputError, OSError) as exc:  # shown on screen (or, from the CLI, after it)
             message = " ".join(str(exc).split()) or type(exc).__name__
             if not message.startswith(Path(target).name):
@@ -92,12 +110,71 @@ class NnvizApp(App):
         self.load_seconds = time.perf_counter() - t0
         self.call_from_thread(self._opened, ctl)
 
+    def _open_kernels(self, ctl, session) -> None:
+        """Load the kernels from the cache, or have a child process compile them."""
+        from nnviz.warmup import BackgroundKernels, open_kernels, tell_notices_to
+
+        if not BACKGROUND_COMPILE:
+            ctl.warm_up()
+            return
+        # stderr is not the user's while the screen is up
+        tell_notices_to(lambda text: self.notify(f"nnviz: {text}", severity="warning"))
+        warm = open_kernels(ctl)
+        self.stop_kernels()  # one compiling for another scenario is of no more use
+        self.kernels = None
+        if warm:
+            return
+        self.kernels = BackgroundKernels(
+            session.scenario, self.data_dir, on_change=lambda state: self.post_message(
+                KernelsChanged(state))
+        )  # fmt: skip
+        self.kernels.start()
+
+    def kernels_pending(self) -> str | None:
+        """Why full-speed play must wait (the kernels still compile), or None."""
+        kernels = self.kernels
+        if kernels is None or kernels.state.phase in ("ready", "failed"):
+            return None
+        return kernels.state.progress()
+
+    def stop_kernels(self) -> None:
+        if self.kernels is not None:
+            self.kernels.stop()
+
     def _opened(self, ctl) -> None:
         from nnviz.tui.screens import pick_screen
 
         self.controller = ctl
-        self.switch_screen(pick_screen(ctl, ascii_mode=self.ascii_mode))
+        screen = pick_screen(ctl, ascii_mode=self.ascii_mode)
+        self.switch_screen(screen)
+        if self.kernels is not None and not self.kernels.ready:
+            screen.mount(KernelStatus(self.kernels, id="kernel-status"))
         self.ready.set()
+
+    def on_kernels_changed(self, message: KernelsChanged) -> None:
+        state = message.state
+        for status in self.screen.query(KernelStatus):
+            if state.phase == "ready":
+                status.remove()
+            else:
+                status.show_state()
+        if state.phase in ("ready", "failed"):
+            ready = getattr(self.screen, "kernels_ready", None)
+            if callable(ready):
+                ready()
+            self.notify(
+                state.describe(), severity="warning" if state.phase == "failed" else "information"
+            )
+
+    def exit(self, *args, **kwargs) -> None:
+        self.stop_kernels()  # at once: the child must not outlive the screen
+        super().exit(*args, **kwargs)
+
+    def run(self, *args, **kwargs):
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            self.stop_kernels()
 
     def _failed(self, message: str) -> None:
         if self.exit_on_error and self.controller is None:
@@ -120,6 +197,7 @@ class NnvizApp(App):
         self.push_screen(HelpScreen(help_rows(self), help_title(self.screen), notes))
 
     async def action_quit(self) -> None:
+        self.stop_kernels()
         cancel = getattr(self.screen, "cancel", None)
         if callable(cancel):
             cancel()

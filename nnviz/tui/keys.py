@@ -52,20 +52,67 @@ KEYS: tuple[Key, ...] = (
         "in the batch, or the previous digit",
         show=False,
     ),
-    Key("down,j", "select(1)", "Next node", "inspect the next node"),
-    Key("up,k", "select(-1)", "Prev node", "inspect the previous node", show=False),
+    Key(
+        "down,j",
+        "select(1)",
+        "Next node",
+        "inspect the next node (in another focused pane: scroll it a line down)",
+    ),
+    Key(
+        "up,k",
+        "select(-1)",
+        "Prev node",
+        "inspect the previous node (in another focused pane: scroll it a line up)",
+        show=False,
+    ),
     Key("f", "follow", "Follow", "the inspector follows the pass, or stays put"),
     Key("b", "whole", "Whole batch", "every sample in the inspector, or one"),
     Key("a", "ascii", "ASCII/colour", "pictures as characters or half-blocks"),
-    Key("pagedown", "scroll_main(1)", "Page down", "the inspector, or the tab shown", show=False),
-    Key("pageup", "scroll_main(-1)", "Page up", "the inspector, or the tab shown", show=False),
-    Key("greater_than_sign", "scroll_side(1)", "Side down", "the side column", show=False),
-    Key("less_than_sign", "scroll_side(-1)", "Side up", "the side column", show=False),
+    Key(
+        "pagedown",
+        "scroll_main(1)",
+        "Page down",
+        "the focused pane (in the graph: a page of nodes), or the tab shown",
+        show=False,
+    ),
+    Key(
+        "pageup",
+        "scroll_main(-1)",
+        "Page up",
+        "the focused pane (in the graph: a page of nodes), or the tab shown",
+        show=False,
+    ),
+    Key(
+        "home",
+        "pane_end(-1)",
+        "Top",
+        "of the focused pane (in the graph: the first node)",
+        show=False,
+    ),
+    Key(
+        "end",
+        "pane_end(1)",
+        "Bottom",
+        "of the focused pane (in the graph: the last node)",
+        show=False,
+    ),
+    Key("greater_than_sign", "scroll_side(1)", "Side down", "the side panel", show=False),
+    Key("less_than_sign", "scroll_side(-1)", "Side up", "the side panel", show=False),
+    # the explorer's panes and side panels
+    Key("tab", "focus_pane(1)", "Next pane", "focus the graph, the inspector or the side panel"),
+    Key("shift+tab", "focus_pane(-1)", "Prev pane", "focus the previous pane", show=False),
+    Key(
+        "w", "side_panel(1)", "Panel", "the next side panel: regions, curves, table, units, summary"
+    ),
+    Key("i", "summary", "Summary", "the model summary (layers, shapes, parameters); again: back"),
+    Key("l", "log_scale", "Log scale", "the loss curve on a log or a linear scale", show=False),
+    Key("d", "discrete", "Discrete", "regions by class only, or shaded by confidence", show=False),
+    Key("h", "points", "Points", "hide or show the data points on the regions", show=False),
     Key("c", "check", "Grad check", "the gradient beside central differences"),
     Key("t", "table", "Next table", "next data set (several truth tables)"),
     # the MNIST view's own
-    Key("u", "unit(1)", "Next unit", "the next hidden unit"),
-    Key("U", "unit(-1)", "Prev unit", "the previous hidden unit", show=False),
+    Key("u", "unit(1)", "Next unit", "the next hidden unit (explorer: the next page of units)"),
+    Key("U", "unit(-1)", "Prev unit", "the previous hidden unit (or page)", show=False),
     Key("m", "mistake(1)", "Next mistake", "the next misclassified test digit"),
     Key("M", "mistake(-1)", "Prev mistake", "the previous misclassified digit", show=False),
     Key("v", "value_grad", "Value/grad", "the inspector's matrix: values or gradients", show=False),
@@ -107,8 +154,11 @@ EXPLORER = (
     "app.help",
     "micro",
     "step",
-    "epoch",
     "play",
+    "side_panel(1)",
+    "focus_pane(1)",
+    "focus_pane(-1)",
+    "epoch",
     "slow",
     "reset",
     "reset_new",
@@ -123,6 +173,12 @@ EXPLORER = (
     "ascii",
     "check",
     "table",
+    "summary",
+    "log_scale",
+    "discrete",
+    "points",
+    "unit(1)",
+    "unit(-1)",
     "history(-1)",
     "history(1)",
     "history_epoch(-1)",
@@ -132,6 +188,8 @@ EXPLORER = (
     "nonfinite",
     "scroll_main(1)",
     "scroll_main(-1)",
+    "pane_end(-1)",
+    "pane_end(1)",
     "scroll_side(1)",
     "scroll_side(-1)",
 )
@@ -186,7 +244,7 @@ def bindings(actions: tuple[str, ...]) -> list[Binding]:
 
 
 # shorter than Textual's names, so that the key column of help stays narrow
-SHORT = {"space": "␣", "pagedown": "PgDn", "pageup": "PgUp"}
+SHORT = {"space": "␣", "pagedown": "PgDn", "pageup": "PgUp", "shift+tab": "⇧Tab"}
 
 
 def help_rows(actions: list[str], key_display) -> list[tuple[str, str]]:

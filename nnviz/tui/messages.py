@@ -56,3 +56,11 @@ class TrainingStopped(Message):
     samples: int = 0  # trained in this run, after warming up …
     seconds: float = 0.0  # … in this many seconds (to the last progress or epoch)
     rows: list[dict] = field(default_factory=list)  # epochs finished since the last EpochUpdate
+
+
+# ---------------------------------------------------------------- the kernels in the background
+@dataclass
+class KernelsChanged(Message):
+    """The child process compiling the kernels moved on (nnviz.warmup.KernelState)."""
+
+    state: object

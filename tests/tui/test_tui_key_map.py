@@ -62,6 +62,8 @@ async def test_page_keys_reach_what_80x24_cuts_off():
         box = screen.query_one("#inspector-box")
         right = screen.query_one("#right")
         assert box.max_scroll_y > 0 and right.max_scroll_y > 0
+        await pilot.press("tab")  # the inspector takes the keys
+        assert screen.focused is box
         await pilot.press("pagedown")
         await pilot.pause()
         assert box.scroll_y > 0

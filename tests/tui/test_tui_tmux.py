@@ -109,3 +109,44 @@ def test_one_pass_in_a_real_terminal_matches_nnviz_trace():
     assert shown.shape == expected.shape == (2, 4)
     # five significant digits on screen
     np.testing.assert_allclose(shown, expected, rtol=1e-4, atol=1e-9)
+
+
+def test_at_80x24_the_keys_reach_the_update_the_truth_table_and_the_hidden_units():
+    term = Terminal([NNVIZ, "run", "xor", "--ascii"], 80, 24)
+    try:
+        term.wait_for("ready: n micro-steps", timeout=180)  # a first run compiles
+        term.keys("s")  # one step: the inspector shows the update of W₁ without scrolling
+        term.wait_for("update 1 (sgd, lr 0.5)")
+        screen = _wait_until(term, lambda s: any(ln.startswith("  new ") for ln in _left(s)))
+        assert any(line.startswith("  old ") for line in _left(screen))
+        term.keys("w", "w")  # the side panel: regions → curves → truth table
+        term.wait_for("Truth table 3/5")
+        screen = _wait_until(term, lambda s: len(_table_rows(s)) == 4)
+        rows = _table_rows(screen)  # the four rows of XOR, each with its prediction ŷ
+        assert all(re.search(r"│[01]( ✗)?(\s|$)", row) for row in rows), rows
+        term.keys("u")  # the hidden units, each its own region
+        screen = term.wait_for("Hidden units 4/5")
+        assert all(f"u₁[{k}]" in screen for k in range(4))
+        term.keys("Tab", "Tab", "End")  # the side panel focused, scrolled by keys
+        term.keys("q")
+    finally:
+        term.close()
+
+
+def _left(screen: str) -> list[str]:
+    return [line.split("│")[0] for line in screen.splitlines()]
+
+
+def _table_rows(screen: str) -> list[str]:
+    side = [line.split("│", 1)[1] for line in screen.splitlines()[1:-1] if "│" in line]
+    return [line for line in side if re.match(r"\s*[01]\s+[01]\s", line)]
+
+
+def _wait_until(term: Terminal, condition, timeout: float = 10.0) -> str:
+    end = time.monotonic() + timeout
+    screen = term.screen()
+    while not condition(screen):
+        assert time.monotonic() < end, f"not on the screen in time:\n{screen}"
+        time.sleep(0.05)
+        screen = term.screen()
+    return screen

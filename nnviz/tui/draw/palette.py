@@ -31,6 +31,7 @@ CLASS_RGB: tuple[RGB, ...] = (
 NEUTRAL: RGB = (38, 38, 46)  # undecided, between the class colours of a region map
 CURVE_RGB: RGB = (249, 115, 22)
 DATA_RGB: RGB = (96, 165, 250)
+TEST_DATA_RGB: RGB = (200, 220, 255)
 AXIS_RGB: RGB = (70, 70, 80)
 # a dark-to-bright scale for one unit's activation over the plane (viridis-like stops)
 SCALE_STOPS = np.array(
@@ -46,7 +47,10 @@ CMAP_LEVELS = 32
 UPPER_HALF = "▀"  # a cell of two pixels: foreground = upper, background = lower
 CLASS_CHARS = ".#+x=o%@*&"  # a region's class, in ASCII
 POINT_CHARS = "OX0123456789"  # a data point's class, in ASCII
+TEST_POINT_CHARS = "ox-=~^;:,'"  # a test point's class, in ASCII
+POINT_GLYPH, TEST_POINT_GLYPH = "●", "○"  # training and test points in colour
 SHADES = " .:-=+*#%@"  # dark → bright
+CURVE_CHARS = " -o*x"  # a fitted curve in ASCII: empty, y = 0, training point, curve, test point
 DIVERGING_SHADES = "&%=~- .:+*#"  # most negative → zero → most positive
 BLOCKS = " ▁▂▃▄▅▆▇█"  # histogram heights
 EIGHTHS = " ▏▎▍▌▋▊▉"  # bar ends

@@ -51,6 +51,8 @@ class RegionsPane(FixedStatics, TabPane):
         view = self.view
         if not view.regions_shown or view.busy.is_set():
             return
+        if getattr(self.app, "kernels_pending", lambda: None)():
+            return  # a grid of predictions on the Python path takes seconds: after the compile
         regions = self.query_one("#mnist-regions", RegionMap)
         current = view.session.trainer.steps
         if regions.grid is not None and view.region_epoch_steps == (current, view.region_grid):

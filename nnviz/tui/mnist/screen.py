@@ -39,6 +39,12 @@ class MnistScreen(Screen):
         self.title = f"nnviz · {self.session.scenario.name}"
         self.sub_title = self.session.scenario.description
 
+    def kernels_ready(self) -> None:
+        """The compiled kernels are in: evaluate the test set (it waited for them)."""
+        view = self.query_one(MnistView)
+        view.refresh_from_engine(epoch=True)
+        view.regions.update()
+
     def cancel(self) -> None:
         """Stop training (the explorer calls this before quitting or switching scenario)."""
         self.query_one(MnistView).stop_training()

@@ -209,7 +209,9 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
         if self.busy.is_set():
             return
         self.live = lv.take_live(self.session, self.sample)
-        if epoch or self.epoch_data is None:
+        # the whole test set on the Python path would take many seconds: after the compile
+        pending = getattr(self.app, "kernels_pending", lambda: None)()
+        if (epoch or self.epoch_data is None) and not pending:
             grid = self.region_grid if self.regions_shown else None
             self.take_epoch(lv.evaluate_epoch(self.session, self.plane, self.extent, grid))
         self.draw_live()
@@ -387,9 +389,19 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
                 self.network.draw_gradient()
         self.draw_status(done)
 
+    def _waits_for_kernels(self) -> bool:
+        """Training needs the machine code: while it compiles, say so and refuse."""
+        pending = getattr(self.app, "kernels_pending", lambda: None)()
+        if pending:
+            self.notify(f"training starts once the kernels are compiled ({pending}); "
+                        f"stepping works meanwhile")  # fmt: skip
+        return bool(pending)
+
     def action_epoch(self) -> None:
         if self.busy.is_set():
             self.notify("training is running")
+            return
+        if self._waits_for_kernels():
             return
         if self._refuse_in_past("epoch"):
             return
@@ -402,6 +414,8 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
     def action_play(self) -> None:
         if self.busy.is_set():
             self.stop_training()
+            return
+        if self._waits_for_kernels():
             return
         if self._refuse_in_past("play"):
             return

@@ -1,13 +1,21 @@
-"""The generic explorer: the graph, the node inspector, decision regions, training, and the
-truth table or forward vs reverse mode, for any scenario.
+"""The generic explorer: the graph, the node inspector, and one side panel at a time (decision
+regions, training curves, the truth table, hidden units, the model summary; an expression graph:
+forward vs reverse mode), for any scenario.
+
+Three panes take the focus in turn (Tab / Shift-Tab): the graph (up/down select a node), the
+inspector and the side panel (the keys scroll them); `w` switches the side panel. What the
+screen shows follows its reactive attributes (the snapshot, the selected node, the sample, the
+batch/sample mode, follow, the side panel and the pictures' options): each watcher marks the
+parts it changes and one redraw per turn of the event loop draws them.
 
 Stepping by hand runs on the interface thread (a node at a time is quick); training at full or
-slowed speed runs in a thread worker that posts TrainingUpdate messages carrying Snapshots
-(copies), and the interface draws only from those while a worker owns the engine.
+slowed speed runs in a thread worker (screens/play.py) that posts Snapshots (copies), and the
+interface draws only from those while a worker owns the engine.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -16,7 +24,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.geometry import Region
-from textual.widgets import Footer, ProgressBar, Static
+from textual.reactive import var
+from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker
 
 from nnviz import regions
@@ -28,47 +37,79 @@ from nnviz.tui.screens.base import BaseView
 from nnviz.tui.screens.play import PlayMixin
 from nnviz.tui.screens.scrub import ScrubMixin
 from nnviz.tui.widgets.inspector import inspector_text
+from nnviz.tui.widgets.legend import legend_text, scale_text
 from nnviz.tui.widgets.painters import (
     paint_curve,
-    paint_levels,
     paint_regions,
-    paint_unit_curve,
+    paint_unit_page,
 )
 from nnviz.tui.widgets.panels import (
     TextPanel,
     graph_text,
     modes_text,
+    summary_text,
+    training_head,
     training_text,
     truth_text,
 )
 
-PICTURES_EVERY = 0.3  # seconds between redrawn pictures while training at full speed
-MAX_UNIT_MAPS = 8
+PICTURES_EVERY = 0.1  # seconds between redrawn pictures while training at full speed
 MAX_TABLE_ROWS = 16
+PANES = ("graph-box", "inspector-box", "right")
+REGIONS_BELOW = 8  # rows under the regions: the legend and where training is
+UNITS_ABOVE = 3  # rows over the unit maps: what they show and their scales
+SHORT_TITLES = {
+    "regions": "regions",
+    "curve": "curve",
+    "curves": "curves",
+    "table": "table",
+    "units": "units",
+    "summary": "summary",
+    "modes": "modes",
+}
+TITLES = {
+    "regions": "Decision regions",
+    "curve": "Fitted curve",
+    "curves": "Training curves",
+    "table": "Truth table",
+    "units": "Hidden units",
+    "summary": "Model summary",
+    "modes": "Derivatives both ways",
+}
+# where the update block starts in the inspector's text
+UPDATE_LINE = re.compile(r"^(update \d+|perceptron rule)", re.MULTILINE)
 
 
-class Scroller(VerticalScroll, can_focus=False):
-    """Scrolls with the mouse wheel but never takes the keys (they belong to the screen)."""
+class Pane(VerticalScroll, can_focus=True, inherit_bindings=False):
+    """A scrolling pane that takes the focus but leaves the keys to the screen, which scrolls
+    the focused pane (so that one key map serves every pane, and help lists it)."""
 
 
-class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
+class ExplorerScreen(ScrubMixin, PlayMixin, BaseView, inherit_bindings=False):
     BINDINGS = keys.bindings(keys.EXPLORER)
     HELP_TITLE = "nnviz explorer: keys"
+
+    # the state that drives what is drawn (watchers below)
+    snap: var[Snapshot | None] = var(None, init=False, always_update=True)
+    selected = var(0, init=False)
+    sample = var(0, init=False)
+    whole = var(False, init=False)
+    follow = var(True, init=False)
+    playing = var("", init=False)  # "", "fast", "slow", "epoch"
+    side = var("", init=False)  # the side panel shown (a key of TITLES)
+    log_scale = var(False, init=False)
+    discrete = var(False, init=False)
+    show_points = var(True, init=False)
+    unit_page = var(0, init=False)
+    ascii_mode = var(False, init=False)
 
     def __init__(self, ctl: Controller, *, ascii_mode: bool = False):
         super().__init__(classes="graph-view" if ctl.is_graph else "network-view")
         self.ctl = ctl
-        self.ascii_mode = ascii_mode
-        self.selected = _first_param(ctl)
-        self.sample = 0
-        self.whole = False
-        self.follow = True
-        self.playing = ""  # "", "fast", "slow", "epoch"
         self.check_report = None
         self.shown: dict[str, np.ndarray] = {}
         self.verdict = ""
         self.note = ""
-        self.snap: Snapshot = ctl.snapshot()
         self._painted: np.ndarray | None = None
         self._painted_at = 0.0
         self._worker: Worker | None = None
@@ -76,6 +117,18 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
         self._idle.set()
         self._generation = 0
         self.frames = 0
+        self._dirty: set[str] = set()
+        self._ready = False
+        self._update_in_view: tuple[int, int] | None = None  # (step, node) scrolled to
+        self._inspector_top = False
+        self._inspector_target: int | None = None  # a line to scroll to once laid out
+        self._unit_pages = 1
+        self._units_title: tuple | None = None
+        self._before_summary = ""
+        self.set_reactive(ExplorerScreen.ascii_mode, ascii_mode)
+        self.set_reactive(ExplorerScreen.selected, _first_param(ctl))
+        self.set_reactive(ExplorerScreen.snap, ctl.snapshot())
+        self.set_reactive(ExplorerScreen.side, self.panels()[0])
 
     # ------------------------------------------------------------ layout
     @property
@@ -83,67 +136,71 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
         ds = self.ctl.dataset
         return 0 if ds is None else ds.n_inputs
 
-    def unit_list(self) -> list[tuple[str, int]]:
-        probe = self.ctl.probe
+    def panels(self) -> list[str]:
+        """The side panels this scenario has, in the order `w` goes through them."""
+        if self.ctl.is_graph:
+            return ["modes", "summary"]
         out = []
-        for name in regions.hidden_nodes(probe):
-            cols = probe.graph.node(name).cols
-            out += [(name, u) for u in range(cols)]
-        return out[:MAX_UNIT_MAPS]
+        if self.dims == 2:
+            out.append("regions")
+        elif self.dims == 1:
+            out.append("curve")
+        out.append("curves")
+        if self._has_table():
+            out.append("table")
+        if self.unit_list():
+            out.append("units")
+        out.append("summary")
+        return out
+
+    def unit_list(self) -> list[tuple[str, int]]:
+        """Every unit of every hidden layer (pictures need one or two inputs)."""
+        if self.dims not in (1, 2):
+            return []
+        probe = self.ctl.probe
+        return [
+            (name, u)
+            for name in regions.hidden_nodes(probe)
+            for u in range(probe.graph.node(name).cols)
+        ]
 
     def compose_main(self) -> ComposeResult:
-        ctl = self.ctl
         yield Static("", id="status", classes="fits")
         with Horizontal(id="main", classes="fits"):
             with Vertical(id="left"):
-                with Scroller(id="graph-box"):
+                with Pane(id="graph-box"):
                     yield TextPanel(id="graph")
-                with Scroller(id="inspector-box"):
+                with Pane(id="inspector-box"):
                     yield TextPanel(id="inspector")
-            with Scroller(id="right"):
-                if ctl.is_graph:
-                    yield Static("Derivatives both ways", classes="title")
-                    yield TextPanel(id="modes")
-                else:
-                    yield from self._compose_regions()
-                    yield Static("Training", classes="title")
-                    yield ProgressBar(
-                        total=max(ctl.epochs_total(), 1), show_eta=False, id="progress"
-                    )
-                    yield TextPanel(id="training")
-                    if self._has_table():
-                        yield Static("Truth table", classes="title")
-                        yield TextPanel(id="table")
-                    yield from self._compose_units()
-        yield Footer(classes="fits")
+            with Vertical(id="side"):
+                yield Static("", id="side-title")
+                with Pane(id="right"), ContentSwitcher(initial=f"panel-{self.side}", id="panels"):
+                    yield from self._compose_panels()
+        yield Footer(classes="fits", compact=True)
 
-    def _compose_regions(self) -> ComposeResult:
-        if self.dims == 2:
-            yield Static("Decision regions", classes="title", id="regions-title")
-            yield Canvas(id="regions", ascii_mode=self.ascii_mode)
-        elif self.dims == 1:
-            yield Static("Fitted curve", classes="title", id="regions-title")
-            yield Canvas(id="regions", ascii_mode=self.ascii_mode)
-        else:
-            yield Static(
-                f"Decision regions need 1 or 2 inputs (this network has {self.dims}).",
-                classes="note",
-            )
-
-    def _compose_units(self) -> ComposeResult:
-        units = self.unit_list() if self.dims in (1, 2) else []
-        if not units:
-            return
-        total = sum(self.ctl.probe.graph.node(n).cols for n in regions.hidden_nodes(self.ctl.probe))
-        title = "Hidden units, each its own region" if self.dims == 2 else "Hidden units"
-        if total > len(units):
-            title += f" (first {len(units)} of {total})"
-        yield Static(title, classes="title")
-        with Horizontal(id="units"):
-            for n, (name, unit) in enumerate(units):
-                with Vertical(classes="unit"):
-                    yield Static(f"{fmt.sub(name)}[{unit}]", classes="unit-label")
-                    yield Canvas(id=f"unit-{n}", classes="unit-map", ascii_mode=self.ascii_mode)
+    def _compose_panels(self) -> ComposeResult:
+        for name in self.panels():
+            with Vertical(id=f"panel-{name}", classes="panel"):
+                if name in ("regions", "curve"):
+                    yield Canvas(id="regions", ascii_mode=self.ascii_mode)
+                    yield TextPanel(id="legend", classes="nowrap")
+                    yield TextPanel(id="regions-training", classes="nowrap")
+                elif name == "curves":
+                    yield TextPanel(id="training", classes="nowrap")
+                    if self.dims not in (1, 2):
+                        yield Static(
+                            f"Decision regions need 1 or 2 inputs (this network has {self.dims}).",
+                            classes="note",
+                        )
+                elif name == "table":
+                    yield TextPanel(id="table", classes="nowrap")
+                elif name == "units":
+                    yield TextPanel(id="units-title", classes="nowrap")
+                    yield Canvas(id="units", ascii_mode=self.ascii_mode)
+                elif name == "summary":
+                    yield TextPanel(id="summary-text")
+                elif name == "modes":
+                    yield TextPanel(id="modes-text", classes="nowrap")
 
     def _has_table(self) -> bool:
         ds = self.ctl.dataset
@@ -157,58 +214,134 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.show(self.snap)
+        self._ready = True
+        self.query_one("#graph-box", Pane).focus()
+        inspector = self.query_one("#inspector-box", Pane)
+        self.watch(inspector, "virtual_size", self._inspector_resized, init=False)
+        self.query_one("#summary-text", TextPanel).show(lambda w: summary_text(self.ctl, w))
+        self._invalidate("all")
+
+    # ------------------------------------------------------------ reactive state
+    def watch_snap(self, snap: Snapshot) -> None:
+        if snap is None:
+            return
+        if self.follow and snap.cursor is not None:
+            self._select(snap.cursor)
+        elif self.follow and snap.update is not None and snap.phase == DONE:
+            self._select(_first_param(self.ctl))  # the update: show the first parameter's
+        if self.sample >= max(snap.batch, 1):
+            self.set_reactive(ExplorerScreen.sample, 0)
+        self._invalidate("snap")
+
+    def _select(self, node: int) -> None:
+        if node != self.selected:
+            self._inspector_top = True
+        self.set_reactive(ExplorerScreen.selected, node)
+
+    def watch_selected(self) -> None:
+        self._inspector_top = True
+        self._invalidate("graph", "inspector")
+
+    def watch_sample(self) -> None:
+        self._invalidate("status", "graph", "inspector")
+
+    def watch_whole(self) -> None:
+        self._invalidate("inspector")
+
+    def watch_follow(self, follow: bool) -> None:
+        self.note = "the inspector follows the pass" if follow else "inspector: fixed node"
+        self._invalidate("status")
+
+    def watch_playing(self) -> None:
+        self._invalidate("status", "graph", "inspector")
+
+    def watch_side(self) -> None:
+        self._invalidate("side")
+
+    def watch_log_scale(self) -> None:
+        self._invalidate("training")
+
+    def watch_discrete(self) -> None:
+        self._invalidate("pictures", "legend")
+
+    def watch_show_points(self) -> None:
+        self._invalidate("pictures", "legend")
+
+    def watch_unit_page(self) -> None:
+        self._invalidate("pictures")
+
+    def watch_ascii_mode(self, ascii_mode: bool) -> None:
+        for canvas in self.query(Canvas):
+            canvas.paint(ascii_mode=ascii_mode)
+        self._invalidate("training", "legend", "pictures")
+
+    def _invalidate(self, *parts: str) -> None:
+        """Mark parts of the screen to draw again; one redraw per turn draws them all."""
+        if not self._ready:
+            return
+        first = not self._dirty
+        self._dirty.update(parts)
+        if first:
+            self.call_later(self._flush)
 
     # ------------------------------------------------------------ drawing
     def show(self, snap: Snapshot) -> None:
+        """Draw this snapshot (the training worker's frames come this way)."""
         self.snap = snap
-        self.frames += 1
-        ctl = self.ctl
-        if self.follow and snap.cursor is not None:
-            self.selected = snap.cursor
-        elif self.follow and snap.update is not None and snap.phase == DONE:
-            self.selected = _first_param(ctl)  # the update: show the first parameter's
-        if self.sample >= max(snap.batch, 1):
-            self.sample = 0
-        changed = self._painted is None or not np.array_equal(self._painted, snap.params)
-        # while training at full speed the pictures follow at a few frames a second: they
-        # cost most of a frame, and the keys stay quick
-        due = self.playing != "fast" or time.perf_counter() - self._painted_at >= PICTURES_EVERY
-        if changed and due:
-            self._painted = snap.params.copy()
-            self._painted_at = time.perf_counter()
-            self._repaint(snap)
-        self.query_one("#status", Static).update(self.status_text())
+
+    def _flush(self) -> None:
+        parts, self._dirty = self._dirty, set()
+        if not parts or not self.is_mounted:
+            return
+        every = "all" in parts
+        snap = self.snap
+        if every or "snap" in parts:
+            self.frames += 1
+            parts |= {"status", "graph", "inspector", "training", "table"}
+            changed = self._painted is None or not np.array_equal(self._painted, snap.params)
+            # while training at full speed the pictures follow at a few frames a second
+            due = self.playing != "fast" or time.perf_counter() - self._painted_at >= PICTURES_EVERY
+            if every or (changed and due):
+                self._painted = snap.params.copy()
+                self._painted_at = time.perf_counter()
+                parts |= {"pictures", "params"}
+        if every:
+            parts |= {"side", "legend", "pictures", "params"}
+        if "status" in parts:
+            self.query_one("#status", Static).update(self.status_text())
+        if "graph" in parts:
+            self._draw_graph()
+        if "inspector" in parts:
+            self._draw_inspector()
+        if "params" in parts:
+            self._draw_params()
+        if "training" in parts and not self.ctl.is_graph:
+            self._draw_training()
+        if "side" in parts:
+            self._draw_side()
+        if "legend" in parts:
+            self._draw_legend()
+        if "pictures" in parts:
+            self._paint_pictures()
+
+    def _draw_graph(self) -> None:
+        ctl, snap = self.ctl, self.snap
         selected, sample, playing = self.selected, self.sample, self.playing
         self.query_one("#graph", TextPanel).show(
             lambda w: graph_text(ctl, snap, selected, sample, w, playing)
         )
         focus = snap.cursor if snap.cursor is not None else selected
+        if not self.follow:
+            focus = selected
         self.call_after_refresh(self._keep_visible, focus)
-        self.show_inspector()
-        if not ctl.is_graph:
-            bar = self.query_one("#progress", ProgressBar)
-            bar.update(total=max(ctl.epochs_total(), 1), progress=min(snap.epoch, bar.total))
-            ascii_mode = self.ascii_mode
-            verdict = self.verdict
-
-            def training(w: int) -> Text:
-                text = training_text(ctl, snap, w, ascii_mode)
-                if verdict:
-                    text.append(verdict + "\n", style="bold red" if "not" in verdict else "green")
-                if snap.message:
-                    text.append(snap.message + "\n", style="bold red")
-                return text
-
-            self.query_one("#training", TextPanel).show(training)
 
     def _keep_visible(self, node: int) -> None:
         """Scroll the graph (when it does not fit) so that this node's line shows."""
-        box = self.query_one("#graph-box", Scroller)
+        box = self.query_one("#graph-box", Pane)
         if box.max_scroll_y > 0:
             box.scroll_to_region(Region(0, node + 1, 1, 1), animate=False, immediate=True)
 
-    def show_inspector(self) -> None:
+    def _draw_inspector(self) -> None:
         args = (
             self.ctl,
             self.snap,
@@ -223,74 +356,220 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
             text, self.shown = inspector_text(*args, width=width)
             return text
 
-        self.query_one("#inspector", TextPanel).show(source)
+        panel = self.query_one("#inspector", TextPanel)
+        panel.show(source)
+        snap = self.snap
+        box = self.query_one("#inspector-box", Pane)
+        # after a step, the update block comes into view (once per step and node)
+        key = (snap.update.step, self.selected) if snap.update is not None else None
+        if snap.phase == DONE and key is not None and key != self._update_in_view:
+            match = UPDATE_LINE.search(panel.plain)
+            if match is not None:
+                line = panel.plain.count("\n", 0, match.start())
+                self._update_in_view = key
+                self._inspector_top = False
+                self.call_after_refresh(self._scroll_inspector_to, line)
+                return
+        if self._inspector_top:
+            self._inspector_top = False
+            self._inspector_target = None
+            box.scroll_home(animate=False, immediate=True)
 
-    def _repaint(self, snap: Snapshot) -> None:
-        """Pictures and tables that depend on the parameters only."""
-        ctl = self.ctl
-        params = snap.params
+    def _scroll_inspector_to(self, line: int) -> None:
+        """Keep the inspector at a line of its text: now, and again whenever its text is laid
+        out anew (a new width wraps it differently) until another node or a key moves it."""
+        self._inspector_target = line
+        self._inspector_resized()
+
+    def _inspector_resized(self) -> None:
+        line = self._inspector_target
+        if line is None:
+            return
+        panel = self.query_one("#inspector", TextPanel)
+        width = panel.size.width
+        if width <= 0:
+            return
+        console = self.app.console
+        rows = sum(
+            len(Text(text).wrap(console, width)) or 1 for text in panel.plain.split("\n")[:line]
+        )
+        self.query_one("#inspector-box", Pane).scroll_to(y=rows, animate=False, immediate=True)
+
+    def _draw_training(self) -> None:
+        ctl, snap = self.ctl, self.snap
+        ascii_mode, verdict, log = self.ascii_mode, self.verdict, self.log_scale
+        height = max(self.query_one("#right", Pane).size.height, 12)
+
+        def training(w: int) -> Text:
+            mark = snap.mark_epoch if snap.past else None  # the shown past step's epoch
+            text = training_text(ctl, snap, w, ascii_mode, height=height, log=log, mark_epoch=mark)
+            _append_messages(text, verdict, snap.message)
+            return text
+
+        if "curves" in self.panels():
+            self.query_one("#training", TextPanel).show(training)
+        if self.dims in (1, 2):
+
+            def brief(w: int) -> Text:
+                text = training_head(ctl, snap)
+                _append_messages(text, verdict, snap.message)
+                return text
+
+            self.query_one("#regions-training", TextPanel).show(brief)
+
+    def _draw_params(self) -> None:
+        """Tables and reports that depend on the parameters only."""
+        ctl, snap = self.ctl, self.snap
         if ctl.is_graph:
             report = ctl.modes()
-            self.query_one("#modes", TextPanel).show(lambda w: modes_text(report, ctl))
+            self.query_one("#modes-text", TextPanel).show(lambda w: modes_text(report, ctl))
             return
-        self.verdict = ctl.verdict(params, snap.epoch)
-        self._paint_pictures(params)
+        self.verdict = ctl.verdict(snap.params, snap.epoch)
         if self._has_table():
-            rows = ctl.truth_table(params)
+            rows = ctl.truth_table(snap.params)
             batch_rows = set() if snap.rows is None else {int(r) for r in snap.rows}
             highlight = batch_rows if len(batch_rows) < len(rows) else set()
             self.query_one("#table", TextPanel).show(lambda w: truth_text(ctl, rows, highlight))
 
-    def _paint_pictures(self, params: np.ndarray) -> None:
+    def _fit_side(self) -> None:
+        """The pictures take the side panel's height (a larger terminal: a finer grid)."""
+        height = self.query_one("#right", Pane).size.height
+        if height <= 0:
+            return
+        width = self.query_one("#right", Pane).size.width
+        for name, room in (("regions", REGIONS_BELOW), ("units", UNITS_ABOVE)):
+            for canvas in self.query(f"#{name}").results(Canvas):
+                wanted = max(height - room, 6)
+                if name == "regions":  # about square: a cell is two pixels tall
+                    wanted = min(wanted, max(width // 2, 6))
+                if canvas.styles.height is None or canvas.styles.height.value != wanted:
+                    canvas.styles.height = wanted
+
+    def _draw_side(self) -> None:
+        self._fit_side()
+        names = self.panels()
+        side = self.side if self.side in names else names[0]
+        self.query_one("#panels", ContentSwitcher).current = f"panel-{side}"
+        k = names.index(side)
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(TITLES[side], style="bold")
+        if len(names) > 1:
+            title.append(f" {k + 1}/{len(names)}", style="dim")
+            title.append(f" w→{SHORT_TITLES[names[(k + 1) % len(names)]]}", style="dim")
+        self.query_one("#side-title", Static).update(title)
+        self.query_one("#right", Pane).scroll_home(animate=False)
+        self._invalidate("training", "pictures")
+
+    def _draw_legend(self) -> None:
+        if self.dims not in (1, 2) or self.ctl.is_graph:
+            return
+        ctl, ascii_mode = self.ctl, self.ascii_mode
+        discrete, points = self.discrete, self.show_points
+        self.query_one("#legend", TextPanel).show(
+            lambda w: legend_text(ctl, w, ascii_mode, discrete=discrete, points=points)
+        )
+
+    def _paint_pictures(self) -> None:
         ctl = self.ctl
         ds = ctl.dataset
-        if ds is None or self.dims not in (1, 2):
+        if ds is None or self.dims not in (1, 2) or ctl.is_graph:
             return
+        params = self._painted if self._painted is not None else self.snap.params
         view = ctl.scenario.view
 
         def load():
             return ctl.load_probe(params)
 
-        units = self.unit_list()
+        show = self.show_points
         if self.dims == 2:
             xr, yr = regions.view_ranges(ds.x_train, view.x_range, view.y_range)
-            labels = ds.labels_train
+            task, threshold, discrete = ctl.task, ctl.model.threshold, self.discrete
+            x_test = ds.x_test if show else None
 
             def paint_main(cols, rows, ascii_mode):
                 painter = paint_regions(
-                    load(), ctl.task, xr, yr, ds.x_train, labels, ctl.model.threshold
+                    load(),
+                    task,
+                    xr,
+                    yr,
+                    ds.x_train if show else None,
+                    ds.labels_train,
+                    threshold,
+                    test_points=x_test,
+                    test_labels=ds.labels_test,
+                    discrete=discrete,
                 )
                 return painter(cols, rows, ascii_mode)
 
             self.query_one("#regions", Canvas).paint(paint_main, self.ascii_mode)
-            for n, (name, unit) in enumerate(units):
-                act = regions.activation_of(ctl.probe, name)
-
-                def grid(cols, rows, name=name, unit=unit):
-                    return regions.output_grid(load(), xr, yr, cols, rows, node=name)[..., unit]
-
-                self.query_one(f"#unit-{n}", Canvas).paint(paint_levels(grid, act), self.ascii_mode)
         else:
             xr = view.x_range or regions.view_ranges(ds.x_train)[0]
             xs, ys = regions.curve(load(), xr, 200)
-            yr = view.y_range or regions.curve_range([ds.y_train[:, 0], ys[:, 0]])
+            series = [ds.y_train[:, 0], ys[:, 0]]
+            if ds.y_test is not None:
+                series.append(ds.y_test[:, 0])
+            yr = view.y_range or regions.curve_range(series)
 
             def curve_fn(n):
                 return regions.curve(load(), xr, n)
 
             self.query_one("#regions", Canvas).paint(
-                paint_curve(curve_fn, xr, yr, ds.x_train, ds.y_train), self.ascii_mode
+                paint_curve(
+                    curve_fn,
+                    xr,
+                    yr,
+                    ds.x_train if show else None,
+                    ds.y_train if show else None,
+                    ds.x_test if show else None,
+                    ds.y_test if show else None,
+                ),
+                self.ascii_mode,
             )
-            for n, (name, unit) in enumerate(units):
-                act = regions.activation_of(ctl.probe, name)
+        self._paint_units(load)
 
-                def unit_fn(k, name=name, unit=unit):
-                    xs, vals = regions.curve(load(), xr, k, node=name)
-                    return xs, vals[:, unit]
+    def _paint_units(self, load) -> None:
+        units = self.unit_list()
+        if not units:
+            return
+        ds, view = self.ctl.dataset, self.ctl.scenario.view
+        if self.dims == 2:
+            xr, yr = regions.view_ranges(ds.x_train, view.x_range, view.y_range)
+        else:
+            xr, yr = view.x_range or regions.view_ranges(ds.x_train)[0], None
+        page, dims = self.unit_page, self.dims
 
-                self.query_one(f"#unit-{n}", Canvas).paint(
-                    paint_unit_curve(unit_fn, xr, act), self.ascii_mode
-                )
+        def heard(shown, at, pages, ranges):
+            # the painter runs while the canvas draws: the title follows after that
+            self._unit_pages = pages
+            self.call_after_refresh(self._draw_units_title, shown, at, pages, ranges)
+
+        def paint(cols, rows, ascii_mode):
+            painter = paint_unit_page(load(), units, page, dims, xr, yr, heard)
+            return painter(cols, rows, ascii_mode)
+
+        self.query_one("#units", Canvas).paint(paint, self.ascii_mode)
+
+    def _draw_units_title(self, shown, page: int, pages: int, scales) -> None:
+        key = (tuple(shown), page, pages, tuple(scales.items()), self.ascii_mode)
+        if key == self._units_title:
+            return
+        self._units_title = key
+        first, last = shown[0], shown[-1]
+        layers = regions.hidden_nodes(self.ctl.probe)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{len(self.unit_list())} hidden units, {len(layers)} layer", style="bold")
+        text.append("s" if len(layers) > 1 else "", style="bold")
+        what = "over the input plane" if self.dims == 2 else "along the input"
+        text.append(f", {what}\n", style="dim")
+        text.append(
+            f"{fmt.sub(first[0])}[{first[1]}] … {fmt.sub(last[0])}[{last[1]}]"
+            f" · page {page + 1}/{pages}",
+        )
+        text.append(" · u/U: pages\n" if pages > 1 else "\n", style="dim")
+        ascii_mode, curves = self.ascii_mode, self.dims == 1
+        self.query_one("#units-title", TextPanel).show(
+            lambda w: text + scale_text(dict(scales), w, ascii_mode, curves)
+        )
 
     def status_text(self) -> Text:
         ctl, snap = self.ctl, self.snap
@@ -315,7 +594,7 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
 
     def _refresh(self, note: str = "") -> None:
         self.note = note
-        self.show(self.ctl.snapshot())
+        self.snap = self.ctl.snapshot()
 
     def _no_training(self) -> bool:
         if self.ctl.trainer is None:
@@ -323,7 +602,7 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
             return True
         return False
 
-    # ------------------------------------------------------------ actions
+    # ------------------------------------------------------------ actions: stepping
     async def action_micro(self) -> None:
         if not await self._own_engine(branch="micro"):
             return
@@ -348,8 +627,11 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
         self.sample = 0
         self.verdict = ""
         self._painted = None
+        self._update_in_view = None
         self.selected = _first_param(ctl)
+        self.query_one("#summary-text", TextPanel).show(lambda w: summary_text(ctl, w))
         self._refresh(note)
+        self._invalidate("all")
 
     async def action_reset(self) -> None:
         await self._rebuild(note=f"reset (seed {self.ctl.seed})")
@@ -376,43 +658,9 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
         # the optimizer reads its rate at every step, also inside a running worker
         self.note = f"learning rate {fmt.num(lr)}"
         if self.playing:
-            self.query_one("#status", Static).update(self.status_text())
+            self._invalidate("status")
         else:
             self._refresh(self.note)
-
-    def action_sample(self, delta: int) -> None:
-        batch = max(self.snap.batch, 1)
-        self.sample = (self.sample + delta) % batch
-        self.show(self.snap)
-
-    def action_select(self, delta: int) -> None:
-        self.follow = False
-        self.selected = (self.selected + delta) % self.ctl.n
-        self.show(self.snap)
-
-    def action_follow(self) -> None:
-        self.follow = not self.follow
-        self.note = "the inspector follows the pass" if self.follow else "inspector: fixed node"
-        self.show(self.snap)
-
-    def action_whole(self) -> None:
-        self.whole = not self.whole
-        self.show(self.snap)
-
-    def action_ascii(self) -> None:
-        self.ascii_mode = not self.ascii_mode
-        for canvas in self.query(Canvas):
-            canvas.paint(ascii_mode=self.ascii_mode)
-        self.note = "ASCII" if self.ascii_mode else "colour"
-        self.show(self.snap)
-
-    def action_scroll_main(self, pages: int) -> None:
-        box = self.query_one("#inspector-box", Scroller)
-        (box.scroll_page_down if pages > 0 else box.scroll_page_up)(animate=False)
-
-    def action_scroll_side(self, pages: int) -> None:
-        box = self.query_one("#right", Scroller)
-        (box.scroll_page_down if pages > 0 else box.scroll_page_up)(animate=False)
 
     async def action_check(self) -> None:
         await self._own_engine()
@@ -429,6 +677,123 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView):
         self.check_report = ctl.check(name)
         worst = self.check_report.max_rel_error
         self._refresh(f"gradient check of {fmt.sub(name)}: max rel. error {fmt.num(worst, 2)}")
+
+    # ------------------------------------------------------------ actions: what is shown
+    def action_sample(self, delta: int) -> None:
+        batch = max(self.snap.batch, 1)
+        self.sample = (self.sample + delta) % batch
+
+    def action_follow(self) -> None:
+        self.follow = not self.follow
+        if self.follow:
+            self.snap = self.snap  # back to where the pass is
+
+    def action_whole(self) -> None:
+        self.whole = not self.whole
+
+    def action_ascii(self) -> None:
+        self.ascii_mode = not self.ascii_mode
+        self.note = "ASCII" if self.ascii_mode else "colour"
+        self._invalidate("status")
+
+    def action_side_panel(self, delta: int) -> None:
+        names = self.panels()
+        k = names.index(self.side) if self.side in names else 0
+        self.side = names[(k + delta) % len(names)]
+
+    def action_summary(self) -> None:
+        if self.side == "summary":
+            self.side = self._before_summary or self.panels()[0]
+        else:
+            self._before_summary = self.side
+            self.side = "summary"
+
+    def action_log_scale(self) -> None:
+        if self.ctl.trainer is None:
+            return
+        self.log_scale = not self.log_scale
+        if self.side not in ("curves",) and "curves" in self.panels():
+            self.side = "curves"
+
+    def action_discrete(self) -> None:
+        if self.dims != 2:
+            self.notify("d: the decision regions of a network with two inputs")
+            return
+        self.discrete = not self.discrete
+        self.side = "regions"
+
+    def action_points(self) -> None:
+        if self.dims not in (1, 2):
+            return
+        self.show_points = not self.show_points
+        self.side = self.panels()[0]
+
+    def action_unit(self, delta: int) -> None:
+        units = self.unit_list()
+        if not units:
+            self.notify("no hidden units to draw (pictures need one or two inputs)")
+            return
+        if self.side != "units":
+            self.side = "units"
+            return
+        self.unit_page = (self.unit_page + delta) % max(self._unit_pages, 1)
+
+    # ------------------------------------------------------------ actions: panes and keys
+    def _focused_pane(self) -> Pane:
+        focused = self.focused
+        while focused is not None and not isinstance(focused, Pane):
+            focused = focused.parent
+        if isinstance(focused, Pane):
+            return focused
+        return self.query_one("#graph-box", Pane)
+
+    def action_focus_pane(self, delta: int) -> None:
+        k = PANES.index(self._focused_pane().id)
+        self.query_one(f"#{PANES[(k + delta) % len(PANES)]}", Pane).focus()
+
+    def action_select(self, delta: int) -> None:
+        pane = self._focused_pane()
+        self._inspector_target = None  # the keys scroll it now
+        if pane.id != "graph-box":
+            pane.scroll_relative(y=delta, animate=False)
+            return
+        self.follow = False
+        self.selected = (self.selected + delta) % self.ctl.n
+
+    def action_scroll_main(self, pages: int) -> None:
+        pane = self._focused_pane()
+        self._inspector_target = None
+        if pane.id == "graph-box":  # a page of nodes
+            step = max(pane.size.height - 2, 1)
+            self.follow = False
+            self.selected = min(max(self.selected + pages * step, 0), self.ctl.n - 1)
+            return
+        (pane.scroll_page_down if pages > 0 else pane.scroll_page_up)(animate=False)
+
+    def action_pane_end(self, end: int) -> None:
+        pane = self._focused_pane()
+        self._inspector_target = None
+        if pane.id == "graph-box":
+            self.follow = False
+            self.selected = self.ctl.n - 1 if end > 0 else 0
+            return
+        (pane.scroll_end if end > 0 else pane.scroll_home)(animate=False)
+
+    def action_scroll_side(self, pages: int) -> None:
+        box = self.query_one("#right", Pane)
+        (box.scroll_page_down if pages > 0 else box.scroll_page_up)(animate=False)
+
+    def on_resize(self, event) -> None:
+        super().on_resize(event)
+        self.call_after_refresh(self._fit_side)
+        self._invalidate("training", "pictures")
+
+
+def _append_messages(text: Text, verdict: str, message: str) -> None:
+    if verdict:
+        text.append(verdict + "\n", style="bold red" if "not" in verdict else "green")
+    if message:
+        text.append(message + "\n", style="bold red")
 
 
 def _first_param(ctl: Controller) -> int:

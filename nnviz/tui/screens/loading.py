@@ -1,4 +1,5 @@
-"""Shown while the session is built and the kernels are compiled (or loaded from the cache)."""
+"""Shown while the session is built and the kernels are loaded from the cache (a child process
+compiles them when they are not there: nnviz.warmup)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class LoadingScreen(BaseView):
             with Center():
                 yield Static(self.title_text, id="loading-title")
             with Center():
-                yield Static("compiling kernels (first run only)…", id="loading-message")
+                yield Static("opening…", id="loading-message")
             if self.animate:
                 yield LoadingIndicator()
 

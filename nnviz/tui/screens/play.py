@@ -111,8 +111,15 @@ class PlayMixin:
             await self.stop()
         return True
 
+    def _waits_for_kernels(self) -> bool:
+        """Full speed needs the machine code: while it compiles, say so and refuse."""
+        pending = getattr(self.app, "kernels_pending", lambda: None)()
+        if pending:
+            self._refresh(f"full speed once the kernels are compiled ({pending}); n, s step")
+        return bool(pending)
+
     async def action_epoch(self) -> None:
-        if self._no_training():
+        if self._no_training() or self._waits_for_kernels():
             return
         if not await self._own_engine(branch="epoch"):
             return
@@ -136,7 +143,7 @@ class PlayMixin:
 
     async def _toggle_play(self, mode: str) -> None:
         """Start training in `mode` ("fast" or "slow"), or pause it if it runs so already."""
-        if self._no_training():
+        if self._no_training() or (mode == "fast" and self._waits_for_kernels()):
             return
         if self.playing == mode:
             await self.stop()

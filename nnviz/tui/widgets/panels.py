@@ -15,33 +15,60 @@ from nnviz.engine import ops
 from nnviz.explain import ModesReport
 from nnviz.explorer import BACKWARD, FORWARD, Controller, Snapshot, TruthRow
 from nnviz.tui import fmt
-from nnviz.tui.widgets.cursor import cursor_line
+from nnviz.tui.draw import plot as chart
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
 class TextPanel(Static):
-    """A Static whose text is made for its current width by a source function."""
+    """A Static whose text is made for its current width by a source function.
+
+    A panel out of sight (a side panel not shown) makes its text when it comes into view or
+    when `plain` is read, not at every frame: while training plays, only what shows costs.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__("", *args, **kwargs)
         self._source: Callable[[int], Text] | None = None
-        self.plain = ""
+        self._plain = ""
+        self._stale = False
+
+    @property
+    def plain(self) -> str:
+        """The text shown, as plain characters (made now if it is out of date)."""
+        if self._stale:
+            self._draw()
+        return self._plain
 
     def show(self, source: Callable[[int], Text]) -> None:
         self._source = source
-        self._draw()
+        self._stale = True
+        if self._in_sight():
+            self._draw()
+
+    def _in_sight(self) -> bool:
+        node = self
+        while node is not None and node is not self.screen:
+            if not node.display:
+                return False
+            node = node.parent
+        return True
 
     def _draw(self) -> None:
         if self._source is None:
             return
+        self._stale = False
         width = self.size.width or self.app.size.width // 2 or 40
         text = self._source(width)
         plain = text.plain
         # the same number of lines: repaint only, no layout pass (the costly part of a frame)
-        same = plain.count("\n") == self.plain.count("\n") and self.size.height > 0
-        self.plain = plain
+        same = plain.count("\n") == self._plain.count("\n") and self.size.height > 0
+        self._plain = plain
         self.update(text, layout=not same)
+
+    def on_show(self) -> None:
+        if self._stale:
+            self._draw()
 
     def on_resize(self) -> None:
         self._draw()
@@ -111,6 +138,7 @@ def graph_text(
     lname = fmt.sub(ctl.node_name(ctl.loss)) if ctl.loss is not None else "L"
     head = f"   {'node':<{fw}} {'shape':>{sw}}  {'value':<{vw}} {'∂' + lname + '/∂·':<{gw}}"
     out.append(head[:width] + "\n", style="bold underline")
+    ranged = False
     for i in range(n):
         node = ctl.graph.nodes[i]
         mark = "  "
@@ -124,14 +152,15 @@ def graph_text(
         if len(formula) > fw:
             formula = formula[: fw - 1] + "…"
         if value_ready(ctl, snap, i):
-            value = fmt.compact(
-                pick_rows(ctl, i, ctl.view(snap.values, i, snap.batch), sample, False), vw
-            )
+            value = pick_rows(ctl, i, ctl.view(snap.values, i, snap.batch), sample, False)
+            value = cell_text(value, vw)
+            ranged |= "…" in value and "[" not in value
         else:
             value = "·"
         if grad_ready(ctl, snap, i):
-            grad = ctl.view(snap.grads, i, snap.batch)
-            grad = fmt.compact(pick_rows(ctl, i, grad, sample, False), gw)
+            grad = pick_rows(ctl, i, ctl.view(snap.grads, i, snap.batch), sample, False)
+            grad = cell_text(grad, gw)
+            ranged |= "…" in grad and "[" not in grad
         elif ctl.program.needs_grad(i):
             grad = "·"
         else:
@@ -150,10 +179,43 @@ def graph_text(
         out.append_text(line)
         if i < n - 1:
             out.append("\n")
+    if ranged:
+        out.append("\n")
+        out.append(RANGE_NOTE[:width], style="dim")
     return out
 
 
+RANGE_NOTE = "   lo…hi: the range of a node's entries (the inspector shows all)"
+
+
+def _is_matrix(arr: np.ndarray) -> bool:
+    return arr.ndim == 2 and arr.shape[0] > 1 and arr.shape[1] > 1
+
+
+def cell_text(values: np.ndarray, width: int) -> str:
+    """A node's value in the graph's narrow column: a number, a vector, or for a matrix the
+    range of its entries ('-.68….58'), which the note under the graph explains."""
+    arr = np.asarray(values, np.float64)
+    if not _is_matrix(arr):
+        text = fmt.compact(arr, width)
+        if "[…]" not in text:
+            return text
+    if arr.size > 1:
+        finite = arr[np.isfinite(arr)]
+        if finite.size < arr.size:
+            return f"{finite.size}/{arr.size} finite"[:width]
+        for digits in (2, 1):
+            text = f"{fmt.short(finite.min(), digits)}…{fmt.short(finite.max(), digits)}"
+            if len(text) <= width:
+                return text
+        return f"±{fmt.short(np.abs(finite).max(), 1)}"[:width]
+    return fmt.compact(arr, width)
+
+
 # ====================================================================== training
+TRAIN_STYLE, TEST_STYLE = "yellow", "cyan"
+
+
 def plot_lines(series: np.ndarray, width: int, height: int, ascii_mode: bool) -> list[str]:
     """A small plot of a series, one column per bucket, block characters in eighths."""
     series = np.asarray(series, np.float64)
@@ -186,42 +248,120 @@ def plot_lines(series: np.ndarray, width: int, height: int, ascii_mode: bool) ->
     return lines
 
 
-def training_text(ctl: Controller, snap: Snapshot, width: int, ascii_mode: bool) -> Text:
+def training_head(ctl: Controller, snap: Snapshot) -> Text:
+    """Where training is and its last numbers (training, then test), in four lines."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    t = ctl.trainer
+    out.append(f"epoch {snap.epoch}/{t.epochs}", style="bold")
+    out.append(f" · step {snap.step} · batch {snap.batch_index}/{t.batches_per_epoch}\n")
+    out.append(f"lr {fmt.num(snap.lr)}")
+    if snap.samples_per_s:
+        out.append(f" · {fmt.num(snap.samples_per_s, 3)} samples/s", style="dim")
+    out.append("\n")
+    if snap.last is None:
+        out.append("no epoch finished yet\n", style="dim")
+        return out
+    epoch, last, acc = snap.last
+    out.append(f"loss {fmt.num(last, 5)}", style=f"bold {TRAIN_STYLE}")
+    if np.isfinite(acc):
+        out.append(f" · accuracy {fmt.num(acc, 4)}", style=f"bold {TRAIN_STYLE}")
+    out.append(f" (epoch {epoch})\n", style="dim")
+    test = _last_finite(snap.test_losses)
+    if test is not None:
+        out.append(f"test loss {fmt.num(test, 5)}", style=f"bold {TEST_STYLE}")
+        test_acc = _last_finite(snap.test_accuracies)
+        if test_acc is not None:
+            out.append(f" · accuracy {fmt.num(test_acc, 4)}", style=f"bold {TEST_STYLE}")
+        out.append("\n")
+    return out
+
+
+def _last_finite(values: np.ndarray | None) -> float | None:
+    if values is None:
+        return None
+    ok = np.flatnonzero(np.isfinite(values))
+    return float(values[ok[-1]]) if ok.size else None
+
+
+def training_text(
+    ctl: Controller,
+    snap: Snapshot,
+    width: int,
+    ascii_mode: bool,
+    *,
+    height: int = 20,
+    log: bool = False,
+    mark_epoch: int | None = None,
+) -> Text:
+    """The training panel in `height` rows: where training is, then the loss curves (training
+    and, where the data set has one, test) with epoch and value axes on a linear or log
+    scale, then the accuracies on a 0 … 1 scale. `mark_epoch` draws a cursor at that epoch."""
     out = Text(no_wrap=True)
     if ctl.trainer is None:
         out.append("an expression graph: nothing to train", style="dim")
         return out
-    t = ctl.trainer
-    out.append(f"epoch {snap.epoch}/{t.epochs}", style="bold")
-    out.append(f" · step {snap.step}\n")
-    out.append(f"batch {snap.batch_index}/{t.batches_per_epoch} · lr {fmt.num(snap.lr)}")
-    if snap.samples_per_s:
-        out.append(f" · {fmt.num(snap.samples_per_s, 3)} samples/s", style="dim")
+    out.append_text(training_head(ctl, snap))
+    if snap.last is None:
+        return out
+    xs = snap.epochs_done
+    has_test = snap.test_losses is not None and np.any(np.isfinite(snap.test_losses))
+    has_acc = bool(np.any(np.isfinite(snap.accuracies)))
+    x_range = (1, max(int(xs[-1]) if len(xs) else 1, snap.epoch, 1))
+    if snap.diverged_epoch is not None:
+        x_range = (1, max(x_range[1], snap.diverged_epoch))
+    # rows: the head, then per chart 1 title + 2 axis rows
+    room = max(height - out.plain.count("\n") - 1, 8)
+    charts = 2 if has_acc else 1
+    plot_rows = room - 3 * charts
+    loss_rows = max(plot_rows * 3 // 5 if has_acc else plot_rows, 3)
+    acc_rows = max(plot_rows - loss_rows, 3)
+    loss = [chart.Series("train", xs, snap.losses, TRAIN_STYLE, "*")]
+    if has_test:
+        loss.append(chart.Series("test", xs, snap.test_losses, TEST_STYLE, "o"))
+    _chart_title(out, "loss" + (" (log scale)" if log else "") + "  ", loss, ascii_mode, "l")
+    out.append_text(
+        chart.line_chart(
+            loss,
+            width,
+            loss_rows,
+            ascii_mode=ascii_mode,
+            log=log,
+            x_range=x_range,
+            mark_x=mark_epoch,
+            blowup_x=snap.diverged_epoch,
+        )
+    )
     out.append("\n")
-    if snap.last is not None:
-        epoch, last, acc = snap.last
-        out.append(f"loss {fmt.num(last, 5)}", style="bold")
-        if np.isfinite(acc):
-            out.append(f" · accuracy {fmt.num(acc, 4)}", style="bold")
-        out.append(f" (epoch {epoch})\n", style="dim")
-        label_w = 7
-        plot_w = max(width - label_w - 1, 4)
-        finite = snap.losses[np.isfinite(snap.losses)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (np.nan, np.nan)
-        lines = plot_lines(snap.losses, plot_w, 3, ascii_mode)
-        for n, line in enumerate(lines):
-            label = fmt.num(hi, 2) if n == 0 else fmt.num(lo, 2) if n == len(lines) - 1 else "loss"
-            out.append(f"{label[:label_w]:>{label_w}} ", style="dim")
-            out.append(line + "\n", style="yellow")
-        out.append_text(cursor_line(snap, plot_w, label_w, ascii_mode))  # the step on show
-        if np.any(np.isfinite(snap.accuracies)):
-            for n, line in enumerate(plot_lines(snap.accuracies, plot_w, 2, ascii_mode)):
-                label = "acc" if n == 0 else ""
-                out.append(f"{label:>{label_w}} ", style="dim")
-                out.append(line + "\n", style="green")
-    else:
-        out.append("no epoch finished yet\n", style="dim")
+    if snap.diverged_epoch is not None:
+        out.append(f"✗ not finite from epoch {snap.diverged_epoch}\n", style="bold red")
+    if has_acc:
+        acc = [chart.Series("train", xs, snap.accuracies, TRAIN_STYLE, "*")]
+        if has_test and snap.test_accuracies is not None:
+            acc.append(chart.Series("test", xs, snap.test_accuracies, TEST_STYLE, "o"))
+        _chart_title(out, "accuracy (0 … 1)  ", acc, ascii_mode, "")
+        out.append_text(
+            chart.line_chart(
+                acc,
+                width,
+                acc_rows,
+                ascii_mode=ascii_mode,
+                y_range=(0.0, 1.0),
+                x_range=x_range,
+                mark_x=mark_epoch,
+            )
+        )
+        out.append("\n")
     return out
+
+
+def _chart_title(out: Text, title: str, series, ascii_mode: bool, key: str) -> None:
+    out.append(title, style="bold")
+    for s in series:
+        mark = s.char if ascii_mode else "━"
+        out.append(f"{mark} {s.label}  ", style=s.style)
+    if key:
+        out.append(f"({key}: log/linear)", style="dim")
+    out.append("\n")
 
 
 # ====================================================================== truth table
@@ -231,14 +371,14 @@ def truth_text(ctl: Controller, rows: list[TruthRow], highlight: set[int]) -> Te
         return out
     d = rows[0].x.size
     head = " ".join(fmt.sub(f"x{j + 1}") for j in range(d))
-    out.append(f" {head} │  y │      h │      p │ ŷ\n", style="bold underline")
+    out.append(f"{head} │ y │     h │     p │ŷ\n", style="bold underline")
     for n, r in enumerate(rows):
         xs = " ".join(f"{fmt.num(v, 3):>2}" for v in r.x)
         h = fmt.num(r.h[0], 3)
         p = fmt.num(r.p[0], 3)
         wrong = int(r.y[0] > 0.5) != r.yhat if r.y.size == 1 else False
         style = "reverse" if n in highlight else None
-        out.append(f" {xs} │ {fmt.num(r.y[0], 2):>2} │ {h:>6} │ {p:>6} │ {r.yhat}", style=style)
+        out.append(f"{xs} │{fmt.num(r.y[0], 2):>2} │{h:>6} │{p:>6} │{r.yhat}", style=style)
         if wrong:
             out.append(" ✗", style="red")
         out.append("\n")
@@ -280,4 +420,70 @@ def modes_text(report: ModesReport, ctl: Controller) -> Text:
         line += f"{fmt.num(grad, 3) if grad is not None else '':>{w + 1}}"
         out.append(line + "\n")
     out.append(f"d· columns: tangents of forward mode; ∂{f}/∂·: reverse mode\n", style="dim")
+    return out
+
+
+# ====================================================================== model summary
+def summary_text(ctl: Controller, width: int) -> Text:
+    """The Keras-style summary `nnviz info` prints (its rows from Model.summary_rows: layer,
+    output shape, parameters; the total is the engine's own count), then the loss, the
+    optimizer and the training settings. An expression graph lists its nodes."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    sc = ctl.scenario
+    out.append(f"{sc.name}", style="bold")
+    out.append(f": {sc.description}\n" if sc.description else "\n", style="dim")
+    if ctl.is_graph:
+        inputs = [ctl.node_name(i) for i in ctl.graph.wrt]
+        out.append("inputs: " + ", ".join(fmt.sub(n) for n in inputs) + "\n")
+        for i in range(ctl.n):
+            out.append(f"  {fmt.sub(ctl.graph.formula(i))}\n")
+        return out
+    model = ctl.model
+    rows = list(model.summary_rows())
+    if model.spec is not None:  # a dropout row after its layer, as Keras lists it
+        layers = iter(model.spec[1])
+        with_dropout = []
+        for n, row in enumerate(rows, start=1):
+            with_dropout.append(row)
+            if row[0] == "flatten":
+                continue
+            layer = next(layers, None)
+            if layer is not None and layer.dropout:
+                with_dropout.append((f"dropout_{n} ({layer.dropout:g})", row[1], 0))
+        rows = with_dropout
+    heads = ["Layer (type)", "Output Shape", "Param #"]
+    gap = "  "
+    if max(len(r[0]) + len(r[1]) + len(f"{r[2]:,}") for r in rows) + 14 > width:
+        # narrow: shapes without the batch dimension, shorter heads, one space between
+        rows = [(a, b.replace("None, ", ""), c) for a, b, c in rows]
+        heads, gap = ["Layer (type)", "Shape", "Params"], " "
+    name_w = max([len(heads[0])] + [len(r[0]) for r in rows])
+    shape_w = max([len(heads[1])] + [len(r[1]) for r in rows])
+    count_w = max([len(heads[2])] + [len(f"{r[2]:,}") for r in rows])
+    inputs = model.graph.nodes[model.x].cols if model.x is not None else 0
+    out.append(f"{inputs} inputs → {model.task}\n", style="dim")
+    head = f"{heads[0]:<{name_w}}{gap}{heads[1]:<{shape_w}}{gap}{heads[2]:>{count_w}}"
+    out.append(head + "\n", style="bold underline")
+    for name, shape, count in rows:
+        out.append(f"{name:<{name_w}}{gap}{shape:<{shape_w}}{gap}{count:>{count_w},}\n")
+    total = sum(r[2] for r in rows)
+    out.append(f"Total params: {total:,}\n", style="bold")
+    if total != model.n_params:  # cannot happen unless the layer plan and the graph disagree
+        out.append(f"(the engine holds {model.n_params:,})\n", style="bold red")
+    opt = ctl.optimizer
+    settings = ", ".join(f"{k}={v:g}" for k, v in opt.settings.items() if k != "lr")
+    out.append(f"loss: {fmt.sub(ctl.node_name(ctl.loss)) if ctl.loss is not None else '-'}")
+    out.append(f" ({sc.model.loss})\n" if getattr(sc, "model", None) else "\n")
+    out.append(
+        f"optimizer: {opt.kind} (lr={fmt.num(opt.lr)}" + (f", {settings})\n" if settings else ")\n")
+    )
+    t = ctl.trainer
+    if t is not None:
+        batch = t.batch_size if t.batch_size < t.X.shape[0] else "full"
+        out.append(f"training: {t.epochs} epochs, batch {batch}, seed {ctl.seed}, ")
+        out.append(f"{np.dtype(model.dtype).name}\n")
+    ds = ctl.dataset
+    if ds is not None:
+        test = f", {ds.n_test} test" if ds.n_test else ""
+        out.append(f"data: {ds.name}, {ds.n_train} training rows{test}\n")
     return out
