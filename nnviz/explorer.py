@@ -397,6 +397,34 @@ class Controller:
         if self.trainer.epoch >= self.trainer.epochs:
             self.finished = True
 
+    def parameters_edited(self) -> None:
+        """A parameter was set by hand: the pass in flight runs forward again on the same
+        batch (a backward pass begun starts over), its loss recorded anew; the last update's
+        and chain rule's numbers, now out of date, are dropped."""
+        s = self.stepper
+        self.update = None
+        self.chain = {}
+        if s.phase == IDLE:
+            return
+        upto = s.forward_upto
+        recorded = upto == self.n and self.trainer is not None and self.loss is not None
+        if recorded:  # take back what _record_loss added for this batch
+            rows = self.program.batch
+            self._manual_sum -= float(self.program.value(self.loss)[0, 0]) * rows
+            self._manual_seen -= rows
+            self._manual_correct -= _correct(
+                self.program.value(self.model.prediction),
+                self.program.value(self.model.y),
+                self.task,
+                self.model.threshold,
+            )
+        s.abandon()
+        s.begin()
+        while s.forward_upto < upto:
+            s.forward_node()
+        if recorded:
+            self._record_loss()
+
     # ------------------------------------------------------------ the chain rule
     def chain_report(self, j: int) -> ChainReport | None:
         """The chain rule at node j with the engine's numbers, if its gradient is known."""

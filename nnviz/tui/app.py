@@ -147,9 +147,16 @@ class NnvizApp(App):
         self.controller = ctl
         screen = pick_screen(ctl, ascii_mode=self.ascii_mode)
         self.switch_screen(screen)
-        if self.kernels is not None and not self.kernels.ready:
-            screen.mount(KernelStatus(self.kernels, id="kernel-status"))
+        # once the screen has composed itself (a widget mounted before would come first)
+        self.call_after_refresh(self._show_kernel_status, screen)
         self.ready.set()
+
+    def _show_kernel_status(self, screen) -> None:
+        kernels = self.kernels
+        if kernels is None or kernels.ready or not screen.is_attached:
+            return
+        if not screen.query(KernelStatus):
+            screen.mount(KernelStatus(kernels, id="kernel-status"))
 
     def on_kernels_changed(self, message: KernelsChanged) -> None:
         state = message.state

@@ -110,6 +110,10 @@ KEYS: tuple[Key, ...] = (
     Key("h", "points", "Points", "hide or show the data points on the regions", show=False),
     Key("c", "check", "Grad check", "the gradient beside central differences"),
     Key("t", "table", "Next table", "next data set (several truth tables)"),
+    # the playground (explorer): change the setup, one weight, and keep it
+    Key("S", "settings", "Settings", "architecture, data and training, checked as a file is"),
+    Key("E", "cursor", "Edit weight", "an element cursor on the selected parameter", show=False),
+    Key("W", "write", "Write", "the setup and its weights as a scenario file", show=False),
     # the MNIST view's own
     Key("u", "unit(1)", "Next unit", "the next hidden unit (explorer: the next page of units)"),
     Key("U", "unit(-1)", "Prev unit", "the previous hidden unit (or page)", show=False),
@@ -179,6 +183,9 @@ EXPLORER = (
     "points",
     "unit(1)",
     "unit(-1)",
+    "settings",
+    "cursor",
+    "write",
     "history(-1)",
     "history(1)",
     "history_epoch(-1)",

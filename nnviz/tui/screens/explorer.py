@@ -35,6 +35,7 @@ from nnviz.tui.crashlog import failure_message
 from nnviz.tui.draw.canvas import Canvas
 from nnviz.tui.screens.base import BaseView
 from nnviz.tui.screens.play import PlayMixin
+from nnviz.tui.screens.playground import PlaygroundMixin
 from nnviz.tui.screens.scrub import ScrubMixin
 from nnviz.tui.widgets.inspector import inspector_text
 from nnviz.tui.widgets.legend import legend_text, scale_text
@@ -85,7 +86,7 @@ class Pane(VerticalScroll, can_focus=True, inherit_bindings=False):
     the focused pane (so that one key map serves every pane, and help lists it)."""
 
 
-class ExplorerScreen(ScrubMixin, PlayMixin, BaseView, inherit_bindings=False):
+class ExplorerScreen(ScrubMixin, PlaygroundMixin, PlayMixin, BaseView, inherit_bindings=False):
     BINDINGS = keys.bindings(keys.EXPLORER)
     HELP_TITLE = "nnviz explorer: keys"
 
@@ -307,8 +308,8 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView, inherit_bindings=False):
                 parts |= {"pictures", "params"}
         if every:
             parts |= {"side", "legend", "pictures", "params"}
-        if "status" in parts:
-            self.query_one("#status", Static).update(self.status_text())
+        if "status" in parts:  # one line, docked: no layout pass (the costly part of a frame)
+            self.query_one("#status", Static).update(self.status_text(), layout=False)
         if "graph" in parts:
             self._draw_graph()
         if "inspector" in parts:
@@ -622,15 +623,13 @@ class ExplorerScreen(ScrubMixin, PlayMixin, BaseView, inherit_bindings=False):
         except Exception as exc:  # noqa: BLE001 (cannot be rebuilt: keep the old one)
             self.notify(failure_message(exc, "reset"), severity="error")
             return
-        self.ctl = ctl
-        self.check_report = None
-        self.sample = 0
-        self.verdict = ""
-        self._painted = None
+        await self.install(ctl, note)
+
+    def installed(self) -> None:
+        """After a new Controller is installed (reset, a new seed, an edited setup)."""
+        ctl = self.ctl
         self._update_in_view = None
-        self.selected = _first_param(ctl)
         self.query_one("#summary-text", TextPanel).show(lambda w: summary_text(ctl, w))
-        self._refresh(note)
         self._invalidate("all")
 
     async def action_reset(self) -> None:

@@ -376,12 +376,18 @@ def truth_text(ctl: Controller, rows: list[TruthRow], highlight: set[int]) -> Te
         xs = " ".join(f"{fmt.num(v, 3):>2}" for v in r.x)
         h = fmt.num(r.h[0], 3)
         p = fmt.num(r.p[0], 3)
-        wrong = int(r.y[0] > 0.5) != r.yhat if r.y.size == 1 else False
         style = "reverse" if n in highlight else None
         out.append(f"{xs} │{fmt.num(r.y[0], 2):>2} │{h:>6} │{p:>6} │{r.yhat}", style=style)
-        if wrong:
-            out.append(" ✗", style="red")
+        if r.right is not None:  # each row against its target: a gate built by hand is done
+            out.append(" ✓" if r.right else " ✗", style="green" if r.right else "red")
         out.append("\n")
+    marked = [r.right for r in rows if r.right is not None]
+    if marked:
+        right = sum(marked)
+        done = right == len(marked)
+        said = f"every row matches its target ({right}/{len(marked)})" if done else \
+            f"{right} of {len(marked)} rows match their target"  # fmt: skip
+        out.append(said + "\n", style="bold green" if done else "yellow")
     return out
 
 
