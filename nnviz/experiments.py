@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +23,9 @@ from nnviz.split import kfold
 from nnviz.train import Diverged, EpochsDone, Finished, Started
 
 SWEEPABLE = ("lr", "batch_size", "units")
+# what `nnviz race` and `nnviz sweep` try unless told otherwise (the explorer's views too)
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+DEFAULT_SWEEP = ("lr", "1e-4:1", 13)  # 13 learning rates, log-spaced from 1e-4 to 1
 
 
 class ExperimentError(InputError):
@@ -235,16 +238,30 @@ def run_settings(
     target_loss: float | None = None,
     data_dir=None,
     threads: int | None = None,
+    datasets=None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Iterator[Run]:
-    """Train the scenario once per setting, from the same weights and batch order."""
+    """Train the scenario once per setting, from the same weights and batch order.
+
+    `datasets`: the scenario's data sets already loaded (load_datasets); `should_stop` is
+    asked between training chunks (a fraction of a second apart): when it says True, the run
+    under way is dropped and nothing more is yielded (a front end's cancel key)."""
     variants = [configure(scenario, s) for s in settings]  # every setting checked up front
-    datasets = load_datasets(scenario, data_dir)[:1]
+    datasets = (load_datasets(scenario, data_dir) if datasets is None else datasets)[:1]
     for setting, sc in zip(settings, variants, strict=True):
-        yield train_once(sc, datasets, setting, target_loss=target_loss, threads=threads)
+        run = train_once(
+            sc, datasets, setting, target_loss=target_loss, threads=threads,
+            should_stop=should_stop,
+        )  # fmt: skip
+        if run is None:
+            return
+        yield run
 
 
-def train_once(scenario, datasets, setting: Setting, *, target_loss=None, threads=None) -> Run:
-    """One run of a configured scenario on loaded data."""
+def train_once(
+    scenario, datasets, setting: Setting, *, target_loss=None, threads=None, should_stop=None
+) -> Run | None:
+    """One run of a configured scenario on loaded data (None when `should_stop` said so)."""
     t0 = time.perf_counter()
     session = build(scenario, datasets=datasets, chunk_seconds=0.2, threads=threads)
     trainer = session.trainer
@@ -252,6 +269,8 @@ def train_once(scenario, datasets, setting: Setting, *, target_loss=None, thread
     finished = diverged = None
     compile_s = 0.0
     for event in trainer.run():
+        if should_stop is not None and should_stop():
+            return None
         if isinstance(event, Started):
             compile_s = event.compile_s
         elif isinstance(event, EpochsDone):

@@ -80,6 +80,7 @@ class UpdateRecord:
     params: tuple[ParamUpdate, ...]
     perceptron: tuple[PerceptronRow, ...] = ()
     hyper: dict | None = None  # every optimizer setting, as Optimizer.hyperparameters()
+    lr_formula: str = ""  # how the schedule made `lr` from the base rate ('' if constant)
 
 
 @dataclass(frozen=True)
@@ -203,20 +204,32 @@ def take_update(stepper) -> UpdateRecord:
         y = p.value(model.y).copy()
         a = p.value(model.prediction).copy()
         rows = tuple(PerceptronRow(int(r), x[n], y[n], a[n]) for n, r in enumerate(stepper.rows))
-    lr = opt.lr_now()
+    lr, formula = opt.lr_now(), opt.lr_formula(opt.epoch)
     stepper.update()
     params = tuple(
         ParamUpdate(
             name,
             before[name],
             grads[name],
-            {key: arr.copy() for key, arr in opt.state_of(name).items()},
+            _state(opt, name),
             p.value(name).copy(),
             opt.is_frozen(name),
         )
         for name in names
     )
-    return UpdateRecord(opt.kind, lr, opt.t, params, rows, opt.hyperparameters())
+    return UpdateRecord(opt.kind, lr, opt.t, params, rows, opt.hyperparameters(), formula)
+
+
+def _state(opt, name: str) -> dict[str, np.ndarray]:
+    """The optimizer's state of one parameter after the update; for Adam also the
+    bias-corrected moments its rule divides by, m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ)."""
+    state = {key: arr.copy() for key, arr in opt.state_of(name).items()}
+    if opt.kind == "adam" and opt.t > 0:
+        b1, b2 = opt.settings["beta1"], opt.settings["beta2"]
+        dtype = state["m"].dtype
+        state["m̂"] = (state["m"] / (1.0 - b1**opt.t)).astype(dtype)
+        state["v̂"] = (state["v"] / (1.0 - b2**opt.t)).astype(dtype)
+    return state
 
 
 # ====================================================================== forward vs reverse

@@ -28,6 +28,7 @@ from nnviz.engine import ops
 from nnviz.explain import ChainReport, CheckReport, ModesReport, UpdateRecord
 from nnviz.history import DEFAULT_BUDGET, Timeline, twin
 from nnviz.model import Model
+from nnviz.perceptron import Convergence, convergence
 from nnviz.session import Session, build
 from nnviz.stepper import BACKWARD as STEPPER_BACKWARD
 from nnviz.stepper import FORWARD as STEPPER_FORWARD
@@ -66,7 +67,7 @@ class Snapshot:
     step: int
     epoch: int  # epochs completed
     batch_index: int
-    lr: float
+    lr: float  # the rate in use: the step's in progress or shown, else the next step's
     epochs_done: np.ndarray  # the history for the curves (several epochs a point when long)
     losses: np.ndarray
     accuracies: np.ndarray
@@ -76,10 +77,16 @@ class Snapshot:
     message: str
     samples_per_s: float = 0.0
     finished: bool = False
+    lr_formula: str = ""  # how a schedule makes `lr` from the base rate, e.g. '0.05·0.5²'
+
     stamp: float = field(default_factory=time.perf_counter)
     test_losses: np.ndarray | None = None  # in the slots of `losses`; None: no test set
     test_accuracies: np.ndarray | None = None
     diverged_epoch: int | None = None  # the epoch in which the loss stopped being finite
+    # with training.validation: the held-out rows' loss and accuracy, at the epochs evaluated
+    val_epochs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    val_losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    val_accuracies: np.ndarray = field(default_factory=lambda: np.zeros(0))
     past: bool = False  # a step from the history, not the present (Controller.view_step)
     present: int = 0  # the present step (the last one trained)
     mark_epoch: int | None = None  # the epoch the shown step belongs to, for the curve's cursor
@@ -165,14 +172,39 @@ class History:
         return losses, accs
 
 
+class ValidationLog:
+    """(epoch, loss, accuracy) on the validation rows, one entry per evaluation. Training at
+    full speed evaluates once per chunk of epochs; when the entries run out, every other one
+    is dropped, so memory stays bounded on a long run."""
+
+    LIMIT = 1 << 12
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, float, float]] = []
+
+    def add(self, epoch: int, loss: float, accuracy: float | None) -> None:
+        if self.rows and self.rows[-1][0] >= epoch:
+            return  # evaluated already at this epoch
+        if len(self.rows) >= self.LIMIT:
+            self.rows = self.rows[1::2]
+        self.rows.append((int(epoch), float(loss), np.nan if accuracy is None else accuracy))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.rows:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        epochs, losses, accs = zip(*self.rows, strict=True)
+        return np.array(epochs, np.int64), np.array(losses), np.array(accs, np.float64)
+
+
 # ====================================================================== controller
 class Controller:
     """Steps a Session by hand, keeps the loss history, and answers the explorer's questions."""
 
-    def __init__(self, session: Session, *, data_dir=None, which: int = 0,
+    def __init__(self, session: Session, *, data_dir=None, which: int = 0, weights=None,
                  history_budget: int | None = DEFAULT_BUDGET):  # fmt: skip
         """history_budget: bytes for the steps' history (nnviz.history), None for none."""
         self.session = session
+        self.weights = weights  # the saved weights it started from (--load), kept on reset
         self.data_dir = data_dir
         self.which = which
         self.model: Model = session.model
@@ -193,8 +225,12 @@ class Controller:
         self.samples_per_s = 0.0
         self.finished = False
         self.diverged: str | None = None
+        self.diverged_step: int | None = None  # the step whose loss went non-finite
+        self.stopped_before_backward = False  # the buffers hold a forward pass only
         self.diverged_epoch: int | None = None
         self.history_log = History()
+        self.validation_log = ValidationLog()
+        self.converged: Convergence | None = None  # the perceptron rule's, once seen
         self._manual_sum = 0.0
         self._manual_correct = 0
         self._manual_seen = 0
@@ -364,12 +400,10 @@ class Controller:
         if not np.isfinite(loss) and self.diverged is None:
             if self.timeline is not None:
                 self.timeline.diverged_step = self.trainer.steps + 1
-            i = self.program.first_nonfinite()
-            where = f" (first in node '{self.node_name(i)}')" if i is not None else ""
-            self.diverged = (
-                f"the loss became NaN or infinite at step {self.trainer.steps + 1}{where}: "
-                "try a smaller learning rate (r resets)"
-            )
+            event = self.trainer.diagnose()  # the training loop's own words
+            self.diverged_step = event.step
+            # stepping by hand goes on (the update shows what the non-finite gradient does)
+            self.diverged = event.message.replace("training stopped at", "at", 1) + " (r resets)"
             self.diverged_epoch = self.trainer.epoch + 1
             self.message = self.diverged
         self._manual_sum += loss * rows
@@ -393,7 +427,9 @@ class Controller:
         )
         if self.timeline is not None:
             self.timeline.epochs.add(epoch, self._manual_sum / seen, acc, test_loss, test_acc)
+        self._watch_convergence(epoch, [acc])
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
+        self._validate_by_hand(epoch)
         if self.trainer.epoch >= self.trainer.epochs:
             self.finished = True
 
@@ -425,6 +461,21 @@ class Controller:
         if recorded:
             self._record_loss()
 
+    def _validate_by_hand(self, epoch: int) -> None:
+        """Evaluate the validation rows after an epoch stepped by hand, as the training loop
+        does after each epoch; the step's values on show are put back afterwards."""
+        t = self.trainer
+        if not t.has_val:
+            return
+        p = self.program
+        saved, batch = p.values.copy(), p.batch
+        try:
+            loss, acc = self.model.evaluate(t.x_val, t.y_val)
+        finally:
+            p.values[:] = saved
+            p.set_batch(batch)
+        self.validation_log.add(epoch, loss, acc)
+
     # ------------------------------------------------------------ the chain rule
     def chain_report(self, j: int) -> ChainReport | None:
         """The chain rule at node j with the engine's numbers, if its gradient is known."""
@@ -454,6 +505,9 @@ class Controller:
         )
         if self.timeline is not None:
             self.timeline.epochs.add_event(event)
+        if event.val_loss is not None:
+            self.validation_log.add(event.last_epoch, event.val_loss, event.val_accuracy)
+        self._watch_convergence(event.first_epoch, event.accuracies)
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
 
     def after_training(self, event) -> None:
@@ -461,9 +515,11 @@ class Controller:
         if isinstance(event, EpochsDone):
             self.record_epochs(event)
         elif isinstance(event, Diverged):
-            self.diverged = event.message
+            self.diverged_step = event.step
+            self.stopped_before_backward = True  # the loop stops at the non-finite loss
+            self.diverged = f"{event.message} (r resets)"
+            self.message = self.diverged
             self.diverged_epoch = event.epoch
-            self.message = event.message
             if self.timeline is not None:
                 self.timeline.diverged_step = event.step
         elif isinstance(event, Finished):
@@ -473,6 +529,10 @@ class Controller:
         self.shown = True
         self.update = None
         self.chain = {}
+
+    def _watch_convergence(self, first_epoch: int, accuracies) -> None:
+        if self.perceptron and self.converged is None:
+            self.converged = convergence(first_epoch, accuracies)
 
     def history(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(epoch numbers, mean losses, accuracies) for the curves."""
@@ -488,6 +548,16 @@ class Controller:
         value = float(min(max(value, 1e-8), 1e4))
         self.optimizer.lr = value  # a schedule scales from it (the optimizer owns both)
         return value
+
+    def lr_in_use(self) -> tuple[float, str]:
+        """The rate of the step in progress (or on show), else of the next step, with how the
+        schedule makes it from the base rate; the optimizer owns both."""
+        opt, t = self.optimizer, self.trainer
+        if t is None:
+            return opt.lr, ""
+        if self.in_step or (self.phase == DONE and self.update is not None):
+            return opt.lr_now(), opt.lr_formula(opt.epoch)
+        return opt.lr_at(t.epoch), opt.lr_formula(t.epoch)
 
     def lr_up(self) -> float:
         return self.set_lr(self.optimizer.lr * LR_FACTOR)
@@ -506,14 +576,16 @@ class Controller:
     def _live_snapshot(self) -> Snapshot:
         p = self.program
         epochs, losses, accs = self.history()
+        lr, lr_formula = self.lr_in_use()
         test_losses = test_accs = None
         if self.trainer is not None and self.trainer.has_test:
             test_losses, test_accs = self.history_log.test_view()
         t = self.trainer
+        val_epochs, val_losses, val_accs = self.validation_log.arrays()
         if self.in_step:
             fwd, bwd = self.stepper.forward_upto, self.stepper.backward_from
         elif self.phase == DONE:
-            fwd, bwd = self.n, (self.n if self.perceptron else 0)
+            fwd, bwd = self.n, (self.n if self.perceptron or self.stopped_before_backward else 0)
         else:
             fwd, bwd = (self.n, self.n) if self.is_graph else (0, self.n)
         return Snapshot(
@@ -526,10 +598,11 @@ class Controller:
             cursor=self.cursor,
             forward_upto=fwd,
             backward_from=bwd,
-            step=t.steps if t is not None else 0,
+            step=max(t.steps, self.diverged_step or 0) if t is not None else 0,
             epoch=t.epoch if t is not None else 0,
             batch_index=t.batch_index if t is not None else 0,
-            lr=self.optimizer.lr,
+            lr=lr,
+            lr_formula=lr_formula,
             epochs_done=epochs,
             losses=losses,
             accuracies=accs,
@@ -543,6 +616,9 @@ class Controller:
             test_losses=test_losses,
             test_accuracies=test_accs,
             diverged_epoch=self.diverged_epoch,
+            val_epochs=val_epochs,
+            val_losses=val_losses,
+            val_accuracies=val_accs,
         )
 
     # ------------------------------------------------------------ the history
@@ -713,9 +789,9 @@ class Controller:
         """The perceptron rule's outcome, once its epochs are over or it has converged."""
         if not self.perceptron or self.trainer is None:
             return ""
+        if self.converged is not None:
+            return f"converged: {self.converged.text()}"
         errors = self.errors(params)
-        if errors == 0 and epoch > 0:
-            return f"converged: every row is classified right (after {epoch} epochs)"
         if epoch < self.trainer.epochs or not errors:
             return ""
         name = getattr(self.dataset, "name", "")
@@ -756,8 +832,9 @@ class Controller:
         if seed is not None and seed != self.seed:
             scenario = scenario.with_overrides(seed=seed)
         which = self.which if which is None else which
-        session = build(scenario, data_dir=self.data_dir, which=which, threads=1)
-        return Controller(session, data_dir=self.data_dir, which=which)
+        weights = self.weights if which == self.which else None  # another set, its own shapes
+        session = build(scenario, data_dir=self.data_dir, which=which, threads=1, weights=weights)
+        return Controller(session, data_dir=self.data_dir, which=which, weights=weights)
 
     def warm_up(self) -> float:
         """Compile (or load) every kernel the explorer calls, on the probe; returns seconds."""

@@ -95,8 +95,9 @@ def _dense_layers(model) -> list[tuple[int, str, str]]:
             f"{layers[image - 1].kind}"
         )
     last = len(layers)
+    output = model.graph.nodes[model.prediction].name  # p, or a logit or a step's a
     return [
-        (k, layer.activation, "p" if k == last else f"u{k}")
+        (k, layer.activation, output if k == last else f"u{k}")
         for k, layer in enumerate(layers, start=1)
     ]
 
@@ -214,3 +215,20 @@ def track(session, samples: int = 20) -> Iterator[HealthSample | Diverged]:
                 yield event
                 return
         yield measure(session, trainer.epoch, loss)
+
+
+def hidden_unit_flags(model, X: np.ndarray) -> dict[str, tuple[str, np.ndarray]]:
+    """For each hidden activation node of the model (by role): (its activation, which units
+    are saturated (sigmoid, tanh) or dead (relu)) on the probe rows of X, by the same rule as
+    a HealthSample's. Only the nodes whose activation can be flagged are listed. The model's
+    parameters are read as they are (the explorer passes its probe)."""
+    out: dict[str, tuple[str, np.ndarray]] = {}
+    if X is None or len(X) == 0:
+        return out
+    probe = X[probe_rows(X.shape[0])]
+    for i in model.roles("hidden"):
+        node = model.graph.nodes[i]
+        shares = unit_shares(node.op_name, model.output(probe, node=node.name))
+        if shares is not None:
+            out[node.name] = (node.op_name, flag_units(node.op_name, shares))
+    return out

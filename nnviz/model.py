@@ -46,9 +46,19 @@ class Model:
         self.loss = graph.loss
         # the class boundary on the prediction node: p = 1/2, or z = 0 where the loss reads
         # the prediction as a logit (bce_logits)
-        logit = any(node.op_name == "bce_logits" for node in graph.nodes)
-        self.threshold = 0.0 if logit else 0.5
+        self.threshold = 0.0 if self.predicts_logit else 0.5
         self.io = self._wire()
+
+    @property
+    def predicts_logit(self) -> bool:
+        """The prediction is the logit a bce_logits loss reads (an identity output), not
+        σ of it."""
+        p = self.prediction
+        if p is None:
+            return False
+        node = self.graph.nodes[p]
+        same = {p, node.inputs[0]} if node.op_name == "identity" else {p}
+        return any(n.op_name == "bce_logits" and n.inputs[0] in same for n in self.graph.nodes)
 
     @classmethod
     def from_spec(

@@ -388,6 +388,10 @@ class Trainer:
             )
 
     def _diagnose(self) -> Diverged:
+        return self.diagnose()
+
+    def diagnose(self) -> Diverged:
+        """What went non-finite in the pass the buffers hold (step `steps + 1`), and why."""
         p = self.model.program
         i = p.first_nonfinite()
         name = p.name(i) if i is not None else p.name(self.model.loss)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import click
 
 from nnviz.cli import complete_scenario
@@ -43,6 +45,45 @@ def override_options(fn):
     return fn
 
 
+def load_option(fn):
+    """--load: start from saved weights."""
+    return click.option(
+        "--load", type=click.Path(dir_okay=False), help="Start from saved weights (.npz)."
+    )(fn)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line changes in a scenario (override_options, --validation) and the
+    weights to start from (--load): one object, so that `nnviz train` and `nnviz run` take the
+    same options the same way."""
+
+    epochs: int | None = None
+    lr: float | None = None
+    batch_size: int | None = None
+    optimizer: str | None = None
+    seed: int | None = None
+    dtype: str | None = None
+    validation: float | None = None
+    data_dir: str | None = None
+    load: str | None = None
+
+    @classmethod
+    def of(cls, options: dict) -> Overrides:
+        """From a command's keyword arguments (the ones that are not overrides are left)."""
+        return cls(**{f.name: options.get(f.name) for f in fields(cls)})
+
+    def scenario_changes(self) -> dict:
+        """The keys Scenario.with_overrides takes."""
+        skip = ("data_dir", "load")
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+
+    def load_scenario(self, name):
+        from nnviz.scenario import load_scenario
+
+        return load_scenario(name).with_overrides(**self.scenario_changes())
+
+
 def validation_option(fn):
     """--validation: the share of the training rows held out (training.validation)."""
     return click.option(
@@ -54,10 +95,5 @@ def validation_option(fn):
 
 def load_with_overrides(name, *, epochs=None, lr=None, batch_size=None, optimizer=None, seed=None,
                         dtype=None, validation=None):  # fmt: skip
-    from nnviz.scenario import load_scenario
-
-    scenario = load_scenario(name)
-    return scenario.with_overrides(
-        epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer, seed=seed, dtype=dtype,
-        validation=validation,
-    )  # fmt: skip
+    overrides = Overrides(epochs, lr, batch_size, optimizer, seed, dtype, validation)
+    return overrides.load_scenario(name)

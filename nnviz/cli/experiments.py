@@ -9,6 +9,7 @@ import click
 
 from nnviz.cli.common import scenario_argument, validation_option
 
+# nnviz.experiments.DEFAULT_OPTIMIZERS, written out: --help does not import the engine
 DEFAULT_RACE = "sgd,momentum,rmsprop,adam"
 
 
@@ -179,6 +180,7 @@ def race(scenario, optimizers, lrs, zipped, target_loss, batch_size, epochs, see
       nnviz race xor
       nnviz race circles --optimizers sgd,adam --lr 0.1,0.01 --target-loss 0.3
       nnviz race moons --optimizers sgd,adam --lr 0.5,0.03 --zip --json
+      nnviz run xor --experiment race    (the default race as curves and regions)
     """
     from nnviz.engine.spec import OPTIMIZERS
     from nnviz.experiments import race_settings
@@ -295,6 +297,7 @@ def sweep(scenario, lr, batch_size, units, points, optimizer, epochs, seed, dtyp
       nnviz sweep circles --lr 1e-4:1 --points 13
       nnviz sweep moons --units 1,2,4,8,16 --validation 0.2
       nnviz sweep circles --batch-size 1:400 --points 6 --json
+      nnviz run circles --experiment sweep    (the lr sweep as a curve)
     """
     from nnviz.experiments import sweep_settings, sweep_values
 

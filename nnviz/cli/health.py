@@ -31,6 +31,7 @@ def health(scenarios, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, 
     Examples:
       nnviz health vanishing vanishing-relu
       nnviz health mnist --epochs 3 --json
+      nnviz run vanishing --experiment health    (as charts in the explorer)
     """
     from nnviz.health import HealthSample, track
     from nnviz.session import build

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
@@ -56,19 +57,43 @@ def info(scenario, as_json):
             l1=sc.model.l1,
             data={"kind": sc.data.kind, **{k: _plain(v) for k, v in sc.data.params}}
             | ({"features": list(sc.data.features)} if sc.data.features else {}),
-            optimizer={"kind": sc.optimizer.kind, **dict(sc.optimizer.params)},
+            optimizer=_optimizer_settings(sc.optimizer),
             training={
                 "epochs": sc.training.epochs,
                 "batch_size": sc.training.batch_size,
                 "seed": sc.training.seed,
                 "dtype": sc.training.dtype,
                 "validation": sc.training.validation,
+                "schedule": sc.training.schedule,
+                "schedule_step": sc.training.schedule_step,
+                "gamma": sc.training.gamma,
             },
         )
     if as_json:
         emit("info", out)
         return
     _print_info(out)
+
+
+def _optimizer_settings(spec) -> dict:
+    """The file's settings, and weight decay always where the optimizer has it (0 = none)."""
+    from nnviz.engine.spec import OPTIMIZER_DEFAULTS
+
+    settings = {"kind": spec.kind, **dict(spec.params)}
+    if "weight_decay" in OPTIMIZER_DEFAULTS[spec.kind]:
+        settings.setdefault("weight_decay", OPTIMIZER_DEFAULTS[spec.kind]["weight_decay"])
+    return settings
+
+
+def _schedule_text(tr: dict) -> str:
+    if tr["schedule"] == "constant" or tr["gamma"] == 1:
+        return "constant learning rate"
+    every = (
+        "every epoch"
+        if tr["schedule"] == "exponential"
+        else (f"every {tr['schedule_step']} epochs" if tr["schedule_step"] > 1 else "every epoch")
+    )
+    return f"{tr['schedule']}: the learning rate × {tr['gamma']:g} {every}"
 
 
 def _plain(value):
@@ -113,6 +138,14 @@ def _print_info(out: dict) -> None:
         f"training: {tr['epochs']} epochs, batch {tr['batch_size'] or 'full'}, "
         f"seed {tr['seed']}, {tr['dtype']}"
         + (f", validation {tr['validation']:g}" if tr.get("validation") else "")
+    )
+    console.print(f"schedule: {_schedule_text(tr)}")
+    l2 = out.get("l2") or 0
+    wd = out["optimizer"].get("weight_decay", 0)
+    console.print(
+        "regularisation: "
+        + (f"L2 {l2:g} (λ·Σ W² added to the loss for every weight matrix)" if l2 else "no L2")
+        + (f", weight decay {wd:g} (in the update)" if wd else ", no weight decay")
     )
 
 
@@ -380,6 +413,7 @@ def _trace_one(session, stepper, n: int, explain: bool) -> dict:
     out_explain = {}
     if explain:
         out_explain["chain"] = _chains_plain(program, ex.chain_rules(program))
+        out_explain["forward"] = _forward_plain(program)
         out_explain["check"] = _checks(session, stepper)
     if n > 0:
         record = ex.take_update(stepper)
@@ -414,6 +448,7 @@ def _trace_one(session, stepper, n: int, explain: bool) -> dict:
         "optimizer": opt.kind,
         "lr": opt.lr,
         "lr_used": opt.lr_now(),
+        "lr_formula": opt.lr_formula(opt.epoch),
         "hyperparameters": record.hyper,
         "dtype": str(program.dtype),
         "seed": trainer.seed,
@@ -446,7 +481,35 @@ UPDATE_RULES = {
 }
 
 
+def _arithmetic_plain(arith) -> dict | None:
+    """An Arithmetic (nnviz.arithmetic) for JSON, each line also as the text it reads as."""
+    if arith is None:
+        return None
+    lines = []
+    for line in arith.lines:
+        d = dataclasses.asdict(line)
+        d["text"] = line.text(_num)
+        lines.append(d)
+    return {"title": arith.title, "elements": arith.elements, "note": arith.note, "lines": lines}
+
+
+def _forward_plain(program) -> list[dict]:
+    """Each computed node's value from its inputs' values (every row: the whole batch)."""
+    from nnviz import arithmetic
+
+    out = []
+    for i in range(len(program)):
+        arith = arithmetic.forward_lines(program.graph, program.value, i)
+        if arith is not None:
+            out.append({"node": program.name(i), **_arithmetic_plain(arith)})
+    return out
+
+
 def _chains_plain(program, reports: dict) -> list[dict]:
+    from nnviz import arithmetic
+
+    graph = program.graph
+    dl = f"∂{program.name(graph.loss)}/∂"
     out = []
     for j, report in reports.items():
         out.append({
@@ -461,7 +524,11 @@ def _chains_plain(program, reports: dict) -> list[dict]:
                 "local_rule": t.local_text,
                 "local": t.local,
                 "contribution": t.contribution,
+                "arithmetic": _arithmetic_plain(
+                    arithmetic.term_lines(graph, program.value, t, j, grad_name=dl)),
             } for t in report.terms],
+            "sum": _arithmetic_plain(
+                arithmetic.fanout_lines(report, None, dl, program.name(j))),
         })  # fmt: skip
     return out
 
@@ -515,7 +582,8 @@ def _trace_graph(session, explain: bool) -> dict:
         "output": report.output,
     }
     if explain:
-        out["explain"] = {"chain": _chains_plain(program, ex.chain_rules(program))}
+        out["explain"] = {"chain": _chains_plain(program, ex.chain_rules(program)),
+                          "forward": _forward_plain(program)}  # fmt: skip
     return out
 
 
@@ -526,20 +594,23 @@ def _print_trace(out: dict) -> None:
     show = _matrix_text
     if out["event"] == "step":
         console.print(f"[bold]{out['scenario']}[/bold]: step {out['step']} "
-                      f"({out['optimizer']}, lr {_num(out['lr_used'])}), epoch {out['epoch']}, "
+                      f"({out['optimizer']}, lr {_lr_text(out)}), epoch {out['epoch']}, "
                       f"batch {out['batch']}/{out['batches_per_epoch']}, {out['dtype']}, "
                       f"batch rows {out['batch_rows']}, loss {_num(out['loss'])}")  # fmt: skip
     of = out.get("output", "L")
     chains = {c["node"]: c for c in out.get("explain", {}).get("chain", [])}
+    forward = {f["node"]: f for f in out.get("explain", {}).get("forward", [])}
     for node in out["nodes"]:
         console.print(f"[bold]{node['formula']}[/bold]  {node['shape'][0]}×{node['shape'][1]}")
         console.print("  value: " + show(node["value"]))
+        if node["name"] in forward:
+            _print_arithmetic(console, forward[node["name"]], "  ")
         if node["grad"] is not None:
             console.print(f"  ∂{of}/∂{node['name']}: " + show(node["grad"]))
         if node["name"] in chains:
             _print_chain(console, chains[node["name"]], of)
     hyper = out.get("hyperparameters") or {}
-    settings = ", ".join(f"{k} {_num(v)}" for k, v in hyper.items()
+    settings = ", ".join(f"{'base lr' if k == 'lr' else k} {_num(v)}" for k, v in hyper.items()
                          if k not in ("kind", "lr_now", "t", "schedule", "schedule_step",
                                       "gamma"))  # fmt: skip
     for p in out.get("params", []):
@@ -553,7 +624,7 @@ def _print_trace(out: dict) -> None:
     if "explain" in out and out["event"] == "step":
         ex = out["explain"]
         console.print(f"[bold]rule[/bold] ({out['optimizer']}: {settings}; lr used "
-                      f"{_num(out['lr_used'])}, update {hyper.get('t')}): "
+                      f"{_lr_text(out)}, update {hyper.get('t')}): "
                       f"{ex['update']['rule']}")  # fmt: skip
         for r in ex["update"]["perceptron_rows"]:
             console.print(f"  row {r['row']}: x {show([r['x']])}, y {show([r['y']])}, "
@@ -590,15 +661,33 @@ def _print_chain(console, chain: dict, of: str) -> None:
     console.print(f"  {label}: ∂{of}/∂{node} = Σ over consumers c of ∂{of}/∂c × ∂c/∂{node}")
     for t in chain["terms"]:
         c = t["consumer"]
-        same_shape = t["local"] is not None and _shape(t["local"]) == _shape(t["upstream"])
-        if same_shape:  # elementwise: the product can be checked number by number
-            console.print(f"    from {c}: {show(t['upstream'])} × {t['local_rule']} "
-                          f"{show(t['local'])} = {show(t['contribution'])}")  # fmt: skip
-        else:
-            console.print(f"    from {c}: ∂{of}/∂{c} {show(t['upstream'])} through "
-                          f"{t['local_rule']} = {show(t['contribution'])}")  # fmt: skip
+        console.print(f"    from {c} (local ∂{c}/∂{node} = {t['local_rule']}): "
+                      f"{show(t['contribution'])}")  # fmt: skip
+        if t["arithmetic"] is not None:
+            _print_arithmetic(console, t["arithmetic"], "      ")
     if len(chain["terms"]) > 1 and chain["total"] is not None:
         console.print(f"    sum: {show(chain['total'])}")
+        if chain["sum"] is not None:
+            _print_arithmetic(console, chain["sum"], "      ")
+
+
+def _print_arithmetic(console, arith: dict, indent: str) -> None:
+    from rich.markup import escape
+
+    console.print(f"{indent}{escape(arith['title'])}:")
+    for line in arith["lines"]:
+        console.print(f"{indent}  {escape(line['text'])}")
+    left = arith["elements"] - len(arith["lines"])
+    if left > 0:
+        console.print(f"{indent}  ({left} more elements)")
+    if arith["note"]:
+        console.print(f"{indent}  ({escape(arith['note'])})")
+
+
+def _lr_text(out: dict) -> str:
+    """The rate the step used, with how a schedule made it from the base rate."""
+    formula = out.get("lr_formula") or ""
+    return _num(out["lr_used"]) + (f" = {formula}" if formula else "")
 
 
 def _shape(rows) -> tuple:

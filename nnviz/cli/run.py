@@ -13,17 +13,13 @@ import sys
 import click
 
 from nnviz.cli import complete_scenario, install_signal_handlers, leave_at_once, one_line
-from nnviz.limits import MAX_SEED
+from nnviz.cli.common import Overrides, load_option, override_options
 
 
 @click.command("run", short_help="Step through backpropagation in the explorer (default xor).")
 @click.argument("scenario", required=False, default="xor", shell_complete=complete_scenario)
-@click.option(
-    "--seed",
-    type=click.IntRange(0, MAX_SEED),
-    default=None,
-    help="Training seed (overrides the file's).",
-)
+@override_options
+@load_option
 @click.option(
     "--ascii",
     "ascii_mode",
@@ -32,10 +28,12 @@ from nnviz.limits import MAX_SEED
     "under NO_COLOR and on dumb or 16-colour terminals.",
 )
 @click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=str),
+    "--experiment",
+    type=click.Choice(("race", "sweep", "health")),
     default=None,
-    help="Folder of MNIST-format IDX files (also $NNVIZ_DATA).",
+    help="Open straight on the experiments screen (x in the explorer): race the optimizers "
+    "sgd, momentum, rmsprop and adam; sweep the learning rate over 1e-4…1 (13 points); or "
+    "show each layer's gradient health. Escape goes back to the explorer.",
 )
 @click.option(
     "--replay",
@@ -43,27 +41,39 @@ from nnviz.limits import MAX_SEED
     metavar="RUN",
     default=None,
     help="Open a run recorded by nnviz train --record at its end; the history keys go back "
-    "through it.",
+    "through it (the run's own settings: no SCENARIO or overrides).",
 )
-def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None,
-        replay: str | None) -> None:  # fmt: skip
+def run(scenario: str, ascii_mode: bool, experiment: str | None, replay: str | None,
+        **options) -> None:  # fmt: skip
     """Step through backpropagation and watch SCENARIO learn (a shipped name or a .toml file;
-    default xor)."""
-    from nnviz.scenario import ScenarioError, load_scenario
+    default xor). The overrides are `nnviz train`'s.
 
+    \b
+    Examples:
+      nnviz run xor
+      nnviz run xor --lr 0.1 --optimizer momentum
+      nnviz run xor --experiment race      (the race's loss curves and regions)
+      nnviz run circles --experiment sweep (final losses against the learning rate)
+      nnviz run vanishing --experiment health
+    """
+    from nnviz.scenario import ScenarioError
+
+    overrides = Overrides.of(options)
+    seed, data_dir = overrides.seed, overrides.data_dir
     session = None
     if replay is not None:
-        if seed is not None:
-            _fail("--replay takes the run's own seed: drop --seed")
+        given = [k for k, v in options.items() if v is not None and k != "data_dir"]
+        if given:
+            _fail(f"--replay takes the run's own settings: drop --{given[0].replace('_', '-')}")
         session = _replayed(replay, data_dir)
         loaded, scenario = session.scenario, session.scenario.name
     else:
         try:
-            loaded = load_scenario(scenario)
-            if seed is not None:
-                loaded = loaded.with_overrides(seed=seed)
+            loaded = overrides.load_scenario(scenario)
         except ScenarioError as exc:
             _fail(str(exc))
+    if experiment and loaded.model is None:
+        _fail(f"{loaded.path.name}: --experiment: an expression graph has nothing to train")
     problem = terminal_problem()
     if problem:
         _fail(f"the explorer needs a terminal: {problem}; nnviz train runs without one")
@@ -77,7 +87,7 @@ def run(scenario: str, seed: int | None, ascii_mode: bool, data_dir: str | None,
     ascii_mode = ascii_mode or too_few_colours(os.environ)
     app = make_app(
         scenario, seed=seed, ascii=ascii_mode, data_dir=data_dir, scenario=loaded,
-        session=session, exit_on_error=True,
+        session=session, exit_on_error=True, weights=overrides.load, experiment=experiment,
     )  # fmt: skip
     stopped_by: list[int] = []
 

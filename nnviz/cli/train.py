@@ -9,7 +9,8 @@ import time
 import click
 
 from nnviz.cli.common import (
-    load_with_overrides,
+    Overrides,
+    load_option,
     override_options,
     scenario_argument,
     validation_option,
@@ -30,7 +31,7 @@ EPOCH_TIMING_MIN_BATCHES = 100
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the trained weights (.npz).")
-@click.option("--load", type=click.Path(dir_okay=False), help="Start from saved weights (.npz).")
+@load_option
 @click.option(
     "--record",
     type=click.Path(dir_okay=False),
@@ -58,14 +59,13 @@ def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, va
       nnviz train circles --bench
       nnviz train --bench            every shipped scenario, one table
     """
-    overrides = dict(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer, seed=seed,
-                     dtype=dtype, validation=validation)  # fmt: skip
+    overrides = Overrides.of(locals())
     if scenario is None:
         if not bench:
             raise click.UsageError("missing SCENARIO (or --bench alone for the benchmark suite)")
         if save is not None or load is not None or record is not None:
             raise click.UsageError("--save, --load and --record need a SCENARIO")
-        return run_suite(overrides, data_dir, as_json, quiet, threads)
+        return run_suite(overrides.scenario_changes(), data_dir, as_json, quiet, threads)
     if save is not None:
         from nnviz.weights import check_save_path
 
@@ -76,13 +76,13 @@ def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, va
         check_record_path(record)
         if load is not None:
             raise click.UsageError("--record starts from the scenario's weights: drop --load")
-    sc = load_with_overrides(scenario, **overrides)
+    sc = overrides.load_scenario(scenario)
     if sc.model is None:
         raise click.UsageError(f"scenario '{sc.name}' is an expression graph: nothing to train "
                                f"(try nnviz trace {sc.name})")  # fmt: skip
     results = train_scenario(sc, data_dir, bench=bench, as_json=as_json, quiet=quiet, save=save,
                              load=load, threads=threads, record=record,
-                             overrides=overrides)  # fmt: skip
+                             overrides=overrides.scenario_changes())  # fmt: skip
     if not as_json:
         print_results(results, bench)
         for r in results:
@@ -132,6 +132,7 @@ def _per_dataset_path(path: str, label: str) -> str:
 
 
 def _train_one(sc, session, bench, as_json, quiet, save_path=None, recording=None) -> dict:
+    from nnviz.perceptron import convergence
     from nnviz.train import Diverged, EpochsDone, Finished, Started
 
     trainer = session.trainer
@@ -187,9 +188,7 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None, recording=Non
                 if trainer.stop_every_epoch:
                     epoch_ends.append(event.elapsed_s)
                 if converged_at is None and session.optimizer.kind == "perceptron":
-                    perfect = (event.accuracies == 1.0).nonzero()[0]
-                    if len(perfect):
-                        converged_at = event.first_epoch + int(perfect[0])
+                    converged_at = convergence(event.first_epoch, event.accuracies)
                 if as_json and not bench:
                     for row in event.rows():
                         emit("epoch", {**which_data, **row})
@@ -263,8 +262,11 @@ def _result(sc, session, fin, compile_s, wall, converged_at) -> dict:
         "two_thread_share": trainer.threads.paired_s / fin.train_s if fin.train_s else None,
     }
     if session.optimizer.kind == "perceptron":
-        result["converged_epoch"] = converged_at
-        if converged_at is None:
+        result["converged_epoch"] = converged_at and converged_at.clean_epoch
+        result["settled_after_epoch"] = converged_at and converged_at.settled_after
+        if converged_at is not None:
+            result["convergence"] = converged_at.text()
+        else:
             result["note"] = (f"the perceptron rule did not converge in {fin.epochs} epochs: "
                               f"the data is not linearly separable")  # fmt: skip
     return result
@@ -308,10 +310,9 @@ def print_results(results: list[dict], bench: bool) -> None:
     for r in results:
         if r.get("optimizer") == "perceptron":
             where = r.get("data") or r["scenario"]
-            if r.get("converged_epoch"):
-                epoch = r["converged_epoch"]
-                console.print(plain(f"{where}: the perceptron rule converged in epoch {epoch} "
-                                    f"(no errors in a whole epoch)"))  # fmt: skip
+            if r.get("convergence"):
+                console.print(plain(f"{where}: the perceptron rule converged: "
+                                    f"{r['convergence']}"))  # fmt: skip
             else:
                 console.print(plain(f"{where}: {r['note']}"))
 

@@ -16,6 +16,10 @@ SAMPLE_PATH = Path(__file__).with_name("mnist_sample.npz")
 SAMPLE_KEYS = ("x_train", "y_train", "x_test", "y_test")
 IMAGE_SHAPE = (28, 28)
 CLASS_NAMES = tuple(str(d) for d in range(10))
+# Fashion-MNIST has MNIST's format and sizes; its training labels start so (MNIST's: 5 0 4 1 …)
+FASHION_FIRST_LABELS = (9, 0, 0, 3, 0, 2, 7, 2, 5, 5, 0, 9, 5, 5, 7, 9)
+FASHION_CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                       "Sneaker", "Bag", "Ankle boot")  # fmt: skip
 
 
 def read_sample(path: Path = SAMPLE_PATH) -> dict[str, np.ndarray]:
@@ -62,20 +66,27 @@ def _limit(n: int, limit: int) -> int:
     return n if limit == 0 else min(n, limit)
 
 
-def _dataset(x_tr, y_tr, x_te, y_te, limit_train: int, limit_test: int, origin: str) -> Dataset:
+def is_fashion(y_train: np.ndarray) -> bool:
+    """Whether IDX training labels are Fashion-MNIST's (same format as MNIST's digits)."""
+    first = tuple(int(v) for v in np.asarray(y_train[: len(FASHION_FIRST_LABELS)]).ravel())
+    return first == FASHION_FIRST_LABELS
+
+
+def _dataset(x_tr, y_tr, x_te, y_te, limit_train: int, limit_test: int, origin: str,
+             name: str = "mnist", class_names=CLASS_NAMES) -> Dataset:  # fmt: skip
     """A Dataset of the first rows of uint8 images and labels; origin names where they are."""
     n_tr, n_te = _limit(x_tr.shape[0], limit_train), _limit(x_te.shape[0], limit_test)
     source = origin.replace("{total}", f"{x_tr.shape[0]:,} / {x_te.shape[0]:,}", 1)
     if (n_tr, n_te) != (x_tr.shape[0], x_te.shape[0]):
         source += f", using {n_tr:,} / {n_te:,}"
     return Dataset(
-        name="mnist",
+        name=name,
         x_train=_pixels(x_tr[:n_tr]),
         y_train=_one_hot(y_tr[:n_tr]),
         x_test=_pixels(x_te[:n_te]) if n_te else None,
         y_test=_one_hot(y_te[:n_te]) if n_te else None,
         task="multiclass",
-        class_names=CLASS_NAMES,
+        class_names=class_names,
         source=source,
         image_shape=IMAGE_SHAPE,
     )
@@ -99,6 +110,10 @@ def load_full(files: dict[str, Path], limit_train: int = 0, limit_test: int = 0)
     x_tr, y_tr = idx.read_pair(files["train_images"], files["train_labels"], pixels=True)
     x_te, y_te = idx.read_pair(files["test_images"], files["test_labels"], pixels=True)
     folder = os.path.commonpath([str(p.parent) for p in files.values()])
+    if is_fashion(y_tr):
+        return _dataset(x_tr, y_tr, x_te, y_te, limit_train, limit_test,
+                        "Fashion-MNIST ({total}) from " + folder, "fashion-mnist",
+                        FASHION_CLASS_NAMES)  # fmt: skip
     return _dataset(
         x_tr, y_tr, x_te, y_te, limit_train, limit_test, "MNIST ({total}) from " + folder
     )

@@ -150,6 +150,8 @@ def build_mlp(
         out_name = "p" if n == last else f"u{n}"
         if n == last and layer.activation == "step":
             out_name = "a"
+        if n == last and layer.activation == "identity" and loss == "bce_logits":
+            out_name = "logit"  # what the loss reads: a logit, not a probability p
         out = g.op(layer.activation, z, name=out_name)
         g.nodes[w].role, g.nodes[b].role = "weights", "bias"
         g.nodes[z].role = "output_pre" if n == last else "hidden_pre"

@@ -334,6 +334,18 @@ class Optimizer:
         lr = scheduled_lr(self.schedule, int(epoch))
         return self.lr if lr < 0 else float(lr)
 
+    def lr_formula(self, epoch: int) -> str:
+        """How the schedule makes epoch `epoch`'s rate from the base rate, e.g. '0.05·0.5²'
+        ('' for a constant rate)."""
+        kind, step, gamma = int(self.schedule[0]), int(self.schedule[1]), float(self.schedule[2])
+        if kind == SCHED_CONSTANT or gamma == 1.0:
+            return ""
+        power = int(epoch) // max(step, 1) if self.schedule_kind == "step" else int(epoch)
+        if power == 0:
+            return ""
+        digits = str(power).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return f"{self.lr:g}·{gamma:g}{digits}"
+
     def use_epoch(self, epoch: int) -> None:
         """Put epoch `epoch`'s rate in force, exactly as the training loop does."""
         self.epoch = int(epoch)

@@ -45,8 +45,12 @@ class NnvizApp(App):
         session=None,
         animate: bool = True,
         exit_on_error: bool = False,
+        experiment: str | None = None,
+        weights: str | Path | None = None,
     ):
         super().__init__()
+        self.experiment = experiment  # open the experiments screen on this one at once
+        self.weights_path = weights  # --load: the first scenario starts from these weights
         self.exit_on_error = exit_on_error
         self.error_message: str | None = None
         self.target = str(target)
@@ -96,7 +100,13 @@ class NnvizApp(App):
                 if seed is not None:
                     scenario = scenario.with_overrides(seed=seed)
                 session = build(scenario, data_dir=self.data_dir, threads=1)
-            ctl = Controller(session, data_dir=self.data_dir)
+            weights = None
+            if self.weights_path is not None and self.controller is None:
+                from nnviz.weights import load_weights
+
+                weights = load_weights(self.weights_path, session.model.params())
+                session.model.set_params(weights)
+            ctl = Controller(session, data_dir=self.data_dir, weights=weights)
             self._open_kernels(ctl, session)
         except (InputError, OSError) as exc:  # shown on screen (or, from the CLI, after it)
             message = " ".join(str(exc).split()) or type(exc).__name__
@@ -149,6 +159,14 @@ class NnvizApp(App):
         self.switch_screen(screen)
         # once the screen has composed itself (a widget mounted before would come first)
         self.call_after_refresh(self._show_kernel_status, screen)
+        if self.experiment and not ctl.is_graph:
+            from nnviz.tui.screens.experiments import ExperimentsScreen
+
+            self.push_screen(
+                ExperimentsScreen(ctl.scenario, data_dir=self.data_dir, which=ctl.which,
+                                  ascii_mode=self.ascii_mode, first=self.experiment)
+            )  # fmt: skip
+            self.experiment = None  # once: a scenario opened later shows its explorer
         self.ready.set()
 
     def _show_kernel_status(self, screen) -> None:
@@ -246,13 +264,16 @@ def make_app(
     session=None,
     animate: bool = True,
     exit_on_error: bool = False,
+    experiment: str | None = None,
+    weights: str | Path | None = None,
 ) -> NnvizApp:
     """The explorer for a scenario (a shipped name or a .toml path).
 
     `scenario` / `session` may be given already loaded / built (the CLI checks the file before
     the app opens); `animate=False` keeps the loading screen still (for snapshots);
     `exit_on_error` makes a scenario that cannot be built end the app with return code 2 and
-    `app.error_message` instead of showing the error.
+    `app.error_message` instead of showing the error; `experiment` ("race", "sweep",
+    "health") opens the experiments screen on it over the scenario's screen.
     """
     return NnvizApp(
         scenario_name_or_path,
@@ -263,4 +284,6 @@ def make_app(
         session=session,
         animate=animate,
         exit_on_error=exit_on_error,
+        experiment=experiment,
+        weights=weights,
     )

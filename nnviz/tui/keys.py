@@ -115,7 +115,7 @@ KEYS: tuple[Key, ...] = (
     Key("E", "cursor", "Edit weight", "an element cursor on the selected parameter", show=False),
     Key("W", "write", "Write", "the setup and its weights as a scenario file", show=False),
     # the MNIST view's own
-    Key("u", "unit(1)", "Next unit", "the next hidden unit (explorer: the next page of units)"),
+    Key("u", "unit(1)", "Next unit", "the next hidden unit, or the next page of unit maps"),
     Key("U", "unit(-1)", "Prev unit", "the previous hidden unit (or page)", show=False),
     Key("m", "mistake(1)", "Next mistake", "the next misclassified test digit"),
     Key("M", "mistake(-1)", "Prev mistake", "the previous misclassified digit", show=False),
@@ -127,7 +127,7 @@ KEYS: tuple[Key, ...] = (
     Key("5", "tab(4)", "Mistakes", "tab 5: misclassified test digits", show=False),
     # the history: back and forth through the steps taken (time travel); not priority keys:
     # a focused widget that moves a cursor with the arrows keeps them
-    Key("left", "history(-1)", "Step back", "one step back in the history"),
+    Key("left", "history(-1)", "Step back", "one step back in the history", show=False),
     Key("right", "history(1)", "Step on", "one step forward in the history", show=False),
     Key(
         "left_curly_bracket",
@@ -146,6 +146,9 @@ KEYS: tuple[Key, ...] = (
         "the step and node of the first NaN or infinity, and the factors that made it",
         show=False,
     ),
+    # the experiments screen (x opens it from the explorer)
+    Key("x", "experiments", "Experiments", "race, sweep, gradient health; there: the next one"),
+    Key("escape", "back", "Back", "stop the experiment running, or back to the explorer"),
     # the app's
     Key("q", "quit", "Quit"),
     Key("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -199,6 +202,16 @@ EXPLORER = (
     "pane_end(1)",
     "scroll_side(1)",
     "scroll_side(-1)",
+    "experiments",
+)
+EXPERIMENTS = (
+    "app.help",
+    "experiments",
+    "reset",
+    "back",
+    "ascii",
+    "scroll_main(1)",
+    "scroll_main(-1)",
 )
 MNIST = (
     "app.help",

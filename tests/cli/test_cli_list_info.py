@@ -114,3 +114,18 @@ def test_info_of_a_scenario_file_by_path(invoke, tmp_path):
     out = json.loads(ran.stdout)
     assert out["name"] == "mine"
     assert out["total_params"] == 17
+
+
+def test_info_shows_l2_weight_decay_and_schedule(invoke):
+    from pathlib import Path
+
+    path = str(Path(__file__).parents[1] / "core" / "golden" / "l2-nesterov.toml")
+    text = " ".join(invoke("info", path).stdout.split())
+    assert "schedule: step: the learning rate × 0.5 every 2 epochs" in text
+    assert "L2 0.01" in text and "weight decay 0.001" in text
+    data = json.loads(invoke("info", path, "--json").stdout)
+    assert data["l2"] == 0.01 and data["optimizer"]["weight_decay"] == 0.001
+    assert (data["training"]["schedule"], data["training"]["schedule_step"]) == ("step", 2)
+    assert data["training"]["gamma"] == 0.5
+    plain = " ".join(invoke("info", "xor").stdout.split())
+    assert "constant learning rate" in plain and "no L2, no weight decay" in plain

@@ -4,6 +4,7 @@ the scenario, non-finite numbers written visibly, and the teaching reports (--ex
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,3 +116,16 @@ def test_explain_on_a_graph_shows_both_modes(invoke):
     assert {c["node"] for c in o["explain"]["chain"]} >= {"x", "y", "s", "p", "f"}
     text = invoke("trace", "chain", "--explain").stdout
     assert "forward mode, one pass per input" in text
+
+
+_SCHEDULED = str(Path(__file__).parents[1] / "core" / "golden" / "l2-nesterov.toml")
+
+
+def test_trace_shows_the_scheduled_rate(invoke):
+    ran = invoke("trace", _SCHEDULED, "--steps", "7", "--json")
+    assert ran.code == 0, ran.stderr
+    step = json.loads(ran.stdout.splitlines()[0])
+    assert step["lr"] == pytest.approx(0.2)
+    assert step["lr_used"] == pytest.approx(0.1) and step["lr_formula"] == "0.2·0.5¹"
+    text = invoke("trace", _SCHEDULED, "--steps", "7").stdout
+    assert "(nesterov, lr 0.1 = 0.2·0.5¹)" in " ".join(text.split())

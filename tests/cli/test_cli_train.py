@@ -177,6 +177,8 @@ def test_perceptron_step_or_and_converge_xor_never_does(invoke):
     # epoch 5 (the scenario's comment), so the first epoch without an error is 4 and 6.
     assert by_data["or"]["converged_epoch"] == 4
     assert by_data["and"]["converged_epoch"] == 6
+    assert by_data["or"]["settled_after_epoch"] == 3
+    assert by_data["and"]["settled_after_epoch"] == 5
     assert by_data["or"]["train_accuracy"] == 1.0 and by_data["and"]["train_accuracy"] == 1.0
     xor = by_data["xor"]
     assert xor["converged_epoch"] is None
@@ -188,8 +190,8 @@ def test_perceptron_step_text_reports_convergence(invoke):
     ran = invoke("train", "perceptron-step", "--quiet")
     assert ran.code == 0, ran.stderr
     text = " ".join(ran.stdout.split())
-    assert "or: the perceptron rule converged in epoch 4" in text
-    assert "and: the perceptron rule converged in epoch 6" in text
+    assert "or: the perceptron rule converged: the weights stop changing after epoch 3" in text
+    assert "and: the perceptron rule converged: the weights stop changing after epoch 5" in text
     assert "xor: the perceptron rule did not converge" in text
 
 

@@ -104,3 +104,83 @@ def test_a_session_that_cannot_be_built_ends_with_exit_2(tmp_path):
     asyncio.run(go())
     assert app.return_code == 2
     assert "missing_data.toml" in app.error_message and "nowhere.csv" in app.error_message
+
+
+def test_run_takes_the_overrides_train_takes(calls, tmp_path):
+    import re
+
+    def options(command: str) -> set[str]:
+        text = CliRunner().invoke(cli, [command, "--help"]).output
+        return set(re.findall(r"--[a-z][a-z-]+", text))
+
+    shared = {"--epochs", "--lr", "--batch-size", "--optimizer", "--seed", "--dtype",
+              "--data-dir", "--load"}  # fmt: skip
+    assert shared <= options("run") and shared <= options("train")
+    weights = tmp_path / "w.npz"
+    result = CliRunner().invoke(cli, [
+        "run", "xor", "--epochs", "7", "--lr", "0.25", "--batch-size", "2", "--optimizer",
+        "adam", "--seed", "3", "--dtype", "float64", "--load", str(weights),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ((args, kwargs),) = calls
+    sc = kwargs["scenario"]
+    assert (sc.training.epochs, sc.optimizer.lr, sc.training.batch_size) == (7, 0.25, 2)
+    assert (sc.optimizer.kind, sc.training.seed, sc.training.dtype) == ("adam", 3, "float64")
+    assert kwargs["weights"] == str(weights) and kwargs["seed"] == 3
+
+
+def test_run_refuses_a_bad_override_in_one_line(calls):
+    result = CliRunner().invoke(cli, ["run", "xor", "--optimizer", "newton"])
+    assert result.exit_code == 2 and "newton" in result.output and calls == []
+    assert "Traceback" not in result.output
+
+
+def test_run_starts_from_saved_weights_and_keeps_them_on_reset(tmp_path):
+    import asyncio
+
+    import numpy as np
+    from tui_helpers import wait_open
+
+    from nnviz.tui import make_app
+    from nnviz.weights import save_weights
+
+    path = tmp_path / "w.npz"
+    saved = {
+        "W1": np.full((2, 4), 0.25, np.float32),
+        "b1": np.zeros((1, 4), np.float32),
+        "W2": np.full((4, 1), -0.5, np.float32),
+        "b2": np.ones((1, 1), np.float32),
+    }
+    save_weights(path, saved)
+    app = make_app("xor", weights=str(path), animate=False)
+
+    async def go():
+        async with app.run_test(size=(100, 36)) as pilot:
+            screen = await wait_open(pilot)
+            for name, arr in saved.items():
+                np.testing.assert_array_equal(screen.ctl.program.value(name), arr)
+            await pilot.press("s", "r")
+            await pilot.pause()
+            np.testing.assert_array_equal(screen.ctl.program.value("W2"), saved["W2"])
+
+    asyncio.run(go())
+
+
+def test_run_with_a_bad_weights_file_ends_with_one_line(tmp_path):
+    import asyncio
+
+    from nnviz.tui import make_app
+
+    bad = tmp_path / "w.npz"
+    bad.write_text("not a zip")
+    app = make_app("xor", weights=str(bad), exit_on_error=True, animate=False)
+
+    async def go():
+        async with app.run_test(size=(100, 36)) as pilot:
+            for _ in range(200):
+                if app.return_code is not None:
+                    break
+                await pilot.pause(0.05)
+
+    asyncio.run(go())
+    assert app.return_code == 2 and "w.npz" in app.error_message

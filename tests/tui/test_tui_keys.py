@@ -322,9 +322,12 @@ async def test_divergence_is_said_not_crashed():
         await wait_idle(pilot, screen)
         text = panel(screen, "training")
         assert "training stopped at step 4" in text and "smaller learning rate" in text
+        assert " step 4 " in str(screen.query_one("#status").render())  # the same step
         await pilot.press("p")  # over: it says so
         assert "training is over" in str(screen.query_one("#status").render())
         await pilot.press("r", "o")  # by hand, in slow play, it stops there too
         await wait_idle(pilot, screen)
-        assert "the loss became NaN or infinite at step 4" in panel(screen, "training")
+        text = panel(screen, "training")
+        assert "at step 4 " in text and "the loss became NaN or infinite" in text
         assert screen.ctl.trainer.steps == 4
+        assert " step 4 " in str(screen.query_one("#status").render())  # the message's step

@@ -150,7 +150,9 @@ class BackpropPane(FixedStatics, TabPane):
         if node.rows is None and rows is not None and r < len(rows):
             row = int(rows[r])
             label = int(view.ds.labels_train[row])
-            text.append(f"\nbatch row {r} is training digit #{row} (label {view.names[label]})")
+            text.append(
+                f"\nbatch row {r} is training {view.item} #{row} (label {view.names[label]})"
+            )
         if name == view.roles.first_weights:
             h, w = view.ds.image_shape
             text.append(f"\npixel ({r // w}, {r % w}) → hidden unit {c}")

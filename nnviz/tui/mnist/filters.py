@@ -201,7 +201,7 @@ class FiltersPane(FixedStatics, TabPane):
         grid.refresh()
         self.put(
             "#mnist-conv-cells-label",
-            Text(f"{cells_name}[{f}] for this digit: the cell in view", style="bold"),
+            Text(f"{cells_name}[{f}] for this {self.view.item}: the cell in view", style="bold"),
         )
         kmat = kernel_matrix(kernel)
         kv = self.query_one("#mnist-conv-kernel", MatrixView)

@@ -34,7 +34,7 @@ class MistakesPane(FixedStatics, TabPane):
         start = max(view.mistake_pos, 0)
         self.put(
             "#mnist-mistakes-caption",
-            f"{n:,} of {view.ds.n_test:,} test digits misclassified after epoch "
+            f"{n:,} of {view.ds.n_test:,} test {view.item}s misclassified after epoch "
             f"{data.epoch if data else 0}; m / M steps through them"
             + (f" (showing {start + 1} …)" if n else ""),
         )

@@ -59,7 +59,7 @@ class NetworkPane(FixedStatics, TabPane):
         )
         act = ""
         if live.hidden.size and live.sample == view.sample:
-            act = f"\n{view.roles.hidden}[{u}] = {live.hidden[u]:.3f} for this digit"
+            act = f"\n{view.roles.hidden}[{u}] = {live.hidden[u]:.3f} for this {view.item}"
         self.put(
             "#mnist-unit-caption",
             f"weights into it: {view.roles.first_weights}[:, {u}]\nblue − · red + · ±{m:.3g}{act}",

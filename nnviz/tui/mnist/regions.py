@@ -70,6 +70,6 @@ class RegionsPane(FixedStatics, TabPane):
             "#mnist-regions-caption",
             f"PCA plane of the training images: → PC1 ({ev[0]:.1%} of the variance), "
             f"↑ PC2 ({ev[1]:.1%}). A cell shows the class predicted for mean + a·PC1 + b·PC2 "
-            f"(after epoch {view.region_epoch}); bold digits are test digits (true class) "
+            f"(after epoch {view.region_epoch}); bold digits are test {view.item}s (true class) "
             f"at their projection.",
         )

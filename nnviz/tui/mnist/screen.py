@@ -37,7 +37,7 @@ class MnistScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = f"nnviz · {self.session.scenario.name}"
-        self.sub_title = self.session.scenario.description
+        self.sub_title = data_subtitle(self.session.scenario.description, self.session.dataset)
 
     def kernels_ready(self) -> None:
         """The compiled kernels are in: evaluate the test set (it waited for them)."""
@@ -48,3 +48,14 @@ class MnistScreen(Screen):
     def cancel(self) -> None:
         """Stop training (the explorer calls this before quitting or switching scenario)."""
         self.query_one(MnistView).stop_training()
+
+
+def data_subtitle(description: str, dataset) -> str:
+    """The scenario's description, saying which data set it runs on when the files found are
+    not MNIST's digits (a data folder of Fashion-MNIST, say)."""
+    if dataset is None or dataset.name == "mnist":
+        return description
+    title = "Fashion-MNIST images" if dataset.name == "fashion-mnist" else dataset.name
+    if "MNIST digits" in description:
+        return description.replace("MNIST digits", title, 1)
+    return f"{title}: {description}"

@@ -35,21 +35,21 @@ class SamplePanel(FixedStatics, Vertical):
             self._drawn = (i, view.ascii_mode)
             self.put(
                 "#mnist-sample-title",
-                Text.assemble(("test digit ", ""), (f"#{i}", "bold"), f" of {ds.n_test:,}"),
+                Text.assemble((f"test {view.item} ", ""), (f"#{i}", "bold"), f" of {ds.n_test:,}"),
             )
             self.query_one("#mnist-sample-picture", ImageView).show(
                 ds.x_test[i].reshape(h, w), 0.0, 1.0, cmap="grey", ascii_mode=view.ascii_mode
             )
         if live is None:
-            self.put("#mnist-sample-caption", f"label {view.names[true]} · …")
+            self.put("#mnist-sample-caption", f"label {view.full_names[true]} · …")
             return
         pred = int(np.argmax(live.probs))
         mark = "✓" if pred == true else "✗"
         caption = Text.assemble(
             "label ",
-            (view.names[true], "bold"),
+            (view.full_names[true], "bold"),
             " · predicted ",
-            (view.names[pred], "bold"),
+            (view.full_names[pred], "bold"),
             f" {mark}",
         )
         if view.mistake_pos >= 0 and view.epoch_data is not None:

@@ -62,6 +62,6 @@ class TrainingPane(FixedStatics, TabPane):
             "#mnist-confusion",
             Text.assemble(
                 (f"confusion on the test set after epoch {data.epoch}\n", "bold"),
-                confusion_text(data.confusion, view.names, view.ascii_mode),
+                confusion_text(data.confusion, view.names, view.ascii_mode, view.item),
             ),
         )

@@ -83,7 +83,11 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
             raise ValueError("the MNIST view needs an image data set with a test split")
         self.session = session
         self.ds = ds
-        self.names = ds.class_names or tuple(str(k) for k in range(ds.n_outputs))
+        # full names where there is room (the side panel's caption), up to 4 letters in bars
+        # and tables; "digit" for MNIST, "image" for other image sets (Fashion-MNIST)
+        self.full_names = ds.class_names or tuple(str(k) for k in range(ds.n_outputs))
+        self.names = tuple(name[:4] for name in self.full_names)
+        self.item = "digit" if ds.name == "mnist" else "image"
         self.labels_test = ds.labels_test
         self.set_reactive(MnistView.sample, int(sample) % ds.n_test)
         self.set_reactive(MnistView.ascii_mode, bool(ascii_mode))
@@ -310,7 +314,7 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
     def action_mistake(self, step: int) -> None:
         wrong = self.mistakes()
         if not len(wrong):
-            self.notify("no misclassified test digits")
+            self.notify(f"no misclassified test {self.item}s")
             return
         self.mistake_pos = (self.mistake_pos + step) % len(wrong)
         target = int(wrong[self.mistake_pos])

@@ -66,7 +66,7 @@ def prob_text(
             palette.class_fg(k, bold=k == best) if not ascii_mode else (BOLD if k == best else "")
         )
         bar = glyphs.bar(p, width, ascii_mode)
-        text.append(f"{names[k]:>2} ", style=BOLD if k == best else "")
+        text.append(f"{names[k]:>{_label_width(names)}} ", style=BOLD if k == best else "")
         text.append(bar, style=style)
         text.append(f" {p:6.1%}")
         if true is not None and k == true:
@@ -86,7 +86,7 @@ def signed_bars(values: np.ndarray, names: tuple[str, ...], width: int = 10) -> 
         right = glyphs.bar(v / m, width) if v > 0 else " " * width
         left = left.replace("▏", "▕").replace("▎", "▕").replace("▍", "▐").replace("▌", "▐")
         left = left.replace("▋", "▐").replace("▊", "█").replace("▉", "█")
-        text.append(f"{names[k]:>2} ")
+        text.append(f"{names[k]:>{_label_width(names)}} ")
         text.append(left, style="blue")
         text.append("│")
         text.append(right, style="red")
@@ -95,10 +95,17 @@ def signed_bars(values: np.ndarray, names: tuple[str, ...], width: int = 10) -> 
     return text
 
 
-def confusion_text(confusion: np.ndarray, names: tuple[str, ...], ascii_mode: bool) -> Text:
+def _label_width(names: tuple[str, ...]) -> int:
+    return max(2, *(len(n) for n in names))
+
+
+def confusion_text(
+    confusion: np.ndarray, names: tuple[str, ...], ascii_mode: bool, item: str = "digit"
+) -> Text:
     """Counts with rows = true class and columns = predicted class; shaded by row share."""
     k = confusion.shape[0]
     width = max(4, len(str(int(confusion.max()))) + 1) if confusion.size else 4
+    width = max(width, _label_width(names) + 1)
     text = Text()
     text.append("true╲pred" if not ascii_mode else "true\\pred", style=BOLD)
     for c in range(k):
@@ -128,7 +135,7 @@ def confusion_text(confusion: np.ndarray, names: tuple[str, ...], ascii_mode: bo
         text.append(f"{int(totals[r]):>8}\n")
     total = int(confusion.sum())
     correct = int(np.trace(confusion))
-    text.append(f"{correct:,} of {total:,} test digits right ({correct / max(total, 1):.2%})")
+    text.append(f"{correct:,} of {total:,} test {item}s right ({correct / max(total, 1):.2%})")
     return text
 
 

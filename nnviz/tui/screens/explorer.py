@@ -34,6 +34,7 @@ from nnviz.tui import fmt, keys
 from nnviz.tui.crashlog import failure_message
 from nnviz.tui.draw.canvas import Canvas
 from nnviz.tui.screens.base import BaseView
+from nnviz.tui.screens.experiments import ExperimentsMixin
 from nnviz.tui.screens.play import PlayMixin
 from nnviz.tui.screens.playground import PlaygroundMixin
 from nnviz.tui.screens.scrub import ScrubMixin
@@ -86,7 +87,9 @@ class Pane(VerticalScroll, can_focus=True, inherit_bindings=False):
     the focused pane (so that one key map serves every pane, and help lists it)."""
 
 
-class ExplorerScreen(ScrubMixin, PlaygroundMixin, PlayMixin, BaseView, inherit_bindings=False):
+class ExplorerScreen(
+    ScrubMixin, ExperimentsMixin, PlaygroundMixin, PlayMixin, BaseView, inherit_bindings=False
+):
     BINDINGS = keys.bindings(keys.EXPLORER)
     HELP_TITLE = "nnviz explorer: keys"
 
@@ -544,20 +547,25 @@ class ExplorerScreen(ScrubMixin, PlaygroundMixin, PlayMixin, BaseView, inherit_b
             self._unit_pages = pages
             self.call_after_refresh(self._draw_units_title, shown, at, pages, ranges)
 
+        labels = self.unit_labels(units)  # with the saturated and dead units marked
+
         def paint(cols, rows, ascii_mode):
-            painter = paint_unit_page(load(), units, page, dims, xr, yr, heard)
+            painter = paint_unit_page(load(), units, page, dims, xr, yr, heard, labels)
             return painter(cols, rows, ascii_mode)
 
         self.query_one("#units", Canvas).paint(paint, self.ascii_mode)
 
     def _draw_units_title(self, shown, page: int, pages: int, scales) -> None:
-        key = (tuple(shown), page, pages, tuple(scales.items()), self.ascii_mode)
+        key = (tuple(shown), page, pages, tuple(scales.items()), self.ascii_mode, self.marks_note())
         if key == self._units_title:
             return
         self._units_title = key
         first, last = shown[0], shown[-1]
         layers = regions.hidden_nodes(self.ctl.probe)
         text = Text(no_wrap=True, overflow="ellipsis")
+        note = self.marks_note()
+        if note:
+            text.append(note + "\n", style="yellow")
         text.append(f"{len(self.unit_list())} hidden units, {len(layers)} layer", style="bold")
         text.append("s" if len(layers) > 1 else "", style="bold")
         what = "over the input plane" if self.dims == 2 else "along the input"
@@ -580,7 +588,8 @@ class ExplorerScreen(ScrubMixin, PlaygroundMixin, PlayMixin, BaseView, inherit_b
         if ctl.session.label and ctl.session.label != sc.name:
             out.append(f" [{ctl.session.label}]", style="bold")
         if not ctl.is_graph:
-            out.append(f" · {ctl.optimizer.kind} lr {fmt.num(snap.lr)} · seed {ctl.seed}")
+            lr = fmt.num(snap.lr) + (f" = {snap.lr_formula}" if snap.lr_formula else "")
+            out.append(f" · {ctl.optimizer.kind} lr {lr} · seed {ctl.seed}")
             out.append(f" · step {snap.step} · epoch {snap.epoch}/{ctl.epochs_total()}")
         out.append(" │ ")
         out.append(_phase_text(ctl, snap), style="bold")

@@ -267,6 +267,7 @@ def paint_unit_page(
     x_range,
     y_range=None,
     on_page=None,
+    labels: dict | None = None,
 ) -> Painter:
     """Page `page` of the hidden-unit maps (2 inputs: each unit over the plane; 1 input:
     each unit's curve), each labelled, all units of a layer on one scale. A page holds as
@@ -296,7 +297,7 @@ def paint_unit_page(
         for k, (name, unit) in enumerate(shown):
             tr, tc = divmod(k, per_row)
             x0, y0 = tc * (tile_w + 1), tr * (tile_h + 1)
-            label = f"{fmt_sub(name)}[{unit}]"[:tile_w]
+            label = ((labels or {}).get((name, unit)) or f"{fmt_sub(name)}[{unit}]")[:tile_w]
             lo, hi = ranges[name]
             if dims == 2:
                 tile = paint_levels(lambda c, r, g=grids[name][..., unit]: g, "", (lo, hi))(

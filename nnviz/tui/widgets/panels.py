@@ -11,11 +11,13 @@ import numpy as np
 from rich.text import Text
 from textual.widgets import Static
 
+from nnviz import regions
 from nnviz.engine import ops
 from nnviz.explain import ModesReport
 from nnviz.explorer import BACKWARD, FORWARD, Controller, Snapshot, TruthRow
 from nnviz.tui import fmt
 from nnviz.tui.draw import plot as chart
+from nnviz.tui.widgets.validation import validation_text
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -351,6 +353,7 @@ def training_text(
             )
         )
         out.append("\n")
+    out.append_text(validation_text(ctl, snap, width, ascii_mode))  # empty without validation
     return out
 
 
@@ -365,13 +368,22 @@ def _chart_title(out: Text, title: str, series, ascii_mode: bool, key: str) -> N
 
 
 # ====================================================================== truth table
+def truth_columns(ctl: Controller) -> tuple[str, str]:
+    """The truth table's two value columns, named as their nodes: the output's
+    pre-activation (z₂) and the prediction (p, a logit, or a step's a)."""
+    pred = ctl.node_name(ctl.model.prediction)
+    pre = regions.pre_activation(ctl.model) or pred
+    return fmt.sub(pre), fmt.sub(pred)
+
+
 def truth_text(ctl: Controller, rows: list[TruthRow], highlight: set[int]) -> Text:
     out = Text(no_wrap=True)
     if not rows:
         return out
     d = rows[0].x.size
     head = " ".join(fmt.sub(f"x{j + 1}") for j in range(d))
-    out.append(f"{head} │ y │     h │     p │ŷ\n", style="bold underline")
+    pre, pred = truth_columns(ctl)
+    out.append(f"{head} │ y │{pre:>6} │{pred:>6} │ŷ\n", style="bold underline")
     for n, r in enumerate(rows):
         xs = " ".join(f"{fmt.num(v, 3):>2}" for v in r.x)
         h = fmt.num(r.h[0], 3)
