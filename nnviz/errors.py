@@ -19,3 +19,8 @@ class InputError(NnvizError, ValueError):
 class WeightsError(InputError):
     """A weights file that cannot be used (read, written or fitted to the model); the message
     names the file."""
+
+
+class RecordError(InputError):
+    """A run record (nnviz train --record) that cannot be written, read or replayed; the
+    message names the file and what is wrong with it."""

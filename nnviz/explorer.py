@@ -17,6 +17,7 @@ mode) from copies of the parameters, so it never disturbs the Program being step
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ import numpy as np
 from nnviz import explain, regions
 from nnviz.engine import ops
 from nnviz.explain import ChainReport, CheckReport, ModesReport, UpdateRecord
+from nnviz.history import DEFAULT_BUDGET, Timeline, twin
 from nnviz.model import Model
 from nnviz.perceptron import Convergence, convergence
 from nnviz.session import Session, build
@@ -85,6 +87,10 @@ class Snapshot:
     val_epochs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     val_losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
     val_accuracies: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    past: bool = False  # a step from the history, not the present (Controller.view_step)
+    present: int = 0  # the present step (the last one trained)
+    mark_epoch: int | None = None  # the epoch the shown step belongs to, for the curve's cursor
+    viewed: int | None = None  # the past step on show (one more than `step` for the diverged)
 
 
 # ====================================================================== history
@@ -194,7 +200,9 @@ class ValidationLog:
 class Controller:
     """Steps a Session by hand, keeps the loss history, and answers the explorer's questions."""
 
-    def __init__(self, session: Session, *, data_dir=None, which: int = 0, weights=None):
+    def __init__(self, session: Session, *, data_dir=None, which: int = 0, weights=None,
+                 history_budget: int | None = DEFAULT_BUDGET):  # fmt: skip
+        """history_budget: bytes for the steps' history (nnviz.history), None for none."""
         self.session = session
         self.weights = weights  # the saved weights it started from (--load), kept on reset
         self.data_dir = data_dir
@@ -226,6 +234,48 @@ class Controller:
         self._manual_sum = 0.0
         self._manual_correct = 0
         self._manual_seen = 0
+        self._batch_loss = np.nan
+        # the history: every step (or keyframes), to go back to; the twin re-runs past steps
+        self.timeline: Timeline | None = None
+        self.viewing: int | None = None  # the past step on show (None: the present)
+        self._twin: Controller | None = None
+        self._twin_at: int | None = None  # the step the twin's state is after
+        self._view_cache: tuple | None = None  # ((step, present, curve slots), Snapshot)
+        self._replayed = False  # opened from a record (nnviz.record)
+        if self.trainer is not None and isinstance(self.trainer.recorder, Timeline):
+            self._adopt(self.trainer.recorder)  # a replayed run (nnviz.record.open_record)
+        elif self.trainer is not None and history_budget:
+            self.timeline = Timeline(self.trainer, budget=history_budget)
+            self.trainer.recorder = self.timeline
+
+    def _adopt(self, timeline: Timeline) -> None:
+        """Open a replayed run at its end, as the live run showed it: its last step is
+        re-taken by hand from the history (the same numbers), its curves from its epochs."""
+        self.timeline = timeline
+        self._replayed = True
+        self._retake_last_step()
+        self.finished = self.trainer.epoch >= self.trainer.epochs
+        if timeline.diverged_step is not None:
+            self.diverged = self.message = (
+                f"the recorded run stopped at step {timeline.diverged_step}: the loss became NaN "
+                "or infinite (! shows where and why)"
+            )
+
+    def _retake_last_step(self) -> None:
+        """The buffers as the run's last step left them: that step again, by hand."""
+        end = self.trainer.steps
+        if end > 0:
+            sums = self.timeline.restore(self.trainer, end - 1)
+            self._manual_sum, self._manual_correct, self._manual_seen = sums
+            self.stepper.abandon()
+            self.step()
+        self._curves_from_timeline()
+
+    def _curves_from_timeline(self) -> None:
+        self.history_log = History()
+        log = self.timeline.epochs.view()
+        if len(log):
+            self.history_log.add(int(log[0, 0]), log[:, 1], log[:, 2])
 
     # ------------------------------------------------------------ facts
     @property
@@ -302,6 +352,8 @@ class Controller:
         if s.phase == IDLE:
             self.update = None
             self.chain = {}
+            if self.timeline is not None:
+                self.timeline.note_settings(self.trainer)  # a parameter frozen since
         what, node = s.micro(skip_quiet=True)
         if what == "forward":
             if s.forward_upto == self.n:
@@ -329,6 +381,11 @@ class Controller:
         epoch_before = self.trainer.epoch
         self.update = explain.take_update(self.stepper)
         self.shown = True
+        if self.timeline is not None:
+            sums = (self._manual_sum, self._manual_correct, self._manual_seen)
+            if self.trainer.batch_index == 0:
+                sums = (0.0, 0, 0)  # the epoch is over: the next starts from nothing
+            self.timeline.record_now(self.trainer, sums=sums, loss=self._batch_loss)
         if self.trainer.epoch > epoch_before:
             self._close_manual_epoch(epoch_before + 1)
         return "update: every parameter"
@@ -339,7 +396,10 @@ class Controller:
             return
         rows = self.program.batch
         loss = float(self.program.value(self.loss)[0, 0])
+        self._batch_loss = loss
         if not np.isfinite(loss) and self.diverged is None:
+            if self.timeline is not None:
+                self.timeline.diverged_step = self.trainer.steps + 1
             event = self.trainer.diagnose()  # the training loop's own words
             self.diverged_step = event.step
             # stepping by hand goes on (the update shows what the non-finite gradient does)
@@ -365,6 +425,8 @@ class Controller:
         self.history_log.add(
             epoch, np.array([self._manual_sum / seen]), np.array([acc]), test_loss, test_acc
         )
+        if self.timeline is not None:
+            self.timeline.epochs.add(epoch, self._manual_sum / seen, acc, test_loss, test_acc)
         self._watch_convergence(epoch, [acc])
         self._manual_sum, self._manual_correct, self._manual_seen = 0.0, 0, 0
         self._validate_by_hand(epoch)
@@ -441,6 +503,8 @@ class Controller:
             event.test_loss,
             event.test_accuracy,
         )
+        if self.timeline is not None:
+            self.timeline.epochs.add_event(event)
         if event.val_loss is not None:
             self.validation_log.add(event.last_epoch, event.val_loss, event.val_accuracy)
         self._watch_convergence(event.first_epoch, event.accuracies)
@@ -456,6 +520,8 @@ class Controller:
             self.diverged = f"{event.message} (r resets)"
             self.message = self.diverged
             self.diverged_epoch = event.epoch
+            if self.timeline is not None:
+                self.timeline.diverged_step = event.step
         elif isinstance(event, Finished):
             self.finished = True
         # the buffers hold the last batch's forward and backward pass, then its update
@@ -501,7 +567,13 @@ class Controller:
 
     # ------------------------------------------------------------ snapshots
     def snapshot(self) -> Snapshot:
-        """Copies of the buffers and the counters (call from the thread that owns them)."""
+        """Copies of the buffers and the counters (call from the thread that owns them); the
+        past step on show, when one is (view_step)."""
+        if self.viewing is not None:
+            return self.view_step(self.viewing)
+        return self._live_snapshot()
+
+    def _live_snapshot(self) -> Snapshot:
         p = self.program
         epochs, losses, accs = self.history()
         lr, lr_formula = self.lr_in_use()
@@ -540,6 +612,7 @@ class Controller:
             message=self.message,
             samples_per_s=self.samples_per_s,
             finished=self.finished,
+            present=t.steps if t is not None else 0,
             test_losses=test_losses,
             test_accuracies=test_accs,
             diverged_epoch=self.diverged_epoch,
@@ -547,6 +620,137 @@ class Controller:
             val_losses=val_losses,
             val_accuracies=val_accs,
         )
+
+    # ------------------------------------------------------------ the history
+    @property
+    def present_step(self) -> int:
+        return self.trainer.steps if self.trainer is not None else 0
+
+    @property
+    def shown_step(self) -> int:
+        """The step on show: a past one from the history, or the present."""
+        return self.present_step if self.viewing is None else self.viewing
+
+    def history_range(self) -> tuple[int, int]:
+        """(first, last) step one may go to."""
+        if self.timeline is None:
+            return self.present_step, self.present_step
+        return self.timeline.first_step, self.present_step
+
+    def epoch_bounds(self, step: int, direction: int) -> int:
+        """The step an epoch back (direction −1) or on (+1) from `step`: the end of the
+        epoch before, or of this one."""
+        bpe = max(self.batches_per_epoch(), 1)
+        if direction < 0:
+            return ((step - 1) // bpe) * bpe if step > 0 else 0
+        return (step // bpe + 1) * bpe
+
+    def view_step(self, step: int) -> Snapshot:
+        """The Snapshot of `step` as it was when that step had just been taken (its batch's
+        forward and backward pass, its update; the start for step 0); the present's own
+        Snapshot for the present step. Every number is re-computed by the engine from the
+        history (tests compare them with the live run's, bit for bit)."""
+        first, last = self.history_range()
+        if self._shows_diverged_step():
+            last += 1  # the step whose loss was NaN: its passes, never its update
+        step = int(min(max(step, first), last))
+        if step == self.present_step:
+            self.viewing = None
+            return self._live_snapshot()
+        key = (step, self.present_step, self.history_log.top)
+        if self.viewing == step and self._view_cache is not None and self._view_cache[0] == key:
+            return self._view_cache[1]
+        ctl = self._twin_to(step)
+        self.viewing = step
+        snap = ctl._live_snapshot()
+        epochs, losses, accs = self.history()
+        snap = dataclasses.replace(
+            snap, epochs_done=epochs, losses=losses, accuracies=accs, last=self.history_log.last,
+            message=ctl.message if step > self.present_step else "", past=True,
+            present=self.present_step, finished=False, mark_epoch=self._epoch_of(step),
+            viewed=step,
+        )  # fmt: skip
+        self._view_cache = (key, snap)
+        return snap
+
+    def _shows_diverged_step(self) -> bool:
+        """Whether the step after the present is the one that diverged (a replayed run: the
+        live one shows it already)."""
+        t = self.timeline
+        return (
+            t is not None
+            and t.diverged_step == self.present_step + 1
+            and self.program.first_nonfinite() is None
+        )
+
+    def first_nonfinite(self):
+        """nnviz.nonfinite's report on this run's first NaN or infinity (None: there is
+        none), re-run on the twin."""
+        from nnviz.nonfinite import first_nonfinite
+
+        if self.timeline is None:
+            return None
+        self._twin_to(None)
+        self._twin_at = None  # the analysis moves the twin
+        self._view_cache = None
+        return first_nonfinite(self.timeline, self._twin.session)
+
+    def _epoch_of(self, step: int) -> int:
+        """The 1-based epoch that step `step` trained in (0 for the start)."""
+        bpe = max(self.batches_per_epoch(), 1)
+        return (step - 1) // bpe + 1 if step > 0 else 0
+
+    def _twin_to(self, step: int | None) -> Controller:
+        """The twin, its state after `step - 1` and step `step` itself taken by hand (None:
+        the twin alone). The step that diverged is taken up to its update, not beyond."""
+        if self._twin is None:
+            self._twin = Controller(twin(self.session), data_dir=self.data_dir,
+                                    which=self.which, history_budget=None)  # fmt: skip
+        ctl = self._twin
+        if step is None or self._twin_at == step:
+            return ctl
+        if step == 0 or self._twin_at != step - 1:
+            sums = self.timeline.restore(ctl.trainer, max(step - 1, 0))
+            ctl.stepper.abandon()
+            ctl.shown, ctl.update, ctl.chain = False, None, {}
+            ctl._manual_sum, ctl._manual_correct, ctl._manual_seen = sums
+            ctl.diverged, ctl.message = None, ""
+        if step > self.present_step:  # the diverged step: its passes, not its NaN update
+            while ctl.stepper.phase != UPDATE and not (ctl.phase == DONE and ctl.shown):
+                ctl.micro()
+            self._twin_at = None
+            return ctl
+        if step > 0:
+            ctl.step()
+        self._twin_at = step
+        return ctl
+
+    def continue_from_view(self) -> int | None:
+        """Make the past step on show the present: the steps after it are dropped and the
+        run goes on from it. Returns the steps dropped (None when the present is on show)."""
+        if self.viewing is None or self.timeline is None:
+            return None
+        step = min(self.viewing, self.present_step)
+        self._view_cache = None
+        dropped = self.present_step - step
+        ctl = self._twin_to(step)
+        timeline = self.timeline
+        timeline.truncate(step)
+        sums = timeline.restore(self.trainer, step)
+        # what the view showed becomes the present's: the step's passes, update and rules
+        self.program.values[:] = ctl.program.values
+        self.program.grads[:] = ctl.program.grads
+        self.program.batch = ctl.program.batch
+        self.stepper.abandon()
+        self.stepper.rows = None if ctl.rows is None else ctl.rows.copy()
+        self.shown = step > 0
+        self.update, self.chain = ctl.update, dict(ctl.chain)
+        self._manual_sum, self._manual_correct, self._manual_seen = sums
+        self.diverged, self.finished, self.message = None, False, ""
+        self._curves_from_timeline()
+        timeline.record_now(self.trainer, sums=sums)
+        self.viewing = None
+        return dropped
 
     # ------------------------------------------------------------ the probe
     def load_probe(self, params: np.ndarray) -> Model:
@@ -645,6 +849,8 @@ class Controller:
         finally:  # also when a kernel is missing from the cache (nnviz.warmup)
             q.values[:] = saved
             q.grads[:] = 0
+        if self._replayed:  # warming up ran the live buffers: the last step's numbers again
+            self._retake_last_step()
         return time.perf_counter() - t0
 
     def _warm_probe(self, q) -> None:

@@ -22,6 +22,8 @@ MAX_UNITS = 65_536  # units of one layer
 MAX_PARAMS = 50_000_000  # weights and biases of a network
 MAX_BUFFER_BYTES = 1 << 30  # a compiled network's value buffer (one of three of that size)
 MAX_NPZ_MEMBERS = 256  # arrays in a weights file
+MAX_RECORD_BYTES = 1 << 31  # a run record (nnviz train --record): its history and metrics
+MAX_RECORD_META_BYTES = 1 << 20  # the JSON description inside a run record
 
 
 def size_text(n: int) -> str:

@@ -98,6 +98,14 @@ class Finished:
     val_accuracy: float | None = None
 
 
+# What run_steps gets when nothing is recorded: no rows, keep no step (per dtype, so that the
+# loop's compiled signature stays the same).
+_NO_RECORD = {
+    dtype: (np.zeros((0, 1), dtype), np.zeros((0, loop.META_COLS)), np.zeros(4, np.int64))
+    for dtype in (np.float32, np.float64)
+}
+
+
 class ThreadChoice:
     """One thread or two for the next chunk: two unless one has lately been faster.
 
@@ -223,6 +231,8 @@ class Trainer:
         self.order = np.arange(n, dtype=np.int64)  # each epoch's sample order, filled in place
         self._last_chunk = (False, 0, 0.0)  # (paired, steps, seconds) of the last chunk
         self._fed_rows: int | None = None  # rows of a step by hand fed, not yet run through
+        # nnviz.history.Timeline when the steps are kept (it hands run_steps its rows)
+        self.recorder = None
 
     @property
     def paired(self) -> bool:
@@ -235,6 +245,9 @@ class Trainer:
         opt = self.optimizer
         s1, s2 = opt._arrays()
         io = self.model.io
+        rec = self.recorder.rows_for_loop() if self.recorder is not None and max_steps else None
+        if rec is None:
+            rec = _NO_RECORD[p.dtype.type]
         with helper.helper_for(
             paired, p.values, p.grads, s1, s2, opt.hyper, self.X, self.Y, self.order, io
         ) as ctl:
@@ -243,6 +256,7 @@ class Trainer:
                 self.model.threshold, opt.code, opt.hyper, s1, s2, opt.t, p.n_param, opt.wiring,
                 opt.spans, self.batch_size, self.shuffle, self.seed, opt.schedule, self.epoch,
                 self.batch_index, stop_epoch, max_steps, sums, correct, seen, self.order, ctl,
+                *rec,
             )  # fmt: skip
 
     def _chunk(self, max_steps: int, stop_epoch: int, paired: bool):

@@ -225,7 +225,20 @@ def _parse_steps(ctx, param, value) -> tuple[int, int]:
 
 
 @click.command(short_help="Every value, gradient and update at the given training steps.")
-@scenario_argument()
+@scenario_argument(required=False)
+@click.option(
+    "--replay",
+    type=click.Path(dir_okay=False),
+    metavar="RUN",
+    help="Read the steps from a run recorded by nnviz train --record instead of training "
+    "SCENARIO (the same numbers as the live run, bit for bit).",
+)
+@click.option(
+    "--nonfinite",
+    is_flag=True,
+    help="With --replay: where the run's first NaN or infinity came from, instead of the "
+    "steps: the step, the node and the chain of factors (upstream, local) that made it.",
+)
 @click.option(
     "--steps",
     default="1",
@@ -251,8 +264,8 @@ def _parse_steps(ctx, param, value) -> tuple[int, int]:
     '"nan", "inf" and "-inf" (JSON has no such numbers), and the object\'s "nonfinite" is '
     "then true.",
 )
-def trace(scenario, steps, explain, epochs, lr, batch_size, optimizer, seed, dtype, data_dir,
-          as_json):  # fmt: skip
+def trace(scenario, replay, nonfinite, steps, explain, epochs, lr, batch_size, optimizer, seed,
+          dtype, data_dir, as_json):  # fmt: skip
     """Every node's value and gradient, and every parameter before and after the update, at
     training step N (or steps A to B): numbers to check homework against.
 
@@ -262,19 +275,84 @@ def trace(scenario, steps, explain, epochs, lr, batch_size, optimizer, seed, dty
     """
     from nnviz.session import build
 
-    sc = load_with_overrides(scenario, epochs=epochs, lr=lr, batch_size=batch_size,
-                             optimizer=optimizer, seed=seed, dtype=dtype)  # fmt: skip
-    session = build(sc, data_dir=data_dir)
     first, last = steps
-    records = [_trace_graph(session, explain)] if session.is_graph else None
-    if records is None:
-        records = _trace_steps(session, first, last, explain)
+    if replay is not None:
+        given = [n for n, v in (("SCENARIO", scenario), ("--epochs", epochs), ("--lr", lr),
+                 ("--batch-size", batch_size), ("--optimizer", optimizer), ("--seed", seed),
+                 ("--dtype", dtype)) if v is not None]  # fmt: skip
+        if given:
+            raise click.UsageError(f"--replay takes the run's own settings: drop {given[0]}")
+        if nonfinite:
+            return _trace_nonfinite(replay, data_dir, as_json)
+        session, records = _trace_replay(replay, data_dir, first, last, explain)
+        sc = session.scenario
+    else:
+        if nonfinite:
+            raise click.UsageError("--nonfinite reads a recorded run: give --replay RUN")
+        if scenario is None:
+            raise click.UsageError("missing SCENARIO (or --replay RUN)")
+        sc = load_with_overrides(scenario, epochs=epochs, lr=lr, batch_size=batch_size,
+                                 optimizer=optimizer, seed=seed, dtype=dtype)  # fmt: skip
+        session = build(sc, data_dir=data_dir)
+        records = [_trace_graph(session, explain)] if session.is_graph else None
+        if records is None:
+            records = _trace_steps(session, first, last, explain)
     for out in records:
         out["scenario"] = sc.name
         if as_json:
             click.echo(_json_line(out))
         else:
             _print_trace(out)
+
+
+def _trace_nonfinite(path, data_dir, as_json: bool) -> None:
+    """The report of nnviz.nonfinite on a recorded run, printed or as one JSON line."""
+    from nnviz.history import twin
+    from nnviz.nonfinite import first_nonfinite
+    from nnviz.record import open_record, read_record
+
+    session, timeline = open_record(read_record(path), data_dir=data_dir)
+    report = first_nonfinite(timeline, twin(session))
+    name = session.scenario.name
+    if not as_json:
+        if report is None:
+            click.echo(
+                f"{name}: no NaN or infinity in the recorded run ({timeline.last_step} steps)"
+            )
+            return
+        click.echo(f"{name}: " + "\n".join(report.lines()))
+        return
+    out = {"event": "nonfinite", "scenario": name, "found": report is not None}
+    if report is not None:
+        out.update({
+            "step": report.step, "epoch": report.epoch, "phase": report.phase,
+            "node": report.node, "what": report.what, "chain": list(report.chain),
+            "factors": [{"name": f.name, "role": f.role, "size": f.size, "huge": f.huge}
+                        for f in report.factors],
+            "growth": [[s, v] for s, v in report.growth], "lr": report.lr,
+            "verdict": report.verdict, "lines": report.lines(),
+        })  # fmt: skip
+    click.echo(_json_line(out))
+
+
+def _trace_replay(path, data_dir, first: int, last: int, explain: bool):
+    """(session, the steps' records) of a recorded run: the state before step `first` from
+    its history (a keyframe and the steps after it re-run), then each step by hand."""
+    from nnviz.record import open_record, read_record
+    from nnviz.stepper import Stepper
+
+    session, timeline = open_record(read_record(path), data_dir=data_dir)
+    end = timeline.last_step + (1 if timeline.diverged_step is not None else 0)
+    if last > end:
+        what = "its last step (the one that diverged)" if end > timeline.last_step else "its end"
+        raise click.BadParameter(
+            f"step {last} is beyond the run in {path}: {what} is step {end}",
+            param_hint="'--steps'",
+        )
+    timeline.restore(session.trainer, max(first - 1, 0))
+    session.trainer.recorder = None
+    stepper = Stepper.of(session)
+    return session, (_trace_one(session, stepper, n, explain) for n in range(first, last + 1))
 
 
 def _json_line(out: dict) -> str:

@@ -35,7 +35,16 @@ from nnviz.cli.common import Overrides, load_option, override_options
     "sgd, momentum, rmsprop and adam; sweep the learning rate over 1e-4…1 (13 points); or "
     "show each layer's gradient health. Escape goes back to the explorer.",
 )
-def run(scenario: str, ascii_mode: bool, experiment: str | None, **options) -> None:
+@click.option(
+    "--replay",
+    type=click.Path(dir_okay=False),
+    metavar="RUN",
+    default=None,
+    help="Open a run recorded by nnviz train --record at its end; the history keys go back "
+    "through it (the run's own settings: no SCENARIO or overrides).",
+)
+def run(scenario: str, ascii_mode: bool, experiment: str | None, replay: str | None,
+        **options) -> None:  # fmt: skip
     """Step through backpropagation and watch SCENARIO learn (a shipped name or a .toml file;
     default xor). The overrides are `nnviz train`'s.
 
@@ -51,10 +60,18 @@ def run(scenario: str, ascii_mode: bool, experiment: str | None, **options) -> N
 
     overrides = Overrides.of(options)
     seed, data_dir = overrides.seed, overrides.data_dir
-    try:
-        loaded = overrides.load_scenario(scenario)
-    except ScenarioError as exc:
-        _fail(str(exc))
+    session = None
+    if replay is not None:
+        given = [k for k, v in options.items() if v is not None and k != "data_dir"]
+        if given:
+            _fail(f"--replay takes the run's own settings: drop --{given[0].replace('_', '-')}")
+        session = _replayed(replay, data_dir)
+        loaded, scenario = session.scenario, session.scenario.name
+    else:
+        try:
+            loaded = overrides.load_scenario(scenario)
+        except ScenarioError as exc:
+            _fail(str(exc))
     if experiment and loaded.model is None:
         _fail(f"{loaded.path.name}: --experiment: an expression graph has nothing to train")
     problem = terminal_problem()
@@ -70,7 +87,7 @@ def run(scenario: str, ascii_mode: bool, experiment: str | None, **options) -> N
     ascii_mode = ascii_mode or too_few_colours(os.environ)
     app = make_app(
         scenario, seed=seed, ascii=ascii_mode, data_dir=data_dir, scenario=loaded,
-        exit_on_error=True, weights=overrides.load, experiment=experiment,
+        session=session, exit_on_error=True, weights=overrides.load, experiment=experiment,
     )  # fmt: skip
     stopped_by: list[int] = []
 
@@ -92,6 +109,19 @@ def run(scenario: str, ascii_mode: bool, experiment: str | None, **options) -> N
         _fail(app.error_message)
     if app.return_code:
         raise SystemExit(app.return_code)
+
+
+def _replayed(path: str, data_dir: str | None):
+    """The session of a recorded run, its trainer at the run's end and its history attached
+    (nnviz.record); a bad record ends here in one line."""
+    from nnviz.errors import InputError
+    from nnviz.record import open_record, read_record
+
+    try:
+        session, _ = open_record(read_record(path), data_dir=data_dir)
+    except InputError as exc:
+        _fail(str(exc))
+    return session
 
 
 def terminal_problem() -> str | None:

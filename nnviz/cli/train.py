@@ -33,6 +33,13 @@ EPOCH_TIMING_MIN_BATCHES = 100
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the trained weights (.npz).")
 @load_option
 @click.option(
+    "--record",
+    type=click.Path(dir_okay=False),
+    help="Write the run (scenario, seeds, every step's parameters and optimizer state or "
+    "keyframes, per-epoch metrics) to this .npz file, for nnviz run --replay and nnviz "
+    "trace --replay.",
+)
+@click.option(
     "--threads",
     type=click.IntRange(1, 2),
     default=None,
@@ -41,7 +48,7 @@ EPOCH_TIMING_MIN_BATCHES = 100
     "two cores).",
 )
 def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, validation, bench,
-          as_json, quiet, save, load, threads):  # fmt: skip
+          as_json, quiet, save, load, record, threads):  # fmt: skip
     """Train SCENARIO headless and print the result.
 
     \b
@@ -56,19 +63,26 @@ def train(scenario, epochs, lr, batch_size, optimizer, seed, dtype, data_dir, va
     if scenario is None:
         if not bench:
             raise click.UsageError("missing SCENARIO (or --bench alone for the benchmark suite)")
-        if save is not None or load is not None:
-            raise click.UsageError("--save and --load need a SCENARIO")
+        if save is not None or load is not None or record is not None:
+            raise click.UsageError("--save, --load and --record need a SCENARIO")
         return run_suite(overrides.scenario_changes(), data_dir, as_json, quiet, threads)
     if save is not None:
         from nnviz.weights import check_save_path
 
         check_save_path(save)  # before training, not after it
+    if record is not None:
+        from nnviz.record import check_record_path
+
+        check_record_path(record)
+        if load is not None:
+            raise click.UsageError("--record starts from the scenario's weights: drop --load")
     sc = overrides.load_scenario(scenario)
     if sc.model is None:
         raise click.UsageError(f"scenario '{sc.name}' is an expression graph: nothing to train "
                                f"(try nnviz trace {sc.name})")  # fmt: skip
     results = train_scenario(sc, data_dir, bench=bench, as_json=as_json, quiet=quiet, save=save,
-                             load=load, threads=threads)  # fmt: skip
+                             load=load, threads=threads, record=record,
+                             overrides=overrides.scenario_changes())  # fmt: skip
     if not as_json:
         print_results(results, bench)
         for r in results:
@@ -82,7 +96,7 @@ def _progress_wanted(quiet: bool, as_json: bool) -> bool:
 
 
 def train_scenario(sc, data_dir, *, bench=False, as_json=False, quiet=False, save=None, load=None,
-                   threads=None):  # fmt: skip
+                   threads=None, record=None, overrides=None):  # fmt: skip
     """Train every data set of the scenario; returns one result dict per data set."""
     from nnviz.session import build
 
@@ -101,7 +115,11 @@ def train_scenario(sc, data_dir, *, bench=False, as_json=False, quiet=False, sav
         path = None
         if save:
             path = _per_dataset_path(save, session.label) if len(first.datasets) > 1 else save
-        results.append(_train_one(sc, session, bench, as_json, quiet, path))
+        recording = None
+        if record:
+            where = _per_dataset_path(record, session.label) if len(first.datasets) > 1 else record
+            recording = (where, overrides or {})
+        results.append(_train_one(sc, session, bench, as_json, quiet, path, recording))
     return results
 
 
@@ -113,11 +131,16 @@ def _per_dataset_path(path: str, label: str) -> str:
     return str(p.with_name(f"{p.stem}-{label}{p.suffix or '.npz'}"))
 
 
-def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
+def _train_one(sc, session, bench, as_json, quiet, save_path=None, recording=None) -> dict:
     from nnviz.perceptron import convergence
     from nnviz.train import Diverged, EpochsDone, Finished, Started
 
     trainer = session.trainer
+    timeline = None
+    if recording is not None:
+        from nnviz.history import Timeline
+
+        timeline = trainer.recorder = Timeline(trainer)
     trainer.test_every_epoch = not bench
     # Long epochs are timed one by one, as the reference runs time theirs; stopping after
     # every short epoch would cost more than the epoch.
@@ -159,6 +182,8 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
                     progress.update(task, description=f"{sc.name} {session.label}".strip(),
                                     total=event.epochs, completed=0)  # fmt: skip
             elif isinstance(event, EpochsDone):
+                if timeline is not None:
+                    timeline.epochs.add_event(event)
                 last_loss = float(event.losses[-1])
                 if trainer.stop_every_epoch:
                     epoch_ends.append(event.elapsed_s)
@@ -173,12 +198,18 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
                     progress.update(task, completed=event.last_epoch, loss=f"{last_loss:.4f}")
             elif isinstance(event, Diverged):
                 diverged = event
+                if timeline is not None:
+                    timeline.diverged_step = event.step
             elif isinstance(event, Finished):
                 finished = event
     finally:
         if progress:
             progress.stop()
     wall = time.perf_counter() - t_start
+    if timeline is not None:  # a run that diverged too: its last steps are the ones to see
+        from nnviz.record import save_record
+
+        save_record(recording[0], session, timeline, recording[1])
     if diverged is not None:
         raise click.ClickException(diverged.message)
     result = _result(sc, session, finished, compile_s, wall, converged_at)
@@ -192,6 +223,8 @@ def _train_one(sc, session, bench, as_json, quiet, save_path=None) -> dict:
 
         save_weights(save_path, session.model.params())
         result["saved"] = str(save_path)
+    if timeline is not None:
+        result["recorded"] = str(recording[0])
     if as_json:
         emit("trained", result)
     return result

@@ -15,6 +15,18 @@ from nnviz.engine.jit import njit
 X_OFF, Y_OFF, LOSS_OFF, PRED_OFF, ACC_MODE = range(5)
 ACC_NONE, ACC_BINARY, ACC_ARGMAX = 0, 1, 2
 
+# The history's recording (nnviz.history): after an update, run_steps may copy the parameters
+# and the optimizer's state into the next row of `rec` and the step's numbers into `rec_meta`.
+# Slots of the int array `rec_ctl`: rows written so far, keep every k-th step (0: record
+# nothing), keep every epoch's last step too (its batches per epoch, or 0), state arrays (0–2).
+REC_COUNT, REC_EVERY, REC_EPOCH, REC_STATES = range(4)
+# Columns of rec_meta: the step (1-based, after its update), the base rate and the rate the
+# update used, the batch's loss, the epoch's loss sum, correct count and rows so far, whether
+# the row must survive thinning (a changed rate), and who wrote it (0 the loop, 1 by hand).
+(META_STEP, META_BASE_LR, META_LR, META_LOSS, META_SUM, META_CORRECT, META_SEEN, META_KEEP,
+ META_SOURCE) = range(9)  # fmt: skip
+META_COLS = 9
+
 
 @njit
 def epoch_order(n, shuffle, seed, epoch):
@@ -134,6 +146,9 @@ def run_steps(
     epoch_seen,
     order,
     ctl,
+    rec,
+    rec_meta,
+    rec_ctl,
 ):
     """Train from (epoch, batch_index) until stop_epoch or max_steps steps.
 
@@ -141,6 +156,8 @@ def run_steps(
     each epoch's sample order; `ctl` is the team that shares the big parts of a step;
     `schedule` is the optimizer's (Optimizer.schedule): each epoch's rate goes to hyper[LR];
     `spans` its trainable parameters (Optimizer.spans: the frozen ones are not updated).
+    `rec`, `rec_meta`, `rec_ctl` record the steps as nnviz.history keeps them (see REC_*);
+    a call stops early when `rec` is full.
     Returns (epoch, batch_index, steps, status): status 1 means the loss became NaN or
     infinite at the last step (not updated).
     """
@@ -154,7 +171,10 @@ def run_steps(
     steps = 0
     optim.zero_grads(m, g, batch_size, True)
     dropout = has_dropout(m)
+    every = rec_ctl[REC_EVERY]
     while epoch < stop_epoch and steps < max_steps:
+        if every > 0 and rec_ctl[REC_COUNT] >= rec.shape[0]:
+            break  # the history has no room: it makes some before the next call
         lr = optim.scheduled_lr(schedule, epoch)
         if lr >= 0.0:
             hyper[optim.LR] = lr
@@ -195,12 +215,48 @@ def run_steps(
             )
         steps += 1
         batch_index += 1
+        if every > 0:
+            _record(rec, rec_meta, rec_ctl, v, s1, s2, n_param, t0 + steps, schedule[3],
+                    hyper[optim.LR], loss, epoch_loss[e], epoch_correct[e], epoch_seen[e],
+                    batch_index == n_batches)  # fmt: skip
         if batch_index == n_batches:
             batch_index = 0
             epoch += 1
             if epoch < stop_epoch and steps < max_steps:
                 fill_epoch_order(order, shuffle, seed, epoch)
     return epoch, batch_index, steps, 0
+
+
+@njit
+def _record(rec, meta, ctl, v, s1, s2, n, step, base_lr, lr, loss, loss_sum, correct, seen,
+            epoch_end):  # fmt: skip
+    """Copy this step's parameters and state into the next row when the history keeps it:
+    every k-th step, an epoch's last step (when asked), and a step whose base rate differs
+    from the one before (a rate changed live: a re-run from an earlier row would miss it)."""
+    count = ctl[REC_COUNT]
+    changed = count > 0 and meta[count - 1, META_BASE_LR] != base_lr
+    keep = step % ctl[REC_EVERY] == 0 or changed or (ctl[REC_EPOCH] > 0 and epoch_end)
+    if not keep:
+        return
+    # element by element: a row view per step would cost more than the copy (refcounts)
+    for e in range(n):
+        rec[count, e] = v[e]
+    if ctl[REC_STATES] > 0:
+        for e in range(n):
+            rec[count, n + e] = s1[e]
+    if ctl[REC_STATES] > 1:
+        for e in range(n):
+            rec[count, 2 * n + e] = s2[e]
+    meta[count, META_STEP] = step
+    meta[count, META_BASE_LR] = base_lr
+    meta[count, META_LR] = lr
+    meta[count, META_LOSS] = loss
+    meta[count, META_SUM] = loss_sum
+    meta[count, META_CORRECT] = correct
+    meta[count, META_SEEN] = seen
+    meta[count, META_KEEP] = 1.0 if changed else 0.0
+    meta[count, META_SOURCE] = 0.0
+    ctl[REC_COUNT] = count + 1
 
 
 @njit

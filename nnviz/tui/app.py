@@ -215,7 +215,11 @@ class NnvizApp(App):
 
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(help_rows(self), help_title(self.screen)))
+        # the history's budget: the explorer's Controller (the MNIST view's is the app's)
+        ctl = getattr(self.screen, "ctl", None) or self.controller
+        timeline = getattr(ctl, "timeline", None)
+        notes = [timeline.describe()] if timeline is not None else []
+        self.push_screen(HelpScreen(help_rows(self), help_title(self.screen), notes))
 
     async def action_quit(self) -> None:
         self.stop_kernels()

@@ -134,6 +134,27 @@ KEYS: tuple[Key, ...] = (
     Key("3", "tab(2)", "Regions", "tab 3: classes on the PCA plane", show=False),
     Key("4", "tab(3)", "Training", "tab 4: progress and confusion matrix", show=False),
     Key("5", "tab(4)", "Mistakes", "tab 5: misclassified test digits", show=False),
+    # the history: back and forth through the steps taken (time travel); not priority keys:
+    # a focused widget that moves a cursor with the arrows keeps them
+    Key("left", "history(-1)", "Step back", "one step back in the history", show=False),
+    Key("right", "history(1)", "Step on", "one step forward in the history", show=False),
+    Key(
+        "left_curly_bracket",
+        "history_epoch(-1)",
+        "Epoch back",
+        "to the epoch before's end",
+        show=False,
+    ),
+    Key("right_curly_bracket", "history_epoch(1)", "Epoch on", "to this epoch's end", show=False),
+    Key("g", "history_start", "History start", "the start of the run", show=False),
+    Key("G", "history_end", "History end", "back to the present step", show=False),
+    Key(
+        "exclamation_mark",
+        "nonfinite",
+        "First NaN",
+        "the step and node of the first NaN or infinity, and the factors that made it",
+        show=False,
+    ),
     # the experiments screen (x opens it from the explorer)
     Key("x", "experiments", "Experiments", "race, sweep, gradient health; there: the next one"),
     Key("escape", "back", "Back", "stop the experiment running, or back to the explorer"),
@@ -180,6 +201,13 @@ EXPLORER = (
     "settings",
     "cursor",
     "write",
+    "history(-1)",
+    "history(1)",
+    "history_epoch(-1)",
+    "history_epoch(1)",
+    "history_start",
+    "history_end",
+    "nonfinite",
     "scroll_main(1)",
     "scroll_main(-1)",
     "pane_end(-1)",
@@ -226,6 +254,13 @@ MNIST = (
     "tab(2)",
     "tab(3)",
     "tab(4)",
+    "history(-1)",
+    "history(1)",
+    "history_epoch(-1)",
+    "history_epoch(1)",
+    "history_start",
+    "history_end",
+    "nonfinite",
 )
 APP = ("app.help", "quit")  # help also on screens that bind nothing else
 

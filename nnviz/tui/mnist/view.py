@@ -34,6 +34,7 @@ from nnviz.tui.mnist.filters import FiltersPane
 from nnviz.tui.mnist.mistakes import MistakesPane
 from nnviz.tui.mnist.network import NetworkPane
 from nnviz.tui.mnist.regions import RegionsPane
+from nnviz.tui.mnist.scrub import MnistScrubMixin
 from nnviz.tui.mnist.side import SamplePanel
 from nnviz.tui.mnist.training import TrainingPane
 from nnviz.tui.mnist.widgets import FixedStatics
@@ -52,7 +53,7 @@ PLANE_SAMPLES = 300  # test samples drawn on the PCA plane
 NARROW = 110  # columns: below this the digit panel shows on the Network tab only
 
 
-class MnistView(FixedStatics, Widget, can_focus=True):
+class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
     """Everything about an image data set's MLP, for a Session whose dataset has image_shape."""
 
     DEFAULT_CSS = CSS_FILE.read_text(encoding="utf-8")
@@ -339,6 +340,8 @@ class MnistView(FixedStatics, Widget, can_focus=True):
         if self.busy.is_set():
             self.notify("training is running: pause it first (p or space)", severity="warning")
             return True
+        if self._refuse_in_past("step"):
+            return True
         if not (self.conv_stages and self.tab == "mnist-tab-network"):
             self.tab = "mnist-tab-backprop"
         return False
@@ -415,6 +418,8 @@ class MnistView(FixedStatics, Widget, can_focus=True):
             return
         if self._waits_for_kernels():
             return
+        if self._refuse_in_past("epoch"):
+            return
         t = self.session.trainer
         target = t.epoch + 1  # to the end of the epoch in progress
         if target > t.epochs:
@@ -450,6 +455,8 @@ class MnistView(FixedStatics, Widget, can_focus=True):
 
     def _play(self) -> None:
         if self._waits_for_kernels():
+            return
+        if self._refuse_in_past("play"):
             return
         t = self.session.trainer
         if t.epoch >= t.epochs:

@@ -37,6 +37,7 @@ from nnviz.tui.screens.base import BaseView
 from nnviz.tui.screens.experiments import ExperimentsMixin
 from nnviz.tui.screens.play import PlayMixin
 from nnviz.tui.screens.playground import PlaygroundMixin
+from nnviz.tui.screens.scrub import ScrubMixin
 from nnviz.tui.widgets.inspector import inspector_text
 from nnviz.tui.widgets.legend import legend_text, scale_text
 from nnviz.tui.widgets.painters import (
@@ -87,7 +88,7 @@ class Pane(VerticalScroll, can_focus=True, inherit_bindings=False):
 
 
 class ExplorerScreen(
-    ExperimentsMixin, PlaygroundMixin, PlayMixin, BaseView, inherit_bindings=False
+    ScrubMixin, ExperimentsMixin, PlaygroundMixin, PlayMixin, BaseView, inherit_bindings=False
 ):
     BINDINGS = keys.bindings(keys.EXPLORER)
     HELP_TITLE = "nnviz explorer: keys"
@@ -405,7 +406,8 @@ class ExplorerScreen(
         height = max(self.query_one("#right", Pane).size.height, 12)
 
         def training(w: int) -> Text:
-            text = training_text(ctl, snap, w, ascii_mode, height=height, log=log)
+            mark = snap.mark_epoch if snap.past else None  # the shown past step's epoch
+            text = training_text(ctl, snap, w, ascii_mode, height=height, log=log, mark_epoch=mark)
             _append_messages(text, verdict, snap.message)
             return text
 
@@ -613,12 +615,14 @@ class ExplorerScreen(
 
     # ------------------------------------------------------------ actions: stepping
     async def action_micro(self) -> None:
-        await self._own_engine()
+        if not await self._own_engine(branch="micro"):
+            return
         self.ctl.micro()
         self._refresh()
 
     async def action_step(self) -> None:
-        await self._own_engine()
+        if not await self._own_engine(branch="step"):
+            return
         self.ctl.step()
         self._refresh()
 

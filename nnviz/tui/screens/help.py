@@ -26,10 +26,16 @@ class HelpScreen(ModalScreen):
         Binding("escape,question_mark,q", "dismiss", "Close help"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str]], title: str = "nnviz: keys"):
+    def __init__(
+        self,
+        rows: list[tuple[str, str]],
+        title: str = "nnviz: keys",
+        notes: list[str] | None = None,
+    ):
         super().__init__()
         self.rows = rows
         self.title_text = title
+        self.notes = notes or []  # lines after the keys (the history's budget)
 
     def compose(self) -> ComposeResult:
         text = Text()
@@ -39,6 +45,8 @@ class HelpScreen(ModalScreen):
         for key, description in self.rows:
             text.append(f"  {key:<{width}}  ", style="bold yellow")
             text.append(description + "\n")
+        for note in self.notes:
+            text.append("\n" + note + "\n", style="dim")
         text.append("\nctrl+p: command palette (switch scenario) · escape closes this help")
         with VerticalScroll(id="help-body"):
             yield Static(text, id="help-text")

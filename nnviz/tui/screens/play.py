@@ -173,8 +173,9 @@ class PlayMixin:
             self.step_meter.add(message.snap.step, message.snap.stamp)
         self.show(message.snap)
 
-    async def _own_engine(self) -> bool:
-        """Stop any training so that the interface may step the engine."""
+    async def _own_engine(self, branch: str = "") -> bool:
+        """Stop any training so that the interface may step the engine (`branch`: the action
+        about to step, for the history's check, screens/scrub.py)."""
         if self.playing:
             await self.stop()
         return True
@@ -191,7 +192,8 @@ class PlayMixin:
     async def action_epoch(self) -> None:
         if self._no_training() or self._waits_for_kernels():
             return
-        await self._own_engine()
+        if not await self._own_engine(branch="epoch"):
+            return
         trainer = self.ctl.trainer
         if self.ctl.in_step:
             self.ctl.finish_step()
@@ -260,7 +262,8 @@ class PlayMixin:
                 return
             await self.stop()
         self.pace = pace
-        await self._own_engine()
+        if not await self._own_engine(branch="play"):
+            return
         self.ctl.finish_step()
         if self.ctl.training_over:
             self._refresh(f"training is over ({self.ctl.trainer.epochs} epochs): r resets")

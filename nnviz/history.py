@@ -1,0 +1,433 @@
+"""The history of a run: the parameters and optimizer state of its steps, to go back to any one.
+
+A Timeline keeps, for the steps it records, a row of the flat parameters and the optimizer's
+state arrays (velocity, m, v, …) and the step's numbers (its rate, its batch's loss, the
+epoch's running sums). The training loop writes the rows itself (nnviz.engine.loop, through
+Trainer.recorder), so recording costs a copy per kept step and no return to Python; steps by
+hand are recorded by the explorer after their update.
+
+Which steps: every one while the budget (DEFAULT_BUDGET bytes, `budget=`) holds the whole run;
+beyond it every k-th step, k a power of two, doubled whenever the rows run out (every other
+row is dropped then). A network whose row is big (MNIST's) keeps keyframes from the start:
+every KEYFRAME_STEPS steps and every epoch's last step. A step whose base learning rate
+differs from the step before (a rate changed live) is always kept.
+
+Any step in between is re-run from the row before it: the engine is deterministic bit for bit,
+and everything a step depends on besides the parameters and the state follows from the step
+number (the epoch's batch order from (seed, epoch), the dropout masks from (seed, step), the
+scheduled rate from the epoch) or from the row (the base rate). `restore(trainer, step)` puts
+a Trainer (the live one, or a twin built by `twin`) in the state after `step` updates.
+
+Per-epoch metrics (loss, accuracy, test and validation numbers) are kept beside, in an
+EpochLog, for the curves and for a record on disk (nnviz.record).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnviz.engine.loop import (
+    META_BASE_LR,
+    META_COLS,
+    META_CORRECT,
+    META_KEEP,
+    META_LOSS,
+    META_LR,
+    META_SEEN,
+    META_SOURCE,
+    META_STEP,
+    META_SUM,
+    REC_COUNT,
+    REC_EPOCH,
+    REC_EVERY,
+)
+from nnviz.engine.optim import STATE_NAMES, Optimizer
+from nnviz.errors import RecordError
+from nnviz.model import Model
+
+DEFAULT_BUDGET = 256 << 20  # bytes of rows a Timeline may hold
+BIG_ROW_BYTES = 64 << 10  # a row this big (MNIST: 318 KiB) means keyframes from the start
+KEYFRAME_STEPS = 100  # a big network's keyframe spacing (and every epoch's end)
+FIRST_BYTES = 4 << 20  # rows allocated at first; doubled as needed, up to the budget
+MAX_EPOCH_ROWS = 1 << 22  # per-epoch metrics kept (7 float64 a row: 224 MiB at most)
+EPOCH_COLS = ("epoch", "loss", "accuracy", "test_loss", "test_accuracy", "val_loss",
+              "val_accuracy")  # fmt: skip
+
+
+class HistoryError(RecordError):
+    """A step the history cannot give (before its first row, after its last)."""
+
+
+class EpochLog:
+    """Per-epoch metrics in a growing float64 array; NaN where a number is missing."""
+
+    def __init__(self) -> None:
+        self.rows = np.full((64, len(EPOCH_COLS)), np.nan)
+        self.count = 0
+        self.full = False  # MAX_EPOCH_ROWS reached: later epochs are not kept
+
+    def add(self, epoch: int, loss: float, accuracy=None, test_loss=None, test_accuracy=None,
+            val_loss=None, val_accuracy=None) -> None:  # fmt: skip
+        if self.count and epoch <= self.rows[self.count - 1, 0]:
+            return  # an epoch already logged (the explorer's manual close and a chunk's)
+        if self.count >= MAX_EPOCH_ROWS:
+            self.full = True
+            return
+        if self.count == len(self.rows):
+            grown = np.full((len(self.rows) * 2, len(EPOCH_COLS)), np.nan)
+            grown[: self.count] = self.rows[: self.count]
+            self.rows = grown
+        values = (epoch, loss, accuracy, test_loss, test_accuracy, val_loss, val_accuracy)
+        self.rows[self.count] = [np.nan if v is None else float(v) for v in values]
+        self.count += 1
+
+    def add_event(self, event) -> None:
+        """The epochs of a Trainer's EpochsDone (test and validation numbers on the last)."""
+        for row in event.rows():
+            self.add(
+                row["epoch"], row["loss"], row["accuracy"], row["test_loss"],
+                row["test_accuracy"], row.get("val_loss"), row.get("val_accuracy"),
+            )  # fmt: skip
+
+    def view(self) -> np.ndarray:
+        return self.rows[: self.count]
+
+    def truncate(self, epochs: int) -> None:
+        """Keep epochs 1 … `epochs`."""
+        self.count = int(np.searchsorted(self.rows[: self.count, 0], epochs, side="right"))
+        self.full = False
+
+
+class Timeline:
+    """The kept steps of one run of `trainer` (its model and optimizer), from its present step.
+
+    `trainer.recorder = timeline` makes the training loop record; `record_now()` records the
+    present state (after a step by hand); `restore(trainer, step)` goes back (or forth)."""
+
+    def __init__(self, trainer, *, budget: int = DEFAULT_BUDGET):
+        program = trainer.model.program
+        optimizer = trainer.optimizer
+        self.trainer = trainer  # whose present is the history's last step
+        self.n = program.n_param
+        self.state_names: tuple[str, ...] = STATE_NAMES[optimizer.kind]
+        self.width = max(self.n * (1 + len(self.state_names)), 1)
+        self.dtype = program.dtype
+        self.row_bytes = self.width * self.dtype.itemsize + META_COLS * 8
+        self.budget = int(budget)
+        self.capacity = self.budget // self.row_bytes
+        if self.capacity < 2:
+            raise HistoryError(
+                f"a history budget of {_bytes(self.budget)} holds fewer than two steps "
+                f"of this network ({self.row_bytes:,} bytes a step)"
+            )
+        self.batches_per_epoch = trainer.batches_per_epoch
+        every, epoch = self._spacing(trainer.epochs * self.batches_per_epoch)
+        rows = min(self.capacity, max(2, FIRST_BYTES // self.row_bytes))
+        self.values = np.zeros((rows, self.width), self.dtype)
+        self.meta = np.zeros((rows, META_COLS))
+        self.ctl = np.array([0, every, epoch, len(self.state_names)], np.int64)
+        self.epochs = EpochLog()
+        self.diverged_step: int | None = None  # the step whose loss was NaN or infinite
+        self.stopped = False  # every row is needed and the budget is spent: no more rows
+        # (first step, frozen parameters) of each stretch of the run with the same frozen set:
+        # a re-run uses the one its steps had (a kept row starts each stretch)
+        self.eras: list[tuple[int, tuple[str, ...]]] = [(trainer.steps, optimizer.frozen)]
+        self.record_now(trainer, keep=True)
+
+    # ------------------------------------------------------------ facts
+    @property
+    def count(self) -> int:
+        return int(self.ctl[REC_COUNT])
+
+    @property
+    def every(self) -> int:
+        return int(self.ctl[REC_EVERY])
+
+    @property
+    def first_step(self) -> int:
+        return int(self.meta[0, META_STEP])
+
+    @property
+    def last_kept(self) -> int:
+        """The last step kept (the run's present, unless rows are spaced out)."""
+        return int(self.meta[self.count - 1, META_STEP])
+
+    @property
+    def last_step(self) -> int:
+        """The last step one may go to: the run's present."""
+        return max(int(self.trainer.steps), self.last_kept)
+
+    def steps_kept(self) -> np.ndarray:
+        return self.meta[: self.count, META_STEP].astype(np.int64)
+
+    @property
+    def bytes_used(self) -> int:
+        return self.count * self.row_bytes
+
+    def describe(self) -> str:
+        """One line for the help screen: the budget and what it holds."""
+        spacing = "every step" if self.every == 1 else f"every {self.every:,} steps"
+        if self.ctl[REC_EPOCH]:
+            spacing += " and every epoch's end"
+        return (
+            f"history: {spacing} kept ({_bytes(self.row_bytes)} a step, {self.count:,} steps "
+            f"in {_bytes(self.bytes_used)} of a {_bytes(self.budget)} budget); the steps "
+            "between are re-run"
+        )
+
+    def adopt(self, values: np.ndarray, meta: np.ndarray, epochs: np.ndarray, every: int,
+              epoch_every: int) -> None:  # fmt: skip
+        """Take the rows of a record read from disk (nnviz.record checked them)."""
+        count = len(values)
+        rows = max(count, min(self.capacity, max(2, FIRST_BYTES // self.row_bytes)))
+        self.values = np.zeros((rows, self.width), self.dtype)
+        self.meta = np.zeros((rows, META_COLS))
+        self.values[:count] = values
+        self.meta[:count] = meta
+        self.ctl[:] = (count, every, epoch_every, len(self.state_names))
+        self.stopped = every == 0
+        for row in epochs:
+            self.epochs.add(*(None if np.isnan(v) else float(v) for v in row))
+
+    # ------------------------------------------------------------ recording
+    def _spacing(self, planned: int) -> tuple[int, int]:
+        """(every k-th step, an epoch's batches or 0) for a run of `planned` steps."""
+        bpe = self.batches_per_epoch
+        big = self.row_bytes >= BIG_ROW_BYTES
+        every = KEYFRAME_STEPS if big else 1
+        epoch = bpe if big and bpe > 1 else 0
+        if epoch and planned // bpe + 2 > self.capacity // 2:
+            epoch = 0  # epochs alone would fill half the budget
+        while planned // every + (planned // bpe if epoch else 0) + 2 > self.capacity:
+            every *= 2
+        return every, epoch
+
+    def rows_for_loop(self):
+        """(rows, meta, ctl) for run_steps, with room for at least one more row; None when
+        the history has stopped recording."""
+        if self.stopped:
+            return None
+        self.note_settings()
+        if not self._make_room():
+            return None
+        return self.values, self.meta, self.ctl
+
+    def note_settings(self, trainer=None) -> None:
+        """Before a step (a chunk or a step by hand): when the frozen parameters changed since
+        the last step, keep the present as a row and start a new stretch there."""
+        trainer = self.trainer if trainer is None else trainer
+        frozen = trainer.optimizer.frozen
+        if frozen == self.eras[-1][1]:
+            return
+        step = int(trainer.steps)
+        if self.last_kept == step:
+            self.meta[self.count - 1, META_KEEP] = 1.0
+        else:
+            self.record_now(trainer, sums=present_sums(trainer), keep=True)
+        if self.eras[-1][0] == step:
+            self.eras[-1] = (step, frozen)
+        else:
+            self.eras.append((step, frozen))
+
+    def frozen_at(self, step: int) -> tuple[str, ...]:
+        """The parameters frozen in the steps after `step`."""
+        found = self.eras[0][1]
+        for first, frozen in self.eras:
+            if first <= step:
+                found = frozen
+        return found
+
+    def _make_room(self) -> bool:
+        if self.count < len(self.values):
+            return True
+        if len(self.values) < self.capacity:
+            rows = min(self.capacity, len(self.values) * 2)
+            values = np.zeros((rows, self.width), self.dtype)
+            meta = np.zeros((rows, META_COLS))
+            values[: self.count] = self.values[: self.count]
+            meta[: self.count] = self.meta[: self.count]
+            self.values, self.meta = values, meta
+            return True
+        return self._thin()
+
+    def _thin(self) -> bool:
+        """Drop rows to make room: every other one of the spacing (which doubles), then the
+        epochs' ends; a row with a changed rate stays. False when nothing can go."""
+        c = self.count
+        steps = self.meta[:c, META_STEP].astype(np.int64)
+        must = self.meta[:c, META_KEEP] > 0
+        must[-1] = True  # the present
+        for _ in range(64):
+            self.ctl[REC_EVERY] *= 2
+            epoch = int(self.ctl[REC_EPOCH])
+            if epoch and self.every >= epoch:
+                self.ctl[REC_EPOCH] = epoch = 0
+            keep = must | (steps % self.every == 0)
+            if epoch:
+                keep |= steps % epoch == 0
+            kept = np.flatnonzero(keep)
+            if len(kept) < c:
+                self.values[: len(kept)] = self.values[kept]
+                self.meta[: len(kept)] = self.meta[kept]
+                self.ctl[REC_COUNT] = len(kept)
+                return True
+        self.stopped = True
+        self.ctl[REC_EVERY] = 0
+        return False
+
+    def record_now(self, trainer, *, sums=(0.0, 0, 0), loss: float = np.nan,
+                   keep: bool = False) -> None:  # fmt: skip
+        """Keep the present state of `trainer` (after a step by hand: `sums` are the epoch's
+        loss sum, correct count and rows so far, `loss` the batch's)."""
+        if self.stopped or not self._make_room():
+            return
+        c = self.count
+        step = trainer.steps
+        if c and step <= self.last_kept:
+            return  # kept already
+        optimizer = trainer.optimizer
+        program = trainer.model.program
+        row = self.values[c]
+        row[: self.n] = program.values[: self.n]
+        for j, name in enumerate(self.state_names):
+            row[(j + 1) * self.n : (j + 2) * self.n] = optimizer.state[name][: self.n]
+        base = optimizer.lr
+        changed = bool(c) and self.meta[c - 1, META_BASE_LR] != base
+        meta = self.meta[c]
+        meta[:] = 0.0
+        meta[META_STEP] = step
+        meta[META_BASE_LR] = base
+        meta[META_LR] = optimizer.lr_now()
+        meta[META_LOSS] = loss
+        meta[META_SUM], meta[META_CORRECT], meta[META_SEEN] = sums
+        meta[META_KEEP] = 1.0 if (keep or changed) else 0.0
+        meta[META_SOURCE] = 1.0
+        self.ctl[REC_COUNT] = c + 1
+
+    # ------------------------------------------------------------ going back
+    def index(self, step: int) -> int:
+        """The row to start from for `step`: the last kept at or before it."""
+        if not self.first_step <= step <= self.last_step:
+            raise HistoryError(
+                f"step {step} is not in the history (it holds steps {self.first_step:,} to "
+                f"{self.last_step:,})"
+            )
+        return int(np.searchsorted(self.meta[: self.count, META_STEP], step, side="right")) - 1
+
+    def row_sums(self, i: int) -> tuple[float, int, int]:
+        m = self.meta[i]
+        return float(m[META_SUM]), int(m[META_CORRECT]), int(m[META_SEEN])
+
+    def load_row(self, trainer, i: int) -> None:
+        """Put row i's state into `trainer`, its optimizer and its model's parameters."""
+        program = trainer.model.program
+        optimizer = trainer.optimizer
+        row = self.values[i]
+        meta = self.meta[i]
+        program.values[: self.n] = row[: self.n]
+        for j, name in enumerate(self.state_names):
+            optimizer.state[name][: self.n] = row[(j + 1) * self.n : (j + 2) * self.n]
+        step = int(meta[META_STEP])
+        bpe = trainer.batches_per_epoch
+        trainer.steps = step
+        trainer.epoch, trainer.batch_index = divmod(step, bpe)
+        trainer.diverged = None
+        trainer._fed_rows = None
+        frozen = self.frozen_at(step)
+        if optimizer.frozen != frozen:
+            optimizer.unfreeze(optimizer.frozen)
+            optimizer.freeze(frozen)
+        optimizer.t = step
+        optimizer.use_epoch(trainer.epoch)
+        optimizer.lr = float(meta[META_BASE_LR])  # and the schedule's rate for the epoch
+        if trainer.batch_index:
+            trainer._carried = (trainer.epoch, *self.row_sums(i))
+        else:
+            trainer._carried = (-1, 0.0, 0, 0)
+
+    def restore(self, trainer, step: int) -> tuple[float, int, int]:
+        """Put `trainer` in the state after `step` updates: the row before it, then the steps
+        between re-run by the training loop (the same numbers, bit for bit). Returns the
+        epoch's (loss sum, correct, rows) up to that step."""
+        i = self.index(step)
+        self.load_row(trainer, i)
+        gap = step - trainer.steps
+        if gap <= 0:
+            return self.row_sums(i)
+        recorder, trainer.recorder = trainer.recorder, None
+        try:
+            trainer._chunk(gap, trainer.epochs, False)
+        finally:
+            trainer.recorder = recorder
+        if trainer.steps != step or trainer.diverged is not None:
+            raise HistoryError(f"step {step} could not be re-run from step {int(self.meta[i, 0])}")
+        carried = trainer._carried
+        return (carried[1], carried[2], carried[3]) if carried[0] == trainer.epoch else (0.0, 0, 0)
+
+    def truncate(self, step: int) -> None:
+        """Drop every step after `step` (the run goes on from there differently)."""
+        i = self.index(step)
+        self.ctl[REC_COUNT] = i + 1
+        self.eras = [era for era in self.eras if era[0] <= step] or self.eras[:1]
+        self.epochs.truncate(step // self.batches_per_epoch)
+        self.diverged_step = None
+
+    # ------------------------------------------------------------ questions
+    def first_nonfinite_row(self) -> int | None:
+        """The first row whose parameters or state hold NaN or infinity."""
+        c = self.count
+        bad = ~np.isfinite(self.values[:c]).all(axis=1)
+        found = np.flatnonzero(bad)
+        return int(found[0]) if len(found) else None
+
+    def param_sizes(self, step_lo: int, step_hi: int) -> list[tuple[int, float]]:
+        """(step, the largest |parameter|) of the kept rows from step_lo to step_hi."""
+        steps = self.meta[: self.count, META_STEP]
+        rows = np.flatnonzero((steps >= step_lo) & (steps <= step_hi))
+        with np.errstate(invalid="ignore"):
+            return [(int(steps[r]), float(np.max(np.abs(self.values[r, : self.n])))) for r in rows]
+
+    def losses(self) -> tuple[np.ndarray, np.ndarray]:
+        """(step, the batch's loss) of the kept rows that know it."""
+        c = self.count
+        steps = self.meta[:c, META_STEP]
+        loss = self.meta[:c, META_LOSS]
+        ok = ~np.isnan(loss)
+        return steps[ok].astype(np.int64), loss[ok]
+
+
+def present_sums(trainer) -> tuple[float, int, int]:
+    """The epoch in progress's (loss sum, correct, rows) so far, as the trainer carries them."""
+    carried = trainer._carried
+    if carried[0] == trainer.epoch and trainer.batch_index:
+        return float(carried[1]), int(carried[2]), int(carried[3])
+    return 0.0, 0, 0
+
+
+def _bytes(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 10 << shift:
+            return f"{n / (1 << shift):,.0f} {unit}"
+    return f"{n:,} bytes"
+
+
+def twin(session):
+    """A second Model, Optimizer and Trainer over the session's data (the same compiled
+    layout), for re-running past steps without disturbing the live ones. Returns a Session."""
+    from nnviz.session import Session
+    from nnviz.train import Trainer
+
+    m = session.model
+    model = Model(m.graph, task=m.task, dtype=m.dtype, capacity=m.program.capacity, spec=m.spec)
+    model.threshold = m.threshold
+    model.program.values[:] = m.program.values
+    live_opt = session.optimizer
+    optimizer = Optimizer(model.program, live_opt.kind, **live_opt.settings)
+    t = session.trainer
+    trainer = Trainer(
+        model, optimizer, t.X, t.Y, epochs=t.epochs, batch_size=t.batch_size, seed=t.seed,
+        shuffle=t.shuffle, schedule=live_opt.schedule_kind,
+        schedule_step=int(live_opt.schedule[1]), gamma=float(live_opt.schedule[2]), threads=1,
+    )  # fmt: skip
+    return Session(session.scenario, model, optimizer, trainer, session.dataset,
+                   session.datasets, session.label, session.validation_rows)  # fmt: skip

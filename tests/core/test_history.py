@@ -1,0 +1,197 @@
+"""The history (nnviz.history): recorded and re-run steps equal the live run's bit for bit."""
+
+import numpy as np
+import pytest
+
+from nnviz.engine.optim import Optimizer
+from nnviz.explorer import DONE, START, Controller
+from nnviz.history import HistoryError, Timeline
+from nnviz.model import Model
+from nnviz.scenario import load_scenario
+from nnviz.session import build
+from nnviz.stepper import Stepper
+from nnviz.train import Trainer
+
+RNG = np.random.default_rng(5)
+X = RNG.random((40, 3))
+Y = (X.sum(axis=1, keepdims=True) > 1.5).astype(float)
+EPOCHS = 6  # 3 batches an epoch: 18 steps, with shuffles, dropout and a stepped schedule
+
+
+def _fresh(kind: str, dtype: str = "float32"):
+    from nnviz.engine.spec import Layer
+
+    layers = [Layer(6, "tanh", dropout=0.25), Layer(1, "sigmoid")]
+    m = Model.from_spec(3, layers, "bce", seed=3, dtype=dtype, capacity=64)
+    opt = Optimizer(m.program, kind, lr=0.05)
+    trainer = Trainer(m, opt, X, Y, epochs=EPOCHS, batch_size=16, seed=7, schedule="step",
+                      schedule_step=2, gamma=0.5, threads=1)  # fmt: skip
+    return m, trainer
+
+
+def _reference(kind: str, dtype: str) -> list[np.ndarray]:
+    """Parameters and state after every step, one step at a time by hand."""
+    m, trainer = _fresh(kind, dtype)
+    stepper = Stepper(m, trainer.optimizer, trainer)
+    states = [_state(trainer)]
+    for _ in range(EPOCHS * trainer.batches_per_epoch):
+        stepper.step()
+        states.append(_state(trainer))
+    return states
+
+
+def _state(trainer) -> np.ndarray:
+    p = trainer.model.program
+    parts = [p.values[: p.n_param]] + [a[: p.n_param] for a in trainer.optimizer.state.values()]
+    return np.concatenate(parts).copy()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "adam", "rmsprop"])
+@pytest.mark.parametrize("budget", [None, "tiny"])
+def test_every_step_restored_equals_stepping_by_hand(kind, dtype, budget):
+    reference = _reference(kind, dtype)
+    m, trainer = _fresh(kind, dtype)
+    probe = Timeline(trainer)
+    # "tiny": room for 5 rows, so the rows are spaced out and thinned while training
+    timeline = Timeline(trainer, budget=5 * probe.row_bytes if budget else 1 << 20)
+    trainer.recorder = timeline
+    trainer.chunk_seconds = 1e-9  # many small chunks: the loop's rows across calls
+    for _ in trainer.run():
+        pass
+    assert trainer.steps == len(reference) - 1
+    if budget:
+        assert timeline.every > 1 and timeline.count <= 5
+    else:
+        assert timeline.count == len(reference)
+    _, other = _fresh(kind, dtype)
+    for step in range(len(reference)):
+        timeline.restore(other, step)
+        assert np.array_equal(_state(other), reference[step]), step
+        assert other.steps == step and other.optimizer.t == step
+
+
+def test_a_rate_changed_between_chunks_is_kept_and_replayed():
+    m, trainer = _fresh("sgd")
+    timeline = Timeline(trainer, budget=4 * Timeline(trainer).row_bytes)
+    trainer.recorder = timeline
+    for _ in range(5):
+        trainer.step()
+    trainer.optimizer.lr = 0.2  # as the explorer's + key does
+    for _ in trainer.run():
+        pass
+    m2, ref = _fresh("sgd")
+    hand = Stepper(m2, ref.optimizer, ref)
+    states = [_state(ref)]
+    for n in range(trainer.steps):
+        if n == 5:
+            ref.optimizer.lr = 0.2
+        hand.step()
+        states.append(_state(ref))
+    _, other = _fresh("sgd")
+    for step in range(trainer.steps + 1):
+        timeline.restore(other, step)
+        assert np.array_equal(_state(other), states[step]), step
+
+
+def test_a_step_outside_the_history_is_refused():
+    _, trainer = _fresh("sgd")
+    timeline = Timeline(trainer)
+    with pytest.raises(HistoryError, match="not in the history"):
+        timeline.index(3)
+    with pytest.raises(HistoryError, match="fewer than two steps"):
+        Timeline(trainer, budget=10)
+
+
+def _controller(name="xor", **overrides):
+    sc = load_scenario(name).with_overrides(**overrides)
+    return Controller(build(sc, threads=1))
+
+
+def _same(ctl, a, b):
+    assert a.phase == b.phase and a.step == b.step and a.epoch == b.epoch
+    assert np.array_equal(a.params, b.params)
+    assert a.lr == b.lr and a.batch_index == b.batch_index
+    if a.phase == START:  # nothing computed yet: only the parameters are on show
+        return
+    assert a.batch == b.batch
+    for i in range(ctl.n):  # every node's rows of the batch (the buffers hold more rows)
+        assert np.array_equal(ctl.view(a.values, i, a.batch), ctl.view(b.values, i, b.batch))
+        assert np.array_equal(ctl.view(a.grads, i, a.batch), ctl.view(b.grads, i, b.batch))
+    assert (a.rows is None) == (b.rows is None)
+    if a.rows is not None:
+        assert np.array_equal(a.rows, b.rows)
+    assert (a.update is None) == (b.update is None)
+    if a.update is not None:
+        assert a.update.lr == b.update.lr
+        for u, v in zip(a.update.params, b.update.params, strict=True):
+            assert np.array_equal(u.old, v.old) and np.array_equal(u.new, v.new)
+            assert np.array_equal(u.grad, v.grad)
+            for key in u.state:
+                assert np.array_equal(u.state[key], v.state[key])
+    assert sorted(a.chain) == sorted(b.chain)
+    for j in a.chain:
+        assert np.array_equal(a.chain[j].grad, b.chain[j].grad)
+
+
+@pytest.mark.parametrize("name", ["xor", "circles"])
+def test_a_past_step_shows_what_the_live_step_showed(name):
+    ctl = _controller(name, epochs=12)
+    live = [ctl.snapshot()]
+    for _ in range(7):
+        ctl.step()
+        live.append(ctl.snapshot())
+    for event in ctl.trainer.run():  # and the rest at full speed, recorded by the loop
+        ctl.after_training(event)
+    assert ctl.present_step > 7
+    for step in (3, 0, 1, 2, 7, 6, 4):
+        snap = ctl.view_step(step)
+        assert snap.past and snap.present == ctl.present_step
+        _same(ctl, snap, live[step])
+    assert ctl.view_step(0).phase == START
+    assert ctl.view_step(5).phase == DONE
+    # the present again: the live snapshot, no longer a past one
+    assert not ctl.view_step(ctl.present_step).past and ctl.viewing is None
+
+
+def test_continuing_from_a_past_step_drops_the_future_and_goes_on_from_it():
+    ctl = _controller("circles", epochs=2)
+    for event in ctl.trainer.run():
+        ctl.after_training(event)
+    end = ctl.present_step
+    final = ctl.program.values[: ctl.program.n_param].copy()
+    ctl.view_step(3)
+    assert ctl.continue_from_view() == end - 3
+    assert ctl.present_step == 3 and ctl.timeline.last_kept == 3
+    assert ctl.snapshot().phase == DONE
+    for _ in range(end - 3):  # the same steps again, by hand this time: the same numbers
+        ctl.step()
+    assert np.array_equal(ctl.program.values[: ctl.program.n_param], final)
+    assert ctl.timeline.count == end + 1
+
+
+def test_parameters_frozen_during_the_run_are_frozen_again_in_a_re_run():
+    m, trainer = _fresh("momentum")
+    probe = Timeline(trainer)
+    timeline = Timeline(trainer, budget=6 * probe.row_bytes)  # spaced-out keyframes
+    trainer.recorder = timeline
+    plan = {4: ("freeze", "W1"), 9: ("unfreeze", "W1"), 13: ("freeze", "b2")}
+
+    def run(t, by_hand=None):
+        states = [_state(t)]
+        for n in range(EPOCHS * t.batches_per_epoch):
+            if n in plan:
+                getattr(t.optimizer, plan[n][0])(plan[n][1])
+            by_hand.step() if by_hand else t.step()
+            states.append(_state(t))
+        return states
+
+    run(trainer)
+    assert [first for first, _ in timeline.eras] == [0, 4, 9, 13]
+    m2, ref = _fresh("momentum")
+    states = run(ref, Stepper(m2, ref.optimizer, ref))
+    _, other = _fresh("momentum")
+    for step in range(len(states)):
+        timeline.restore(other, step)
+        assert np.array_equal(_state(other), states[step]), step
+        assert other.optimizer.frozen == timeline.frozen_at(step)
