@@ -62,7 +62,8 @@ async def test_settings_change_the_architecture_and_the_screen_follows():
         await pilot.press("right")  # one unit more
         await pilot.pause()
         assert screen.ctl.program.shape("W1") == (2, 5)
-        assert "u₁[4]" in str(screen.query("Static.unit-label")[4].render())
+        assert ("u1", 4) in screen.unit_list()  # the hidden units' panel draws the new unit
+        assert screen.unit_labels(screen.unit_list())[("u1", 4)].startswith("u₁[4]")
         assert "new weights (seed 0)" in settings_message(app)
         await pilot.press("left", "left")
         await pilot.pause()
