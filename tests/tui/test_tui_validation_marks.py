@@ -66,7 +66,7 @@ async def test_saturated_units_are_marked_on_their_maps():
     app = make_app("moons", animate=False)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await wait_open(pilot)
-        await pilot.press("p")
+        await pilot.press("P")  # full speed to the end
         await wait_idle(pilot, screen, timeout=120)
         ctl = screen.ctl
         probe = ctl.load_probe(screen.snap.params)
