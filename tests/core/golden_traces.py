@@ -10,7 +10,7 @@ the Stepper), after main drew the circles data set anew (a25fdb1); the other fil
 unchanged by that recording.
 
 tests/core/test_golden_traces.py asserts that today's `nnviz trace --json` reproduces every
-recorded field exactly (fields added since are not compared).
+recorded field exactly (fields added since are not compared), THROUGH_SGEMM's to rounding.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ CASES = {
     "l2-nesterov-2": [str(HERE / "l2-nesterov.toml"), "--steps", "2"],
     "mnist-1": ["mnist", "--steps", "1"],
 }
+# Cases whose big layers multiply in OpenBLAS's sgemm, whose last bits depend on the OpenBLAS
+# build that scipy ships: compared to float32 rounding, not bit for bit.
+THROUGH_SGEMM = {"mnist-1"}
 
 
 def condense(obj):

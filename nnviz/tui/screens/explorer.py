@@ -181,7 +181,9 @@ class ExplorerScreen(
                 yield Static("", id="side-title")
                 with Pane(id="right"), ContentSwitcher(initial=f"panel-{self.side}", id="panels"):
                     yield from self._compose_panels()
-        yield Footer(classes="fits", compact=True)
+        footer = Footer(classes="fits")
+        footer.compact = True  # a keyword argument only from textual 5.x on
+        yield footer
 
     def _compose_panels(self) -> ComposeResult:
         for name in self.panels():
@@ -223,6 +225,7 @@ class ExplorerScreen(
         self.query_one("#graph-box", Pane).focus()
         inspector = self.query_one("#inspector-box", Pane)
         self.watch(inspector, "virtual_size", self._inspector_resized, init=False)
+        self.query_one("#inspector", TextPanel).after_layout = self._inspector_resized
         self.query_one("#summary-text", TextPanel).show(lambda w: summary_text(self.ctl, w))
         self._invalidate("all")
 

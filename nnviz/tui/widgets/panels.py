@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -33,6 +34,10 @@ class TextPanel(Static):
         super().__init__("", *args, **kwargs)
         self._source: Callable[[int], Text] | None = None
         self._plain = ""
+        self._rows = 0  # rows shown, after wrapping
+        # called once laid out after the number of rows changed (Textual sets a scrolling
+        # parent's virtual size without telling its watchers when no layout is asked for)
+        self.after_layout: Callable[[], None] | None = None
         self._stale = False
         self._shown: Text | None = None
 
@@ -66,11 +71,22 @@ class TextPanel(Static):
         if text == self._shown and self.size.height > 0:
             return  # unchanged (a key that moved something else): nothing to render again
         self._shown = text
-        plain = text.plain
-        # the same number of lines: repaint only, no layout pass (the costly part of a frame)
-        same = plain.count("\n") == self._plain.count("\n") and self.size.height > 0
-        self._plain = plain
-        self.update(text, layout=not same)
+        self._plain = text.plain
+        shown = self._fitted(text, width)
+        # the same number of rows: repaint only, no layout pass (the costly part of a frame)
+        rows = shown.plain.count("\n")
+        same = rows == self._rows and self.size.height > 0
+        self._rows = rows
+        self.update(shown, layout=not same)
+        if not same and self.after_layout is not None:
+            self.call_after_refresh(self.after_layout)
+
+    def _fitted(self, text: Text, width: int) -> Text:
+        """The text with its long lines wrapped here, by rich: Textual's own wrapping differs
+        between versions, and the explorer counts rows with rich to scroll to a line."""
+        if all(cell_len(line) <= width for line in text.plain.split("\n")):
+            return text
+        return Text("\n").join(text.wrap(self.app.console, width))
 
     def on_show(self) -> None:
         if self._stale:
