@@ -28,7 +28,8 @@ def _same(golden, new, where="trace", close=False):
             _same(g, x, f"{where}[{n}]", close)
     elif close and isinstance(golden, float):
         assert isinstance(new, float), where
-        assert math.isclose(new, golden, rel_tol=1e-5, abs_tol=1e-6), f"{where}: {new!r} != {golden!r}"
+        near = math.isclose(new, golden, rel_tol=1e-5, abs_tol=1e-6)
+        assert near, f"{where}: {new!r} != {golden!r}"
     else:
         assert new == golden, f"{where}: {new!r} != {golden!r}"
 
