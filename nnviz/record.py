@@ -21,7 +21,6 @@ hands the rows to a Timeline: every step is then the live run's, bit for bit.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import zipfile
 import zlib
@@ -38,14 +37,13 @@ from nnviz.limits import (
     MAX_ARRAY_BYTES,
     MAX_RECORD_BYTES,
     MAX_RECORD_META_BYTES,
-    bound_bytes,
     file_size,
 )
+from nnviz.npz import read_member
 
 FORMAT = "nnviz-run"
 VERSION = 1
 MEMBERS = ("meta", "rows", "row_meta", "epochs")
-_NPY_HEADER_MAX = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -222,35 +220,19 @@ def _positive(meta: dict, key: str, path: Path) -> int:
 
 def _read_array(zf, info, path: Path, dtype: str, cols: int | None,
                 limit: int = MAX_ARRAY_BYTES) -> np.ndarray:  # fmt: skip
-    """One .npy member: header read first, its size checked, then exactly its bytes."""
+    """One .npy member of the record, of `dtype` and shape (n,) or (n, cols)."""
     name = info.filename[: -len(".npy")]
-    with zf.open(info) as fh:
-        head = fh.read(_NPY_HEADER_MAX + 16)
-        stream = io.BytesIO(head)
-        try:
-            version = np.lib.format.read_magic(stream)
-            if version == (1, 0):
-                shape, fortran, got = np.lib.format.read_array_header_1_0(stream)
-            else:
-                shape, fortran, got = np.lib.format.read_array_header_2_0(stream)
-        except (ValueError, OSError, SyntaxError) as exc:
-            raise RecordError(f"{path}: '{name}' is not a .npy array ({exc})") from None
+
+    def check(shape: tuple, fortran: bool, got: np.dtype) -> None:
         if got != np.dtype(dtype) or fortran:
             raise RecordError(f"{path}: '{name}' holds {got} values, the record needs {dtype}")
         if cols is None and len(shape) != 1 or cols is not None and (
             len(shape) != 2 or shape[1] != cols
         ):  # fmt: skip
             want = "(n,)" if cols is None else f"(n, {cols})"
-            raise RecordError(f"{path}: '{name}' has shape {tuple(shape)}, the record needs {want}")
-        count = int(np.prod(shape, dtype=object))
-        nbytes = count * got.itemsize
-        bound_bytes(nbytes, limit, f"{path}: '{name}'", RecordError)
-        body = head[stream.tell() :] + fh.read(max(nbytes - (len(head) - stream.tell()), 0))
-        if len(body) < nbytes:
-            raise RecordError(f"{path}: '{name}' is truncated")
-        if len(body) > nbytes or fh.read(1):
-            raise RecordError(f"{path}: '{name}' has data after its {count:,} values")
-    return np.frombuffer(body, dtype=got, count=count).reshape(shape)
+            raise RecordError(f"{path}: '{name}' has shape {shape}, the record needs {want}")
+
+    return read_member(zf, info, f"{path}: '{name}'", RecordError, check, limit)
 
 
 def _check_rows(path: Path, meta: dict, rows: np.ndarray, row_meta: np.ndarray) -> None:

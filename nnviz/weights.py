@@ -9,7 +9,6 @@ taken, and so are arrays of strings or objects and values beyond the model's dty
 
 from __future__ import annotations
 
-import io
 import zipfile
 import zlib
 from pathlib import Path
@@ -19,8 +18,7 @@ import numpy as np
 from nnviz.errors import InputError, WeightsError
 from nnviz.files import atomic_write
 from nnviz.limits import MAX_FILE_BYTES, MAX_NPZ_MEMBERS, bound, file_size
-
-_NPY_HEADER_MAX = 1 << 16  # numpy's own limit on a header it reads without allow_pickle
+from nnviz.npz import read_member
 
 
 def check_save_path(path: str | Path) -> Path:
@@ -49,35 +47,17 @@ def save_weights(path: str | Path, params: dict) -> None:
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ref: np.ndarray, path: Path):
     """The array in one .npy member, checked against the parameter `ref` it must become."""
     name = info.filename[: -len(".npy")]
-    with zf.open(info) as fh:
-        head = fh.read(_NPY_HEADER_MAX + 16)
-        stream = io.BytesIO(head)
-        try:
-            version = np.lib.format.read_magic(stream)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-            else:
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-        except (ValueError, OSError, SyntaxError) as exc:
-            raise WeightsError(f"{path}: {name} is not a .npy array ({exc})") from None
+
+    def check(shape: tuple, fortran: bool, dtype: np.dtype) -> None:
         if dtype.kind not in "fiub":
             raise WeightsError(
                 f"{path}: {name} holds {dtype} values, not numbers (a weights file holds "
                 "floating-point arrays)"
             )
-        count = int(np.prod(shape, dtype=object))
-        if count != ref.size:
-            raise WeightsError(
-                f"{path}: {name} has shape {tuple(shape)}, the model needs {ref.shape}"
-            )
-        nbytes = count * dtype.itemsize
-        body = head[stream.tell() :] + fh.read(max(nbytes - (len(head) - stream.tell()), 0))
-        if len(body) < nbytes:
-            raise WeightsError(f"{path}: {name} is truncated")
-        if len(body) > nbytes or fh.read(1):
-            raise WeightsError(f"{path}: {name} has data after its {count:,} values")
-    order = "F" if fortran else "C"
-    return np.frombuffer(body, dtype=dtype, count=count).reshape(shape, order=order)
+        if int(np.prod(shape, dtype=object)) != ref.size:
+            raise WeightsError(f"{path}: {name} has shape {shape}, the model needs {ref.shape}")
+
+    return read_member(zf, info, f"{path}: {name}", WeightsError, check)
 
 
 def load_weights(path: str | Path, expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

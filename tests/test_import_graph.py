@@ -6,7 +6,8 @@ lowest first; a module may import its own layer and the ones below:
 
     0  foundations                    nnviz.errors (the error hierarchy), limits (sizes), fields
                                       (the one checker of values),
-                                      files (the atomic writer), dirs (user folders), text
+                                      files (the atomic writer), npz (the .npy member reader),
+                                      dirs (user folders), text
                                       (the terminal sanitiser), schema (the JSON lines format)
     1  nnviz.engine                   graph, ops, kernels, interpreter, optimizers, jit
     2  nnviz.data                     data sets
@@ -31,8 +32,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "nnviz"
 
-FOUNDATIONS = {"nnviz.errors", "nnviz.limits", "nnviz.files", "nnviz.dirs", "nnviz.text",
-               "nnviz.fields"}  # fmt: skip
+FOUNDATIONS = {"nnviz.errors", "nnviz.limits", "nnviz.files", "nnviz.npz", "nnviz.dirs",
+               "nnviz.text", "nnviz.fields"}  # fmt: skip
 SUBPACKAGE_LAYERS = {"schema": 0, "engine": 1, "data": 2, "scenario": 3, "export": 4, "cli": 5,
                      "tui": 5}  # fmt: skip
 FRONT_ENDS = ("nnviz.cli", "nnviz.tui")
