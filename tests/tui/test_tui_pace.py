@@ -183,3 +183,19 @@ async def test_full_speed_reaches_the_end_and_pausing_keeps_the_numbers():
         assert screen.snap.epoch == 3000 and ctl.history_log.last[0] == 3000
         assert "epoch 3000/3000" in _status(screen)
         assert "epoch 3000/3000" in screen.query_one("#training", TextPanel).plain
+
+
+@aio
+async def test_a_burst_of_epoch_keys_never_leaves_the_screen_stuck_training():
+    # each `e` stops the epoch the one before started, often before its thread has begun
+    scenario = load_scenario("xor").with_overrides(epochs=3000)
+    app = make_app("xor", animate=False, scenario=scenario)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_open(pilot)
+        await press_busy(pilot, *"eeeeeeee", settle=0)
+        await wait_idle(pilot, screen, timeout=20)
+        assert "▶ epoch" not in _status(screen)
+        before = screen.ctl.trainer.epoch
+        await pilot.press("e")
+        await wait_idle(pilot, screen, timeout=20)
+        assert screen.ctl.trainer.epoch == before + 1  # and the key still works

@@ -47,6 +47,10 @@ class PlayMixin:
         self._frame_lock = threading.Lock()
         self._latest: TrainingUpdate | None = None
         self._frame_posted = False
+        # A worker cancelled before its thread ran never sets _idle: the thread and stop()
+        # agree under this lock whether it began (the generation it began) or never will.
+        self._begin_lock = threading.Lock()
+        self._begun = self._dropped = self._started = -1
 
     # ------------------------------------------------------------ the status line's segment
     def play_status(self) -> tuple[str, str]:
@@ -73,10 +77,21 @@ class PlayMixin:
             return
         self._generation += 1
         worker.cancel()
-        while not self._idle.is_set():
+        while not self._idle.is_set() and not self._never_began(worker):
             await asyncio.sleep(0.005)
         self._worker = None
         self.playing = ""
+
+    def _never_began(self, worker) -> bool:
+        """Is `worker` done without its thread having begun (so it never will)?"""
+        if not worker.is_finished:
+            return False
+        with self._begin_lock:
+            if self._begun == self._started:
+                return False
+            self._dropped = self._started
+        self._idle.set()
+        return True
 
     def cancel(self) -> None:
         """Stop training without waiting (the screen is going away)."""
@@ -90,11 +105,16 @@ class PlayMixin:
         self.playing = mode
         self.frame_meter.reset()
         self.step_meter.reset()
+        self._started = self._generation
         self._worker = self._train(mode, self._generation)
         self.query_one("#status", Static).update(self.status_text(), layout=False)
 
     @work(thread=True, exclusive=True, group="train")
     def _train(self, mode: str, generation: int) -> None:
+        with self._begin_lock:
+            if self._dropped == generation:
+                return  # stop() gave up on this run before it began
+            self._begun = generation
         worker = get_current_worker()
         pacing.yield_to_interface()
         ctl = self.ctl
