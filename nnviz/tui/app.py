@@ -243,9 +243,16 @@ def help_rows(app: App) -> list[tuple[str, str]]:
     for node in reversed(nodes[:-1]):  # the screen's first, then the focused widget's
         actions += _mapped_actions(node)
     actions += _mapped_actions(app)
-    return keys.help_rows(
-        list(dict.fromkeys(actions)), lambda k: app.get_key_display(Binding(k, ""))
-    )
+
+    def display(key: str) -> str:
+        return app.get_key_display(Binding(key, ""))
+
+    rows: list[tuple[str, str]] = []
+    for node in nodes[:-2]:  # a focused panel's own keys come first: they take precedence
+        table = getattr(type(node), "HELP_KEYS", None)
+        if table is not None:
+            rows += [("", node.HELP_HEADING), *keys.panel_help_rows(*table, display), ("", "")]
+    return rows + keys.help_rows(list(dict.fromkeys(actions)), display)
 
 
 def _mapped_actions(node) -> list[str]:

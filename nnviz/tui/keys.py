@@ -165,6 +165,73 @@ KEYS: tuple[Key, ...] = (
     Key("question_mark,f1", "app.help", "Help", "every key, with what it does"),
 )
 
+# The playground panels' own keys, theirs while the panel has the focus (before the screen's:
+# the arrows there move a row or an element, not the node selection). Each panel binds its
+# table and help lists it first; TYPED rows are keys a panel reads as characters (on_key).
+SETTINGS_PANEL: tuple[Key, ...] = (
+    Key("escape,S", "close", "Close", "leave the settings (while typing: cancel the value)"),
+    Key("up", "move(-1)", "Row up", "the row above", show=False),
+    Key("down", "move(1)", "Row down", "the row below", show=False),
+    Key("pageup", "move(-10)", "Rows up", "ten rows up", show=False),
+    Key("pagedown", "move(10)", "Rows down", "ten rows down", show=False),
+    Key(
+        "left",
+        "change(-1)",
+        "Change",
+        "the previous choice, a toggle flipped, an integer −1",
+        show=False,
+    ),  # fmt: skip
+    Key(
+        "right",
+        "change(1)",
+        "Change",
+        "the next choice, a toggle flipped, an integer +1",
+        show=False,
+    ),  # fmt: skip
+    Key(
+        "enter",
+        "enter",
+        "Act/type",
+        "do the row's action, or type its value (Enter sets it)",
+        show=False,
+    ),  # fmt: skip
+    Key("backspace", "backspace", "Erase", "the last character typed", show=False),
+)
+CURSOR_PANEL: tuple[Key, ...] = (
+    Key("escape", "leave", "Leave", "leave the cursor (while typing: cancel the number)"),
+    Key("up", "move(-1, 0)", "Row up", "the element above", show=False),
+    Key("down", "move(1, 0)", "Row down", "the element below", show=False),
+    Key("left", "move(0, -1)", "Column left", "the element to the left", show=False),
+    Key("right", "move(0, 1)", "Column right", "the element to the right", show=False),
+    Key(
+        "tab", "next_param(1)", "Next parameter", "the cursor on the next parameter", show=False
+    ),  # fmt: skip
+    Key("shift+tab", "next_param(-1)", "Prev parameter", "the previous parameter", show=False),
+    Key("enter", "enter", "Set", "set the element to the number typed", show=False),
+    Key("backspace", "backspace", "Erase", "the last character typed", show=False),
+)
+SETTINGS_TYPED = (("text", "while typing a value: its characters; Enter sets it"),)
+CURSOR_TYPED = (
+    ("0–9 . − e", "type a number for the element; Enter sets it"),
+    ("+ −", "nudge the element by the step"),
+    ("* /", "the nudge's step ×10 or ÷10"),
+)
+
+
+def panel_bindings(table: tuple[Key, ...]) -> list[Binding]:
+    """A panel's BINDINGS: its table, in order."""
+    return [key.binding() for key in table]
+
+
+def panel_help_rows(table: tuple[Key, ...], typed, key_display) -> list[tuple[str, str]]:
+    """(keys, what they do) for a panel's table and its typed keys."""
+    rows = []
+    for key in table:
+        names = [SHORT.get(n.strip()) or key_display(n.strip()) for n in key.keys.split(",")]
+        rows.append((", ".join(names), f"{key.description}: {key.tooltip}"))
+    return rows + list(typed)
+
+
 # the order of the explorer's and the MNIST view's keys (help and the footer follow it)
 EXPLORER = (
     "app.help",

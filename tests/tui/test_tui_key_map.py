@@ -70,3 +70,33 @@ async def test_page_keys_reach_what_80x24_cuts_off():
         await pilot.press("pageup", "greater_than_sign")
         await pilot.pause()
         assert box.scroll_y == 0 and right.scroll_y > 0
+
+
+@aio
+async def test_help_over_a_playground_panel_lists_the_panels_own_keys_first():
+    from nnviz.tui import make_app
+
+    app = make_app("xor", animate=False)
+    async with app.run_test(size=(100, 36)) as pilot:
+        await wait_open(pilot)
+        for opener, table, typed, heading in (
+            ("S", keys.SETTINGS_PANEL, keys.SETTINGS_TYPED, "the settings panel"),
+            ("E", keys.CURSOR_PANEL, keys.CURSOR_TYPED, "the element cursor"),
+        ):
+            await pilot.press(opener)
+            await pilot.pause()
+            await pilot.press("question_mark")
+            text = str(app.screen.query_one("#help-text").render())
+            assert heading in text
+            for entry in table:
+                assert f"{entry.description}: {entry.tooltip}" in text, entry
+            for shown, what in typed:
+                assert f"{shown}  " in text and what in text
+            # the panel's rows come before the explorer's, which are still listed
+            assert text.index(heading) < text.index("Micro-step")
+            await pilot.press("escape")  # help
+            await pilot.pause()
+            await pilot.press("escape")  # the panel
+            await pilot.pause()
+        await pilot.press("question_mark")
+        assert "the settings panel" not in str(app.screen.query_one("#help-text").render())

@@ -13,14 +13,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
 from nnviz import playground
 from nnviz.errors import InputError
-from nnviz.tui import fmt
+from nnviz.tui import fmt, keys
 from nnviz.tui.widgets.panels import grad_ready
 
 STEP = 0.1
@@ -41,17 +40,9 @@ class CursorPanel(Widget, can_focus=True):
     CursorPanel:focus { border-top: heavy $accent; }
     #cursor-box, #cursor-numbers, #cursor-message { height: auto; }
     """
-    BINDINGS = [
-        Binding("escape", "leave", "Leave the cursor"),
-        Binding("up", "move(-1, 0)", show=False),
-        Binding("down", "move(1, 0)", show=False),
-        Binding("left", "move(0, -1)", show=False),
-        Binding("right", "move(0, 1)", show=False),
-        Binding("tab", "next_param(1)", show=False),
-        Binding("shift+tab", "next_param(-1)", show=False),
-        Binding("enter", "enter", show=False),
-        Binding("backspace", "backspace", show=False),
-    ]
+    BINDINGS = keys.panel_bindings(keys.CURSOR_PANEL)
+    HELP_KEYS = (keys.CURSOR_PANEL, keys.CURSOR_TYPED)
+    HELP_HEADING = "the element cursor (E), while it has the keys"
 
     def __init__(self, explorer, name: str, index=(0, 0), step: float = STEP, message: str = ""):
         super().__init__(id="cursor-panel")

@@ -43,6 +43,9 @@ class HelpScreen(ModalScreen):
         text.append(INTRO + "\n")
         width = max((len(k) for k, _ in self.rows), default=4)
         for key, description in self.rows:
+            if not key:  # a heading (a panel's own keys follow), or a blank line
+                text.append(description + "\n", style="bold")
+                continue
             text.append(f"  {key:<{width}}  ", style="bold yellow")
             text.append(description + "\n")
         for note in self.notes:

@@ -15,8 +15,9 @@ class PlaygroundMixin:
     when its pictures change), the three keys open the panels."""
 
     def layout_key(self) -> tuple:
-        """What the screen's widgets depend on: a change recomposes it."""
-        return (self.ctl.is_graph, self.dims, tuple(self.unit_list()), self._has_table())
+        """What the screen's widgets depend on: a change recomposes it. One unit more or
+        fewer is not one: the unit maps are pages of one canvas, painted anew."""
+        return (self.ctl.is_graph, self.dims, tuple(self.panels()))
 
     async def install(self, ctl: Controller, note: str = "") -> None:
         """Show this Controller from its start (training stopped first)."""

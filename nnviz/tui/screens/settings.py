@@ -17,12 +17,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
 from nnviz.playground import Field, Playground
+from nnviz.tui import keys
 
 HINT = "↑↓ row · ←→ change · Enter act/type · Esc close"
 
@@ -40,18 +40,9 @@ class SettingsPanel(Widget, can_focus=True):
     #settings-list { height: 1fr; }
     #settings-message { height: auto; }
     """
-    BINDINGS = [
-        Binding("escape", "close", "Close the settings"),
-        Binding("S", "close", show=False),
-        Binding("up", "move(-1)", show=False),
-        Binding("down", "move(1)", show=False),
-        Binding("pageup", "move(-10)", show=False),
-        Binding("pagedown", "move(10)", show=False),
-        Binding("left", "change(-1)", show=False),
-        Binding("right", "change(1)", show=False),
-        Binding("enter", "enter", show=False),
-        Binding("backspace", "backspace", show=False),
-    ]
+    BINDINGS = keys.panel_bindings(keys.SETTINGS_PANEL)
+    HELP_KEYS = (keys.SETTINGS_PANEL, keys.SETTINGS_TYPED)
+    HELP_HEADING = "the settings panel (S), while it has the keys"
 
     def __init__(self, explorer, row: int = 0, message: str = "", error: bool = False):
         super().__init__(id="settings-panel")
