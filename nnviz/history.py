@@ -48,7 +48,10 @@ from nnviz.model import Model
 DEFAULT_BUDGET = 256 << 20  # bytes of rows a Timeline may hold
 BIG_ROW_BYTES = 64 << 10  # a row this big (MNIST: 318 KiB) means keyframes from the start
 KEYFRAME_STEPS = 100  # a big network's keyframe spacing (and every epoch's end)
-FIRST_BYTES = 4 << 20  # rows allocated at first; doubled as needed, up to the budget
+# The rows of the whole budget are allocated at once: the operating system hands out zeroed
+# pages only as they are first written, so untouched rows cost no memory, and no row is ever
+# copied to a bigger array (a first write of fresh memory costs about as much as a small
+# network's step: rows written twice doubled the cost of recording xor).
 MAX_EPOCH_ROWS = 1 << 22  # per-epoch metrics kept (7 float64 a row: 224 MiB at most)
 EPOCH_COLS = ("epoch", "loss", "accuracy", "test_loss", "test_accuracy", "val_loss",
               "val_accuracy")  # fmt: skip
@@ -122,9 +125,8 @@ class Timeline:
             )
         self.batches_per_epoch = trainer.batches_per_epoch
         every, epoch = self._spacing(trainer.epochs * self.batches_per_epoch)
-        rows = min(self.capacity, max(2, FIRST_BYTES // self.row_bytes))
-        self.values = np.zeros((rows, self.width), self.dtype)
-        self.meta = np.zeros((rows, META_COLS))
+        self.values = np.zeros((self.capacity, self.width), self.dtype)
+        self.meta = np.zeros((self.capacity, META_COLS))
         self.ctl = np.array([0, every, epoch, len(self.state_names)], np.int64)
         self.epochs = EpochLog()
         self.diverged_step: int | None = None  # the step whose loss was NaN or infinite
@@ -179,7 +181,7 @@ class Timeline:
               epoch_every: int) -> None:  # fmt: skip
         """Take the rows of a record read from disk (nnviz.record checked them)."""
         count = len(values)
-        rows = max(count, min(self.capacity, max(2, FIRST_BYTES // self.row_bytes)))
+        rows = max(count, self.capacity)
         self.values = np.zeros((rows, self.width), self.dtype)
         self.meta = np.zeros((rows, META_COLS))
         self.values[:count] = values
