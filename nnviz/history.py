@@ -85,12 +85,34 @@ class EpochLog:
         self.count += 1
 
     def add_event(self, event) -> None:
-        """The epochs of a Trainer's EpochsDone (test and validation numbers on the last)."""
-        for row in event.rows():
-            self.add(
-                row["epoch"], row["loss"], row["accuracy"], row["test_loss"],
-                row["test_accuracy"], row.get("val_loss"), row.get("val_accuracy"),
-            )  # fmt: skip
+        """The epochs of a Trainer's EpochsDone (test and validation numbers on the last), as
+        one block: at full speed a chunk of a small network ends hundreds of thousands."""
+        losses = np.asarray(event.losses, np.float64)
+        n = len(losses)
+        epochs = event.first_epoch + np.arange(n)
+        last = self.rows[self.count - 1, 0] if self.count else -np.inf
+        fresh = epochs > last  # an epoch already logged is not logged again
+        room = MAX_EPOCH_ROWS - self.count
+        if int(fresh.sum()) > room:
+            self.full = True
+        block = np.full((n, len(EPOCH_COLS)), np.nan)
+        block[:, 0] = epochs
+        block[:, 1] = losses
+        block[:, 2] = np.asarray(event.accuracies, np.float64)
+        ends = (event.test_loss, event.test_accuracy, event.val_loss, event.val_accuracy)
+        for col, value in enumerate(ends, start=3):
+            if n and value is not None:
+                block[-1, col] = float(value)
+        block = block[fresh][:room]
+        if not len(block):
+            return
+        need = self.count + len(block)
+        if need > len(self.rows):
+            grown = np.full((max(need, len(self.rows) * 2), len(EPOCH_COLS)), np.nan)
+            grown[: self.count] = self.rows[: self.count]
+            self.rows = grown
+        self.rows[self.count : need] = block
+        self.count = need
 
     def view(self) -> np.ndarray:
         return self.rows[: self.count]

@@ -195,3 +195,27 @@ def test_parameters_frozen_during_the_run_are_frozen_again_in_a_re_run():
         timeline.restore(other, step)
         assert np.array_equal(_state(other), states[step]), step
         assert other.optimizer.frozen == timeline.frozen_at(step)
+
+
+def test_the_epoch_log_takes_a_chunks_epochs_as_one_block_as_row_by_row():
+    from nnviz.history import EPOCH_COLS, EpochLog
+    from nnviz.train import EpochsDone
+
+    def event(first, n, test=None, val=None):
+        losses = np.linspace(1.0, 0.5, n)
+        accs = np.where(np.arange(n) % 3 == 0, np.nan, np.linspace(0.2, 0.9, n))
+        return EpochsDone(first, losses, accs, test, 0.75 if test else None, first + n, 0.1,
+                          0.0, val, 0.5 if val else None)  # fmt: skip
+
+    events = [event(1, 5), event(4, 6, test=0.3), event(10, 200, val=0.4), event(100, 3)]
+    log = EpochLog()
+    for e in events:
+        log.add_event(e)
+    expected: dict[int, list] = {}
+    for e in events:
+        for row in e.rows():
+            if row["epoch"] not in expected:  # an epoch already logged is kept as it was
+                expected[row["epoch"]] = [row.get(c) for c in EPOCH_COLS]
+    want = np.array([[np.nan if v is None else v for v in r] for r in expected.values()])
+    assert log.count == len(want) == 209
+    np.testing.assert_array_equal(log.view(), want)
