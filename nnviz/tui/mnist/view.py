@@ -47,7 +47,7 @@ TABS = (
     "mnist-tab-training",
     "mnist-tab-mistakes",
 )
-REDRAW_S = 0.15  # Live snapshots at most every 0.15 s (6–7 redraws a second while training)
+REDRAW_S = 0.15  # at full speed, live snapshots at most every 0.15 s (6–7 redraws a second)
 EPOCH_EVAL_S = 0.25  # confusion matrix and regions at most once per epoch and 4× a second
 PLANE_SAMPLES = 300  # test samples drawn on the PCA plane
 NARROW = 110  # columns: below this the digit panel shows on the Network tab only

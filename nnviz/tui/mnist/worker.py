@@ -74,7 +74,11 @@ def train(view, worker, target_epoch: int | None) -> None:
                         session, view.plane, view.extent, grid, keep_values=False
                     )
                 # Epochs of a small set end many times a second: one message per redraw.
-                if data is not None or now - last_live >= view.redraw_s:
+                # Paced, every frame is drawn (a little early counts: frames jitter); at full
+                # speed at most one every redraw_s, so that drawing leaves the core to training.
+                paced = view.pace != pacing.FULL
+                live_s = min(view.redraw_s, 0.8 * pacing.FRAME_S) if paced else view.redraw_s
+                if data is not None or now - last_live >= live_s:
                     last_live = now
                     rate = (seen_end - seen0) / (t_end - t0) if t_end > t0 else 0.0
                     snap = lv.take_live(session, view.sample_request, keep_values=False)
