@@ -192,7 +192,7 @@ SETTINGS_PANEL: tuple[Key, ...] = (
         "enter",
         "enter",
         "Act/type",
-        "do the row's action, or type its value (Enter sets it)",
+        "the row's action, or type its value; Enter sets it",
         show=False,
     ),  # fmt: skip
     Key("backspace", "backspace", "Erase", "the last character typed", show=False),
