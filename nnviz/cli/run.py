@@ -94,9 +94,22 @@ def run(scenario: str, ascii_mode: bool, experiment: str | None, replay: str | N
     def stop(signum, frame):  # SIGTERM, SIGHUP: leave the screen as q does, then say so
         stopped_by.append(signum)
         app.exit(return_code=128 + signum)
+        # An app that cannot close (its terminal gone with the signal) must not outlive it:
+        # a second signal, or STOP_GRACE_S without the app closed, ends the process here.
+        if len(stopped_by) > 1:
+            _end_now(app, signum)
+        import threading
 
+        timer = threading.Timer(STOP_GRACE_S, _end_now, args=(app, signum))
+        timer.daemon = True
+        grace.append(timer)
+        timer.start()
+
+    grace: list = []  # the timers of the signals received
     install_signal_handlers(stop)
     app.run()
+    for timer in grace:  # the app closed in time
+        timer.cancel()
     leave_at_once()
     if stopped_by:
         import signal
@@ -109,6 +122,20 @@ def run(scenario: str, ascii_mode: bool, experiment: str | None, replay: str | N
         _fail(app.error_message)
     if app.return_code:
         raise SystemExit(app.return_code)
+
+
+STOP_GRACE_S = 3.0  # after SIGTERM or SIGHUP, for the app to close before the process ends
+
+
+def _end_now(app, signum: int) -> None:
+    """End the process with the signal's exit code, the compile child stopped first."""
+    import signal
+
+    with contextlib.suppress(Exception):  # whatever state the app is in, it ends
+        app.stop_kernels()
+    with contextlib.suppress(OSError):
+        os.write(2, f"nnviz: stopped by {signal.Signals(signum).name}\n".encode())
+    os._exit(128 + signum)
 
 
 def _replayed(path: str, data_dir: str | None):
