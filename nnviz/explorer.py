@@ -440,6 +440,9 @@ class Controller:
         s = self.stepper
         self.update = None
         self.chain = {}
+        if self.timeline is not None and self.trainer is not None:
+            self.timeline.edited(self.trainer)  # the history holds the edited parameters
+            self._twin_at, self._view_cache = None, None  # a twin past this row is out of date
         if s.phase == IDLE:
             return
         upto = s.forward_upto
@@ -709,7 +712,7 @@ class Controller:
         ctl = self._twin
         if step is None or self._twin_at == step:
             return ctl
-        if step == 0 or self._twin_at != step - 1:
+        if step == 0 or self._twin_at != step - 1 or self.timeline.edited_at(step - 1):
             sums = self.timeline.restore(ctl.trainer, max(step - 1, 0))
             ctl.stepper.abandon()
             ctl.shown, ctl.update, ctl.chain = False, None, {}

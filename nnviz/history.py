@@ -57,6 +57,7 @@ KEYFRAME_STEPS = 100  # a big network's keyframe spacing (and every epoch's end)
 # network's step: rows written twice doubled the cost of recording xor). They come in huge
 # pages where the system gives them (_zeroed): a first write then costs a quarter as much.
 HUGE_MIN_BYTES = 4 << 20
+SOURCE_EDITED = 2.0  # META_SOURCE of a row written after a parameter was set by hand
 MAX_EPOCH_ROWS = 1 << 22  # per-epoch metrics kept (7 float64 a row: 224 MiB at most)
 EPOCH_COLS = ("epoch", "loss", "accuracy", "test_loss", "test_accuracy", "val_loss",
               "val_accuracy")  # fmt: skip
@@ -303,6 +304,32 @@ class Timeline:
         self.stopped = True
         self.ctl[REC_EVERY] = 0
         return False
+
+    def edited(self, trainer=None) -> None:
+        """A parameter was set by hand at the present step: the present's row takes the new
+        values and is kept through thinning, so that going back and forth shows the run as it
+        now is (the steps before the edit ran with the old values, and keep them)."""
+        trainer = self.trainer if trainer is None else trainer
+        if self.stopped:
+            return
+        sums, loss = present_sums(trainer), np.nan
+        if self.count and self.last_kept == int(trainer.steps):
+            c = self.count - 1  # the present's row, written anew below
+            sums, loss = self.row_sums(c), float(self.meta[c, META_LOSS])
+            self.ctl[REC_COUNT] = c
+        self.record_now(trainer, sums=sums, loss=loss, keep=True)
+        self.meta[self.count - 1, META_SOURCE] = SOURCE_EDITED
+
+    def edited_at(self, step: int) -> bool:
+        """Whether the row of `step` holds parameters set by hand after the step was taken
+        (a re-run of the step from the row before does not give them)."""
+        c = self.count
+        i = int(np.searchsorted(self.meta[:c, META_STEP], step, side="right")) - 1
+        return (
+            i >= 0
+            and self.meta[i, META_STEP] == step
+            and self.meta[i, META_SOURCE] == SOURCE_EDITED
+        )
 
     def record_now(self, trainer, *, sums=(0.0, 0, 0), loss: float = np.nan,
                    keep: bool = False) -> None:  # fmt: skip

@@ -22,7 +22,8 @@ ACC_NONE, ACC_BINARY, ACC_ARGMAX = 0, 1, 2
 REC_COUNT, REC_EVERY, REC_EPOCH, REC_STATES = range(4)
 # Columns of rec_meta: the step (1-based, after its update), the base rate and the rate the
 # update used, the batch's loss, the epoch's loss sum, correct count and rows so far, whether
-# the row must survive thinning (a changed rate), and who wrote it (0 the loop, 1 by hand).
+# the row must survive thinning (a changed rate), and who wrote it (0 the loop, 1 by hand,
+# 2 by hand after a parameter was set by hand: nnviz.history.SOURCE_EDITED).
 (META_STEP, META_BASE_LR, META_LR, META_LOSS, META_SUM, META_CORRECT, META_SEEN, META_KEEP,
  META_SOURCE) = range(9)  # fmt: skip
 META_COLS = 9

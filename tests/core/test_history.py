@@ -219,3 +219,23 @@ def test_the_epoch_log_takes_a_chunks_epochs_as_one_block_as_row_by_row():
     want = np.array([[np.nan if v is None else v for v in r] for r in expected.values()])
     assert log.count == len(want) == 209
     np.testing.assert_array_equal(log.view(), want)
+
+
+def test_steps_after_a_weight_set_by_hand_are_re_run_from_the_edited_weights():
+    from nnviz.playground import set_element
+
+    ctl = Controller(build(load_scenario("xor"), threads=1))
+    n = ctl.program.n_param
+    for _ in range(3):
+        ctl.step()
+    taken = ctl.view_step(3).params.copy()
+    set_element(ctl, "W1", (0, 0), 0.9)
+    ctl.step()
+    live4 = ctl.program.values[:n].copy()
+    ctl.step()
+    assert ctl.timeline.edited_at(3) and not ctl.timeline.edited_at(4)
+    # step 3 as it was taken (before the edit); step 4 re-run from the edited parameters,
+    # also right after the twin showed step 3
+    assert np.array_equal(ctl.view_step(3).params, taken)
+    assert np.array_equal(ctl.view_step(4).params, live4)
+    assert live4[0] != taken[0]
