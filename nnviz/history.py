@@ -268,15 +268,7 @@ class Timeline:
         return found
 
     def _make_room(self) -> bool:
-        if self.count < len(self.values):
-            return True
-        if len(self.values) < self.capacity:
-            rows = min(self.capacity, len(self.values) * 2)
-            values = np.zeros((rows, self.width), self.dtype)
-            meta = np.zeros((rows, META_COLS))
-            values[: self.count] = self.values[: self.count]
-            meta[: self.count] = self.meta[: self.count]
-            self.values, self.meta = values, meta
+        if self.count < len(self.values):  # the whole budget's rows are there from the start
             return True
         return self._thin()
 
@@ -323,13 +315,8 @@ class Timeline:
     def edited_at(self, step: int) -> bool:
         """Whether the row of `step` holds parameters set by hand after the step was taken
         (a re-run of the step from the row before does not give them)."""
-        c = self.count
-        i = int(np.searchsorted(self.meta[:c, META_STEP], step, side="right")) - 1
-        return (
-            i >= 0
-            and self.meta[i, META_STEP] == step
-            and self.meta[i, META_SOURCE] == SOURCE_EDITED
-        )
+        i = self.index(step)
+        return self.meta[i, META_STEP] == step and self.meta[i, META_SOURCE] == SOURCE_EDITED
 
     def record_now(self, trainer, *, sums=(0.0, 0, 0), loss: float = np.nan,
                    keep: bool = False) -> None:  # fmt: skip

@@ -180,21 +180,21 @@ SETTINGS_PANEL: tuple[Key, ...] = (
         "Change",
         "the previous choice, a toggle flipped, an integer −1",
         show=False,
-    ),  # fmt: skip
+    ),
     Key(
         "right",
         "change(1)",
         "Change",
         "the next choice, a toggle flipped, an integer +1",
         show=False,
-    ),  # fmt: skip
+    ),
     Key(
         "enter",
         "enter",
         "Act/type",
         "the row's action, or type its value; Enter sets it",
         show=False,
-    ),  # fmt: skip
+    ),
     Key("backspace", "backspace", "Erase", "the last character typed", show=False),
 )
 CURSOR_PANEL: tuple[Key, ...] = (
@@ -203,9 +203,7 @@ CURSOR_PANEL: tuple[Key, ...] = (
     Key("down", "move(1, 0)", "Row down", "the element below", show=False),
     Key("left", "move(0, -1)", "Column left", "the element to the left", show=False),
     Key("right", "move(0, 1)", "Column right", "the element to the right", show=False),
-    Key(
-        "tab", "next_param(1)", "Next parameter", "the cursor on the next parameter", show=False
-    ),  # fmt: skip
+    Key("tab", "next_param(1)", "Next parameter", "the cursor on the next parameter", show=False),
     Key("shift+tab", "next_param(-1)", "Prev parameter", "the previous parameter", show=False),
     Key("enter", "enter", "Set", "set the element to the number typed", show=False),
     Key("backspace", "backspace", "Erase", "the last character typed", show=False),
@@ -225,11 +223,7 @@ def panel_bindings(table: tuple[Key, ...]) -> list[Binding]:
 
 def panel_help_rows(table: tuple[Key, ...], typed, key_display) -> list[tuple[str, str]]:
     """(keys, what they do) for a panel's table and its typed keys."""
-    rows = []
-    for key in table:
-        names = [SHORT.get(n.strip()) or key_display(n.strip()) for n in key.keys.split(",")]
-        rows.append((", ".join(names), f"{key.description}: {key.tooltip}"))
-    return rows + list(typed)
+    return _rows(table, key_display) + list(typed)
 
 
 # the order of the explorer's and the MNIST view's keys (help and the footer follow it)
@@ -359,14 +353,18 @@ SHORT = {
 def help_rows(actions: list[str], key_display) -> list[tuple[str, str]]:
     """(keys, what they do) for help: the map's entries for the actions a screen binds, each
     key shown as SHORT has it or by `key_display(key_name)`."""
+    return _rows([key for action in actions for key in entries(action)], key_display)
+
+
+def _rows(table, key_display) -> list[tuple[str, str]]:
+    """One row per action, its keys joined (quit's two entries share one)."""
     rows: dict[str, tuple[list[str], str]] = {}
-    for action in actions:
-        for key in entries(action):
-            text = key.description + (f": {key.tooltip}" if key.tooltip else "")
-            shown, _ = rows.setdefault(key.action, ([], text))
-            for name in key.keys.split(","):
-                name = name.strip()
-                display = SHORT.get(name) or key_display(name)
-                if display not in shown:
-                    shown.append(display)
+    for key in table:
+        text = key.description + (f": {key.tooltip}" if key.tooltip else "")
+        shown, _ = rows.setdefault(key.action, ([], text))
+        for name in key.keys.split(","):
+            name = name.strip()
+            display = SHORT.get(name) or key_display(name)
+            if display not in shown:
+                shown.append(display)
     return [(", ".join(shown), text) for shown, text in rows.values()]
