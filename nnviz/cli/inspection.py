@@ -168,11 +168,12 @@ def check(scenario, data_dir, seed, elements, as_json):
 
     Exits 1 if any parameter's gradient disagrees.
     """
-    from nnviz.engine.gradcheck import gradcheck
+    from nnviz.engine.gradcheck import ensure_checkable, gradcheck
     from nnviz.session import build
 
     sc = load_with_overrides(scenario, seed=seed)
     session = build(sc, data_dir=data_dir)
+    ensure_checkable(session.model.program.graph)  # before a kernel is compiled to feed it
     if session.is_graph:
         feeds = None
     else:

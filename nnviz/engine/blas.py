@@ -3,9 +3,10 @@
 The engine runs all its GEMMs with OpenBLAS at one thread (`one_thread()`):
 - a training step shared with a helper thread (team.py) splits the big GEMMs itself, and
   OpenBLAS's own threads, which busy-wait between calls, would spin on the helper's core;
-- a GEMM cut in two on one thread each gives the same bits as the whole one on one thread,
-  but not as the whole one on two: so the numbers never depend on the thread count, and a
-  step taken node by node equals a step of the trainer.
+- a big float32 GEMM is computed as the same two parts (team.gemm_pair), each on one
+  OpenBLAS thread, by one engine thread or two; OpenBLAS's own threads would cut it their
+  own way: so the numbers never depend on the thread count, and a step taken node by node
+  equals a step of the trainer.
 The explorer also caps OpenBLAS at cores − 1 while it trains (`blas_threads`), so that its
 interface keeps a core. The previous counts are restored afterwards. Linux only (the
 libraries are found in /proc/self/maps); elsewhere `controllable()` is False and capping

@@ -36,6 +36,18 @@ def _loss(p: Program) -> float:
     return float(p.value(p.graph.loss)[0, 0])
 
 
+def ensure_checkable(graph) -> None:
+    """Refuse a graph whose gradients cannot be checked (before anything is computed)."""
+    if graph.loss is None:
+        raise GraphError("the graph has no loss node to check")
+    blocked = graph.steps_blocking_gradients()
+    if blocked:
+        raise GraphError(
+            f"node '{graph.nodes[blocked[0]].name}': a heaviside step has no useful gradient, "
+            "so there is none to check (the perceptron rule trains it)"
+        )
+
+
 def gradcheck(
     source: Program,
     feeds: dict[str, np.ndarray] | None = None,
@@ -50,14 +62,7 @@ def gradcheck(
     Up to `max_elements` elements per parameter are checked (all when it is smaller).
     """
     graph = source.graph
-    if graph.loss is None:
-        raise GraphError("the graph has no loss node to check")
-    blocked = graph.steps_blocking_gradients()
-    if blocked:
-        raise GraphError(
-            f"node '{graph.nodes[blocked[0]].name}': a heaviside step has no useful gradient, "
-            "so there is none to check (the perceptron rule trains it)"
-        )
+    ensure_checkable(graph)
     feeds = dict(feeds or {})
     if not feeds:
         for i, node in enumerate(graph.nodes):

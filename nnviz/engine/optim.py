@@ -349,6 +349,9 @@ class Optimizer:
     def use_epoch(self, epoch: int) -> None:
         """Put epoch `epoch`'s rate in force, exactly as the training loop does."""
         self.epoch = int(epoch)
+        if self.epoch == 0:  # γ⁰ = 1: the base rate under every schedule, no kernel to ask
+            self.hyper[LR] = self.schedule[3]
+            return
         lr = scheduled_lr(self.schedule, self.epoch)
         if lr >= 0.0:
             self.hyper[LR] = lr

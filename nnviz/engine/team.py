@@ -11,12 +11,14 @@ A team is an int64 array `ctl`. The caller writes a job into it and bumps SEQ; t
 every split runs whole on the caller, so the same code serves both. Only these jobs are
 split; every other op runs on the caller between them.
 
-A split never changes how an element is computed, only which thread computes it: a GEMM is
-cut along the rows or columns of its result, never along the sum. Then OpenBLAS's sgemm
-gives the same bits for the parts as for the whole: in 120 random shapes cut in two, none
-differed (tests/engine/test_team.py checks the networks' shapes and odd ones). Its dgemm did
-differ in the last bit for 45 of them, so float64 GEMMs always run whole on the caller;
-float64 is for checking gradients, float32 for speed.
+A cut is part of the arithmetic, not of the thread count: a big float32 GEMM is always
+computed as the same two parts, cut along the rows or columns of its result (never along the
+sum), whether the helper takes the second part or the caller runs both. So one thread and two
+give the same bits on every CPU, and the trainer may switch between them freely. (Whether
+OpenBLAS's sgemm gives a part the bits of the whole depends on its kernels: on AVX2 it did in
+120 random shapes, on AVX-512 it did not.) float64 GEMMs always run whole: float64 is for
+checking gradients, float32 for speed. The update and the batch copy are elementwise, so
+their halves are the whole's bits anywhere.
 """
 
 import numpy as np
@@ -98,8 +100,9 @@ def half(n, align):
 def gemm_pair(ctl, v, g, ta, tb, m, n, k, a_buf, a_off, b_buf, b_off, beta, c_buf, c_off):
     """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C with A, B, C in v or g (IN_V, IN_G).
 
-    With a helper, a big float32 GEMM is cut in two along the larger of C's dimensions and
-    the helper takes the second part.
+    A big float32 GEMM is computed as two parts cut along the larger of C's dimensions: with
+    a helper it takes the second part, in a solo team the caller runs both, one after the
+    other (the same calls, so the same bits).
     """
     a = g if a_buf == IN_G else v
     b = g if b_buf == IN_G else v
@@ -108,21 +111,22 @@ def gemm_pair(ctl, v, g, ta, tb, m, n, k, a_buf, a_off, b_buf, b_off, beta, c_bu
     ldb = k if tb else n
     h = half(m, 16) if m >= n else half(n, 16)
     smaller_part = min(h, max(m, n) - h) * min(m, n) * k
-    if ctl[ON] == 0 or smaller_part < MIN_PART_WORK or c.itemsize != 4:
+    if smaller_part < MIN_PART_WORK or c.itemsize != 4:
         gemm_strided(ta, tb, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
         return
     if m >= n:  # rows of C: rows of op(A)
-        a2 = a_off + (h if ta else h * lda)
-        _gemm_job(ctl, ta, tb, m - h, n, k, a_buf, a2, lda, b_buf, b_off, ldb, beta, c_buf,
-                  c_off + h * n, n)  # fmt: skip
-        seq = post(ctl, GEMM)
-        gemm_strided(ta, tb, h, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
+        m2, n2, a2, b2, c2 = m - h, n, a_off + (h if ta else h * lda), b_off, c_off + h * n
+        m1, n1 = h, n
     else:  # columns of C: columns of op(B)
-        b2 = b_off + (h * ldb if tb else h)
-        _gemm_job(ctl, ta, tb, m, n - h, k, a_buf, a_off, lda, b_buf, b2, ldb, beta, c_buf,
-                  c_off + h, n)  # fmt: skip
-        seq = post(ctl, GEMM)
-        gemm_strided(ta, tb, m, h, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
+        m2, n2, a2, b2, c2 = m, n - h, a_off, b_off + (h * ldb if tb else h), c_off + h
+        m1, n1 = m, h
+    if ctl[ON] == 0:
+        gemm_strided(ta, tb, m1, n1, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
+        gemm_strided(ta, tb, m2, n2, k, a, a2, lda, b, b2, ldb, beta, c, c2, n)
+        return
+    _gemm_job(ctl, ta, tb, m2, n2, k, a_buf, a2, lda, b_buf, b2, ldb, beta, c_buf, c2, n)
+    seq = post(ctl, GEMM)
+    gemm_strided(ta, tb, m1, n1, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
     wait(ctl, seq)
 
 

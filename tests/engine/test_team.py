@@ -69,8 +69,8 @@ SMALL_GEMMS = [(False, True, 128, 512, 10), (False, False, 97, 301, 53)]
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("beta", [0.0, 1.0])
 @pytest.mark.parametrize("shape", GEMMS)
-def test_a_gemm_cut_in_two_gives_the_bits_of_the_whole(shape, beta, dtype):
-    """float32 GEMMs are cut; float64 ones run whole (dgemm's parts can differ in a bit)."""
+def test_a_gemm_gives_the_same_bits_on_one_thread_and_two(shape, beta, dtype):
+    """float32 GEMMs are cut in two parts on one thread and on two; float64 ones run whole."""
     ta, tb, m, n, k = shape
     rng = np.random.default_rng(m * n + k)
     # A in v, B and C in g, at offsets, as the matmul rules lay them out
@@ -78,16 +78,24 @@ def test_a_gemm_cut_in_two_gives_the_bits_of_the_whole(shape, beta, dtype):
     g = rng.standard_normal(5 + k * n + m * n).astype(dtype)
     c_off = 5 + k * n
     lda, ldb = (m if ta else k), (k if tb else n)
-    whole = g.copy()
+    whole, alone = g.copy(), g.copy()
     with blas.one_thread():
         gemm_strided(ta, tb, m, n, k, v, 7, lda, whole, 5, ldb, beta, whole, c_off, n)
+        team.gemm_pair(team.SOLO, v, alone, ta, tb, m, n, k, team.IN_V, 7, team.IN_G, 5, beta,
+                       team.IN_G, c_off)  # fmt: skip
     with helper.helper_for(True, v, g, *_dummies(v)) as ctl:
         assert ctl[team.ON] == 1 and len(_threads_named(helper.THREAD_NAME)) == 1
         team.gemm_pair(ctl, v, g, ta, tb, m, n, k, team.IN_V, 7, team.IN_G, 5, beta,
                        team.IN_G, c_off)  # fmt: skip
         cut = 1 if dtype == np.float32 else 0
         assert ctl[team.SEQ] == cut and ctl[team.DONE] == cut  # the helper did its half
-    assert np.array_equal(g, whole)
+    assert np.array_equal(g, alone)
+    if dtype == np.float64:
+        assert np.array_equal(g, whole)  # run whole
+    else:  # the parts are the product's: at most a rounding or two from the whole's bits
+        scale = np.abs(whole[c_off:]).max()
+        assert np.abs(g[c_off:] - whole[c_off:]).max() <= 1e-5 * scale
+    assert np.array_equal(g[:c_off], whole[:c_off])  # A and B untouched
     assert not _threads_named(helper.THREAD_NAME)
 
 
