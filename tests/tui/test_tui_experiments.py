@@ -269,3 +269,23 @@ async def test_x_while_training_stops_the_explorers_worker_first():
         assert explorer.playing == "" and explorer._idle.is_set()
         await pilot.press("escape")  # stops the race
         await _done(pilot, app.screen, "race")  # a cold kernel cache compiles the race first
+
+
+@aio
+async def test_a_race_stopped_before_its_thread_began_is_stopped():
+    """Textual never runs a thread worker cancelled before its thread began: the screen says
+    stopped at once, instead of waiting for a last message that will not come."""
+    app = make_app("xor", animate=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        explorer = await wait_open(pilot)
+        await pilot.press("x")
+        screen = app.screen
+        await _done(pilot, screen, "race")
+        screen.action_reset()
+        screen.action_back()  # in the same callback: the worker's thread has not begun
+        assert screen.results["race"].state == "cancelled" and not screen.running
+        await pilot.pause(0.3)
+        assert screen.results["race"].state == "cancelled" and not screen.results["race"].items
+        assert "stopped after" in str(screen.status_text())
+        await pilot.press("escape")
+        assert app.screen is explorer

@@ -3,6 +3,8 @@ compared with the engine's own."""
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 from tui_helpers import FIXTURES, aio, press_busy, until, wait_idle, wait_open
@@ -179,6 +181,24 @@ async def test_ctrl_c_quits_while_training():
         await pilot.pause()
     assert app.return_code == 0
     assert screen._idle.wait(2.0)
+
+
+@aio
+async def test_training_stopped_before_its_thread_began_stops_at_once():
+    """Textual never runs a thread worker cancelled before its thread began: stop() must not
+    wait for the thread to say it has let go of the engine."""
+    app = make_app("xor", animate=False, scenario=load_scenario("xor").with_overrides(epochs=10**6))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_open(pilot)
+        steps = screen.ctl.trainer.steps
+        screen._start("fast")
+        await asyncio.wait_for(screen.stop(), 5)  # no await between: the thread never began
+        assert screen.playing == "" and screen._idle.is_set()
+        await pilot.pause(0.3)
+        assert screen.ctl.trainer.steps == steps  # and it never will
+        await pilot.press("p")  # training starts again as usual
+        await until(pilot, lambda: screen.ctl.trainer.steps > steps)
+        await screen.stop()
 
 
 @aio

@@ -118,7 +118,7 @@ def test_at_80x24_the_keys_reach_the_update_the_truth_table_and_the_hidden_units
         term.keys("s")  # one step: the inspector shows the update of W₁ without scrolling
         term.wait_for("update 1 (sgd, lr 0.5)")
         screen = _wait_until(term, lambda s: any(ln.startswith("  new ") for ln in _left(s)))
-        assert any(line.startswith("  old ") for line in _left(screen))
+        assert any(line.startswith("  old ") for line in _left(screen)), screen
         term.keys("w", "w")  # the side panel: regions → curves → truth table
         term.wait_for("Truth table 3/5")
         screen = _wait_until(term, lambda s: len(_table_rows(s)) == 4)

@@ -35,3 +35,22 @@ async def test_the_pace_keys_set_the_pace_and_play_at_it():
         await wait_for(lambda: view.runs, pilot)
         assert view.runs[-1][0] == "paused" and not view.training
         assert "pace full speed" in _status(view)
+
+
+@aio
+async def test_training_stopped_before_its_thread_began_is_not_training():
+    """Textual never runs a thread worker cancelled before its thread began: the view must not
+    stay 'training' (every stepping key refused) waiting for it."""
+    session = small_session(epochs=500)
+    app = MnistApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(MnistView)
+        view._start(None)
+        view.stop_training()  # in the same callback: the worker's thread has not begun
+        assert not view.training and not view.busy.is_set()
+        await pilot.pause(0.3)
+        assert session.trainer.steps == 0 and not view.runs
+        await pilot.press("p")  # training starts again as usual
+        await wait_for(lambda: session.trainer.steps >= 3, pilot)
+        await pilot.press("space")
+        await wait_for(lambda: view.runs, pilot)

@@ -26,6 +26,7 @@ from nnviz import convolution, pca
 from nnviz.stepper import BACKWARD, FORWARD, IDLE, UPDATE, StepError, Stepper
 from nnviz.tui import keys
 from nnviz.tui import pace as pacing
+from nnviz.tui.gate import StartGate
 from nnviz.tui.messages import EpochUpdate, LiveUpdate, TrainingStarted, TrainingStopped
 from nnviz.tui.mnist import live as lv
 from nnviz.tui.mnist import worker as training_worker
@@ -121,6 +122,8 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
         self.region_epoch = 0
         self.region_epoch_steps: tuple | None = None
         self.stop_requested = False
+        self._gate = StartGate()  # a run cancelled before its thread began (nnviz.tui.gate)
+        self._run = 0
         self.pace = float(getattr(session.scenario.view, "pace", pacing.FULL))
         self.frame_meter = pacing.FrameMeter()
         self.step_meter = pacing.RateMeter()
@@ -471,6 +474,11 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
         self.stop_requested = True
         for worker in self._train_workers():
             worker.cancel()
+        if self.training and self._gate.drop(self._run):  # it never began, and never will
+            self.training = False
+            self.busy.clear()
+            if self.is_mounted:
+                self.draw_status()
 
     def on_unmount(self) -> None:
         self.stop_training()
@@ -486,14 +494,16 @@ class MnistView(MnistScrubMixin, FixedStatics, Widget, can_focus=True):
         self.step_meter.reset()
         self.busy.set()
         self.draw_status()
-        self._train(target)
+        self._run += 1
+        self._train(target, self._run)
 
     def _train_workers(self) -> list:
         return [w for w in self.workers if w.node is self and w.group == "mnist-train"]
 
     @work(thread=True, exclusive=True, group="mnist-train", exit_on_error=False)
-    def _train(self, target_epoch: int | None) -> None:
-        training_worker.train(self, get_current_worker(), target_epoch)
+    def _train(self, target_epoch: int | None, run: int) -> None:
+        if self._gate.begin(run):  # else stop_training() dropped it before it began
+            training_worker.train(self, get_current_worker(), target_epoch)
 
     def on_training_started(self, message: TrainingStarted) -> None:
         if self.compile_s is None:

@@ -27,6 +27,7 @@ from nnviz.train import Diverged
 from nnviz.tui import keys
 from nnviz.tui.crashlog import failure_message
 from nnviz.tui.draw.canvas import Canvas
+from nnviz.tui.gate import StartGate
 from nnviz.tui.screens.base import BaseView
 from nnviz.tui.widgets.experiment_views import health_text, race_text, sweep_text
 from nnviz.tui.widgets.marks import marks_note, unit_flags, unit_label
@@ -132,6 +133,8 @@ class ExperimentsScreen(BaseView):
         self.results = {kind: Results() for kind in KINDS}
         self._worker: Worker | None = None
         self._generation = 0  # of the latest worker
+        self._worker_kind = ""
+        self._gate = StartGate()
         self._plane = None  # (dataset, x range, y range) of the race's maps
 
     # ------------------------------------------------------------ layout
@@ -237,16 +240,27 @@ class ExperimentsScreen(BaseView):
         self.results[kind] = Results(state="running", generation=self._generation)
         if kind == "race":
             self._clear_maps()
+        self._worker_kind = kind
         self._worker = self._run(kind, self._generation)
         self._draw()
 
     def cancel(self) -> None:
         """Stop the worker without waiting (the screen or the app is going away)."""
-        if self._worker is not None:
-            self._worker.cancel()
+        if self._worker is None:
+            return
+        self._worker.cancel()
+        if self._gate.drop(self._generation):  # it never began: nothing will come from it
+            self._worker = None
+            res = self.results[self._worker_kind]
+            if res.generation == self._generation and res.state == "running":
+                res.state = "cancelled"
+            if self.is_mounted:
+                self._draw()
 
     @work(thread=True, exclusive=True, group="experiment")
     def _run(self, kind: str, generation: int) -> None:
+        if not self._gate.begin(generation):
+            return  # cancelled before it began (cancel() has said so)
         worker = get_current_worker()
 
         def stop() -> bool:

@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 from nnviz.explorer import Controller
 from nnviz.tui import pace as pacing
 from nnviz.tui.crashlog import failure_message
+from nnviz.tui.gate import StartGate
 from nnviz.tui.messages import TrainingUpdate
 
 
@@ -47,10 +48,9 @@ class PlayMixin:
         self._frame_lock = threading.Lock()
         self._latest: TrainingUpdate | None = None
         self._frame_posted = False
-        # A worker cancelled before its thread ran never sets _idle: the thread and stop()
-        # agree under this lock whether it began (the generation it began) or never will.
-        self._begin_lock = threading.Lock()
-        self._begun = self._dropped = self._started = -1
+        # A worker cancelled before its thread ran never sets _idle (nnviz.tui.gate)
+        self._gate = StartGate()
+        self._started = -1  # the generation of the latest run
 
     # ------------------------------------------------------------ the status line's segment
     def play_status(self) -> tuple[str, str]:
@@ -77,21 +77,12 @@ class PlayMixin:
             return
         self._generation += 1
         worker.cancel()
-        while not self._idle.is_set() and not self._never_began(worker):
+        if self._gate.drop(self._started):
+            self._idle.set()  # it never began and now never will
+        while not self._idle.is_set():
             await asyncio.sleep(0.005)
         self._worker = None
         self.playing = ""
-
-    def _never_began(self, worker) -> bool:
-        """Is `worker` done without its thread having begun (so it never will)?"""
-        if not worker.is_finished:
-            return False
-        with self._begin_lock:
-            if self._begun == self._started:
-                return False
-            self._dropped = self._started
-        self._idle.set()
-        return True
 
     def cancel(self) -> None:
         """Stop training without waiting (the screen is going away)."""
@@ -111,10 +102,8 @@ class PlayMixin:
 
     @work(thread=True, exclusive=True, group="train")
     def _train(self, mode: str, generation: int) -> None:
-        with self._begin_lock:
-            if self._dropped == generation:
-                return  # stop() gave up on this run before it began
-            self._begun = generation
+        if not self._gate.begin(generation):
+            return  # stop() dropped this run before it began
         worker = get_current_worker()
         pacing.yield_to_interface()
         ctl = self.ctl
