@@ -216,10 +216,12 @@ def run_steps(
             )
         steps += 1
         batch_index += 1
-        if every > 0:
+        # the call that copies a row only when one is kept: it costs more than the test
+        if every > 0 and _keeps(rec_meta, rec_ctl, t0 + steps, schedule[3],
+                                batch_index == n_batches):  # fmt: skip
             _record(rec, rec_meta, rec_ctl, v, s1, s2, n_param, t0 + steps, schedule[3],
-                    hyper[optim.LR], loss, epoch_loss[e], epoch_correct[e], epoch_seen[e],
-                    batch_index == n_batches)  # fmt: skip
+                    hyper[optim.LR], loss, epoch_loss[e], epoch_correct[e],
+                    epoch_seen[e])  # fmt: skip
         if batch_index == n_batches:
             batch_index = 0
             epoch += 1
@@ -229,16 +231,22 @@ def run_steps(
 
 
 @njit
-def _record(rec, meta, ctl, v, s1, s2, n, step, base_lr, lr, loss, loss_sum, correct, seen,
-            epoch_end):  # fmt: skip
-    """Copy this step's parameters and state into the next row when the history keeps it:
-    every k-th step, an epoch's last step (when asked), and a step whose base rate differs
-    from the one before (a rate changed live: a re-run from an earlier row would miss it)."""
+def _keeps(meta, ctl, step, base_lr, epoch_end):
+    """Does the history keep this step? Every k-th step, an epoch's last step (when asked),
+    and a step whose base rate differs from the one before (a rate changed live: a re-run
+    from an earlier row would miss it)."""
+    every = ctl[REC_EVERY]
+    if every == 1 or step % every == 0 or (ctl[REC_EPOCH] > 0 and epoch_end):
+        return True
+    count = ctl[REC_COUNT]
+    return count > 0 and meta[count - 1, META_BASE_LR] != base_lr
+
+
+@njit
+def _record(rec, meta, ctl, v, s1, s2, n, step, base_lr, lr, loss, loss_sum, correct, seen):
+    """Copy this step's parameters and state into the next row (a step _keeps kept)."""
     count = ctl[REC_COUNT]
     changed = count > 0 and meta[count - 1, META_BASE_LR] != base_lr
-    keep = step % ctl[REC_EVERY] == 0 or changed or (ctl[REC_EPOCH] > 0 and epoch_end)
-    if not keep:
-        return
     # element by element: a row view per step would cost more than the copy (refcounts)
     for e in range(n):
         rec[count, e] = v[e]
