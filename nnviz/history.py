@@ -71,7 +71,9 @@ class EpochLog:
     """Per-epoch metrics in a growing float64 array; NaN where a number is missing."""
 
     def __init__(self) -> None:
-        self.rows = np.full((64, len(EPOCH_COLS)), np.nan)
+        # every row there may be, at once: pages are taken as rows are written, and no row
+        # is ever copied to a bigger array (growing had cost xor a tenth of its training)
+        self.rows = _zeroed((MAX_EPOCH_ROWS, len(EPOCH_COLS)), np.float64)
         self.count = 0
         self.full = False  # MAX_EPOCH_ROWS reached: later epochs are not kept
 
@@ -82,42 +84,38 @@ class EpochLog:
         if self.count >= MAX_EPOCH_ROWS:
             self.full = True
             return
-        if self.count == len(self.rows):
-            grown = np.full((len(self.rows) * 2, len(EPOCH_COLS)), np.nan)
-            grown[: self.count] = self.rows[: self.count]
-            self.rows = grown
         values = (epoch, loss, accuracy, test_loss, test_accuracy, val_loss, val_accuracy)
         self.rows[self.count] = [np.nan if v is None else float(v) for v in values]
         self.count += 1
 
     def add_event(self, event) -> None:
         """The epochs of a Trainer's EpochsDone (test and validation numbers on the last), as
-        one block: at full speed a chunk of a small network ends hundreds of thousands."""
+        one block: at full speed a chunk of a small network ends hundreds of thousands, so
+        they are written straight into the rows."""
         losses = np.asarray(event.losses, np.float64)
         n = len(losses)
-        epochs = event.first_epoch + np.arange(n)
-        last = self.rows[self.count - 1, 0] if self.count else -np.inf
-        fresh = epochs > last  # an epoch already logged is not logged again
-        room = MAX_EPOCH_ROWS - self.count
-        if int(fresh.sum()) > room:
+        first = int(event.first_epoch)
+        # the event's epochs are first … first + n − 1: an epoch already logged is skipped
+        skip = 0
+        if self.count:
+            skip = int(min(max(self.rows[self.count - 1, 0] - first + 1, 0), n))
+        fresh = n - skip
+        take = min(fresh, MAX_EPOCH_ROWS - self.count)
+        if take < fresh:
             self.full = True
-        block = np.full((n, len(EPOCH_COLS)), np.nan)
-        block[:, 0] = epochs
-        block[:, 1] = losses
-        block[:, 2] = np.asarray(event.accuracies, np.float64)
-        ends = (event.test_loss, event.test_accuracy, event.val_loss, event.val_accuracy)
-        for col, value in enumerate(ends, start=3):
-            if n and value is not None:
-                block[-1, col] = float(value)
-        block = block[fresh][:room]
-        if not len(block):
+        if take <= 0:
             return
-        need = self.count + len(block)
-        if need > len(self.rows):
-            grown = np.full((max(need, len(self.rows) * 2), len(EPOCH_COLS)), np.nan)
-            grown[: self.count] = self.rows[: self.count]
-            self.rows = grown
-        self.rows[self.count : need] = block
+        need = self.count + take
+        rows = self.rows[self.count : need]
+        rows[:, 0] = np.arange(first + skip, first + skip + take)
+        rows[:, 1] = losses[skip : skip + take]
+        rows[:, 2] = np.asarray(event.accuracies, np.float64)[skip : skip + take]
+        rows[:, 3:] = np.nan
+        if skip + take == n:  # the last epoch is kept: it carries the evaluations
+            ends = (event.test_loss, event.test_accuracy, event.val_loss, event.val_accuracy)
+            for col, value in enumerate(ends, start=3):
+                if value is not None:
+                    rows[-1, col] = float(value)
         self.count = need
 
     def view(self) -> np.ndarray:
@@ -482,8 +480,8 @@ def _zeroed(shape: tuple[int, int], dtype) -> np.ndarray:
     nbytes = shape[0] * shape[1] * np.dtype(dtype).itemsize
     if nbytes < HUGE_MIN_BYTES or not hasattr(mmap, "MADV_HUGEPAGE"):
         return np.zeros(shape, dtype)
-    try:
-        buffer = mmap.mmap(-1, nbytes)  # anonymous: zero-filled
+    try:  # private: a shared anonymous map is shmem, whose pages fault slower and never huge
+        buffer = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     except (OSError, ValueError):
         return np.zeros(shape, dtype)
     with contextlib.suppress(OSError):

@@ -221,6 +221,22 @@ def test_the_epoch_log_takes_a_chunks_epochs_as_one_block_as_row_by_row():
     np.testing.assert_array_equal(log.view(), want)
 
 
+def test_the_epoch_log_stops_at_its_limit_and_says_so(monkeypatch):
+    from nnviz import history
+    from nnviz.train import EpochsDone
+
+    monkeypatch.setattr(history, "MAX_EPOCH_ROWS", 100)
+    log = history.EpochLog()
+    losses = np.linspace(1.0, 0.5, 80)
+    log.add_event(EpochsDone(1, losses, losses / 2, 0.3, 0.7, 80, 0.1, 0.0, None, None))
+    assert log.count == 80 and not log.full and log.view()[-1, 3] == 0.3
+    log.add_event(EpochsDone(81, losses, losses / 2, 0.2, 0.8, 160, 0.1, 0.0, None, None))
+    assert log.count == 100 and log.full
+    np.testing.assert_array_equal(log.view()[:, 0], np.arange(1, 101))
+    np.testing.assert_array_equal(log.view()[80:, 1], losses[:20])
+    assert np.isnan(log.view()[-1, 3])  # epoch 160's test loss was not kept with epoch 100
+
+
 def test_steps_after_a_weight_set_by_hand_are_re_run_from_the_edited_weights():
     from nnviz.playground import set_element
 
