@@ -286,6 +286,6 @@ async def test_a_race_stopped_before_its_thread_began_is_stopped():
         assert screen.results["race"].state == "cancelled" and not screen.running
         await pilot.pause(0.3)
         assert screen.results["race"].state == "cancelled" and not screen.results["race"].items
-        assert "stopped after" in str(screen.status_text())
+        assert "│ stopped · r runs it again · esc back" in str(screen.status_text())
         await pilot.press("escape")
         assert app.screen is explorer

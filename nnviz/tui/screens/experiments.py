@@ -219,7 +219,7 @@ class ExperimentsScreen(BaseView):
             out.append(f"done: {done}", style="bold")
             out.append(" · r runs it again · esc back")
         elif res.state == "cancelled":
-            out.append(f"stopped after {done}", style="yellow")
+            out.append(f"stopped after {done}" if done else "stopped", style="yellow")
             out.append(" · r runs it again · esc back")
         elif res.state == "failed":
             out.append(res.message, style="bold red")
