@@ -9,7 +9,7 @@ it vectorise. float64 buffers keep np.exp, as gradient checks compare them to 1e
 
 import numpy as np
 
-from nnviz.engine.jit import njit
+from nnviz.engine.jit import njit_inline
 
 _F = np.float32
 # Inputs are clamped to where 2ⁿ stays a normal float: exp(88.38) ≈ 2.4e38, exp(−87.34) ≈ 1.2e−38.
@@ -29,7 +29,7 @@ _HALF = _F(0.5)
 _ONE = _F(1.0)
 
 
-@njit
+@njit_inline
 def exp32(x):
     """e^x in float32 arithmetic, within 1 ulp on [−87.3, 88.4]; NaN stays NaN."""
     x = min(max(x, _LO), _HI)
@@ -41,7 +41,7 @@ def exp32(x):
     return poly * np.int32((k + 127) << 23).view(np.float32)
 
 
-@njit
+@njit_inline
 def exp(x, single):
     """e^x: exp32 when `single` (the caller's buffers are float32), else np.exp.
 

@@ -9,6 +9,8 @@ Every kernel is compiled with the same settings:
 - error_model="numpy": the default Python error model checks every division, which stops
   the optimizer loops from vectorising.
 - fastmath off: results must match the textbook formulas and be reproducible.
+- no reference counting: a kernel borrows its arrays from its caller (see njit); the few
+  that allocate say so (njit_allocating), and the small helpers are inlined (njit_inline).
 
 It also gives the kernels a GEMM that accumulates (C = op(A)·op(B) + beta·C) through scipy's
 BLAS, so reverse mode can add into a gradient buffer without a temporary, and the few atomic
@@ -197,14 +199,37 @@ JIT_DISABLED = bool(numba.config.DISABLE_JIT)
 BLAS_MIN_WORK = 0 if JIT_DISABLED else 16384
 
 
-def njit(fn):
-    """Compile `fn` with nnviz's JIT policy; cached on disk in CACHE_DIR (see _KernelCache)."""
-    dispatcher = numba.njit(nogil=True, error_model="numpy", fastmath=False)(fn)
+def njit(fn, *, inline: bool = False, allocates: bool = False):
+    """Compile `fn` with nnviz's JIT policy; cached on disk in CACHE_DIR (see _KernelCache).
+
+    A kernel borrows its arrays from its caller: it is compiled without numba's reference
+    counting (NRT), whose atomic count changes on every array argument cost a tiny network
+    more than its arithmetic (about 30 ns a call: xor's step was half bookkeeping). So it may
+    neither allocate an array nor return one (Kernel.add_overload refuses a kernel that
+    returns one). A kernel that allocates is marked `allocates` (njit_allocating) and counts.
+    """
+    options = {"inline": "always"} if inline else {}
+    options["_nrt"] = allocates  # said either way: a kernel called by another takes its flags
+    dispatcher = numba.njit(nogil=True, error_model="numpy", fastmath=False, **options)(fn)
     if not JIT_DISABLED:
         dispatcher._cache = _KernelCache(fn) if CACHE_DIR is not None else _NoDiskCache()
         dispatcher.__class__ = Kernel
+        dispatcher.borrows = not allocates
         KERNELS[kernel_name(dispatcher)] = dispatcher
     return dispatcher
+
+
+def njit_allocating(fn):
+    """njit for a kernel that allocates arrays (scratch, or an array it returns): numba
+    counts their references. A kernel that calls it and takes an array back allocates too."""
+    return njit(fn, allocates=True)
+
+
+def njit_inline(fn):
+    """njit, and compiled into each kernel that calls it rather than called: for the small
+    helpers and the per-step parts of the training loop, whose calls would cost more than
+    their work. Called from Python, it is an ordinary kernel."""
+    return njit(fn, inline=True)
 
 
 # ====================================================================== two ways to run
@@ -250,6 +275,15 @@ else:
         """
 
         _twin = None
+        borrows = True
+
+        def add_overload(self, cres):
+            if self.borrows and _holds_array(cres.signature.return_type):
+                raise TypeError(
+                    f"{kernel_name(self)} returns an array but borrows its arrays (it is "
+                    f"compiled without reference counting): mark it njit_allocating"
+                )
+            super().add_overload(cres)
 
         def __call__(self, *args):
             modes = MODES
@@ -284,6 +318,12 @@ else:
             if self._twin is None:
                 self._twin = _python_twin(self)
             return self._twin
+
+
+def _holds_array(t) -> bool:
+    if isinstance(t, numba.types.Array):
+        return True
+    return isinstance(t, numba.types.BaseTuple) and any(_holds_array(x) for x in t.types)
 
 
 def _python_twin(kernel):
@@ -630,7 +670,7 @@ else:
     yield_cpu = _types.ExternalFunction("nnviz_sched_yield", _types.int32())
     _X86 = _platform.machine().lower() in ("x86_64", "amd64", "i686", "i386")
 
-    @njit
+    @njit_allocating
     def gemm_strided(trans_a, trans_b, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc):
         """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C on flat buffers at offsets,
         with consecutive rows of A, B and C lda, ldb, ldc elements apart.
@@ -663,8 +703,9 @@ else:
             _dgemm(
                 fl, fl + 1, it, it + 4, it + 8, sc, pb, it + 12, pa, it + 16, sc + size, pc, it + 20
             )
-        # Returning the argument arrays keeps them alive until BLAS has read them.
-        return flags, ints, scalars
+        # Reading the argument arrays after the call keeps them alive until BLAS has read
+        # them (returning them would hand a borrowing caller references it never gives back).
+        return int(ints[5]) + int(flags[0]) + int(scalars[0])
 
     def _slot_pointer(context, builder, sig, args):
         ary = context.make_array(sig.args[0])(context, builder, args[0])

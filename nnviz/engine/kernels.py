@@ -18,7 +18,7 @@ import numpy as np
 
 from nnviz.engine import ops, team
 from nnviz.engine.expf import exp
-from nnviz.engine.jit import BLAS_MIN_WORK, gemm_strided, njit
+from nnviz.engine.jit import BLAS_MIN_WORK, gemm_strided, njit, njit_allocating, njit_inline
 
 # Columns of the Program's int table. Image ops also read IN_C (a third input), the node's
 # image shape CH × HT × WD (0 when it is not an image batch) and its window: the kernel (or
@@ -28,7 +28,7 @@ IN_C, CH, HT, WD, KSIZE, STRIDE, PAD_T, PAD_L = 7, 8, 9, 10, 11, 12, 13, 14
 META_COLUMNS = 15
 
 
-@njit
+@njit_inline
 def _shape(m, i, batch):
     """(rows, cols, offset) of node i, unsigned."""
     rows = m[i, ROWS]
@@ -37,7 +37,7 @@ def _shape(m, i, batch):
     return np.uint64(rows), np.uint64(m[i, COLS]), np.uint64(m[i, OFF])
 
 
-@njit
+@njit_inline
 def _off(m, i):
     return np.uint64(m[i, OFF])
 
@@ -112,7 +112,7 @@ def jvp_matmul(m, c, v, t, i, batch):
 
 # ---------------------------------------------------------------- add / sub: out = a ± b
 # Either operand may have one row; it is then broadcast over the rows of the other.
-@njit
+@njit_inline
 def _binary_offsets(m, i, batch):
     rows, cols, o = _shape(m, i, batch)
     ra, _, oa = _shape(m, m[i, IN_A], batch)
@@ -240,7 +240,7 @@ def jvp_scale(m, c, v, t, i, batch):
 
 
 # ---------------------------------------------------------------- sum, mean: out = Σ a, mean(a)
-@njit
+@njit_inline
 def _reduce_input(m, i, batch):
     a = m[i, IN_A]
     rows, cols, oa = _shape(m, a, batch)
@@ -302,7 +302,7 @@ def jvp_mean(m, c, v, t, i, batch):
 
 
 # ---------------------------------------------------------------- elementwise activations
-@njit
+@njit_inline
 def _unary(m, i, batch):
     rows, cols, o = _shape(m, i, batch)
     a = m[i, IN_A]
@@ -457,7 +457,7 @@ def _shifted_exp(v, oa, rows, cols, out, oo, tops, totals):
         totals[r] = total
 
 
-@njit
+@njit_allocating
 def fwd_softmax(m, c, v, i, batch):
     rows, cols, o = _shape(m, i, batch)
     oa = _off(m, m[i, IN_A])
@@ -498,7 +498,7 @@ def jvp_softmax(m, c, v, t, i, batch):
 
 
 # -------------------------------------------------------- losses: a = prediction, b = target
-@njit
+@njit_inline
 def _loss_inputs(m, i, batch):
     a, b = m[i, IN_A], m[i, IN_B]
     rows, cols, oa = _shape(m, a, batch)
@@ -573,7 +573,7 @@ def jvp_mae(m, c, v, t, i, batch):
 
 
 # bce clamps the probability to [eps, 1 − eps] (eps = the node's constant) so ln never sees 0.
-@njit
+@njit_inline
 def _clamp(p, eps):
     return min(max(p, eps), 1.0 - eps)
 
@@ -671,7 +671,7 @@ def _logsumexp_row(v, o, cols):
     return top + math.log(total)
 
 
-@njit
+@njit_allocating
 def fwd_softmax_ce(m, c, v, i, batch):
     _, _, rows, cols, oa, ob = _loss_inputs(m, i, batch)
     shifted = np.empty(rows * cols, v.dtype)
@@ -686,7 +686,7 @@ def fwd_softmax_ce(m, c, v, i, batch):
     v[m[i, OFF]] = acc / rows
 
 
-@njit
+@njit_allocating
 def vjp_softmax_ce(m, c, v, g, i, batch):
     a, b, rows, cols, oa, ob = _loss_inputs(m, i, batch)
     up = g[m[i, OFF]] / rows
@@ -989,7 +989,7 @@ def _conv_parts(m, i, batch):
 # map for it) cost as much as the GEMM, as a sum in order does not vectorise. The patches are
 # built again in the backward pass rather than kept: a batch's patches take k² times the
 # memory of its images.
-@njit
+@njit_allocating
 def _filters_with_bias(v, ok, ob, F, depth):
     """[K | bias]: F rows of C·k·k weights and the filter's bias."""
     kb = np.empty(F * (depth + 1), v.dtype)
@@ -1000,7 +1000,7 @@ def _filters_with_bias(v, ok, ob, F, depth):
     return kb
 
 
-@njit
+@njit_allocating
 def _patches_with_ones(depth, plane, dtype):
     """Room for a patch matrix and, under it, the row of ones that meets the bias."""
     patches = np.empty((depth + 1) * plane, dtype)
@@ -1009,7 +1009,7 @@ def _patches_with_ones(depth, plane, dtype):
     return patches
 
 
-@njit
+@njit_allocating
 def fwd_conv2d(m, c, v, i, batch):
     rows, o, a, kf, bb, C, H, W, F, Ho, Wo = _conv_parts(m, i, batch)
     k, s, pt, pl = _window(m, i)
@@ -1023,7 +1023,7 @@ def fwd_conv2d(m, c, v, i, batch):
                      0.0, v, int(o) + n * F * plane, plane)  # fmt: skip
 
 
-@njit
+@njit_allocating
 def vjp_conv2d(m, c, v, g, i, batch):
     rows, o, a, kf, bb, C, H, W, F, Ho, Wo = _conv_parts(m, i, batch)
     k, s, pt, pl = _window(m, i)

@@ -9,7 +9,7 @@ import numpy as np
 
 from nnviz.engine import interp, ops, optim, team
 from nnviz.engine import kernels as k
-from nnviz.engine.jit import njit
+from nnviz.engine.jit import njit, njit_allocating, njit_inline
 
 # Slots of the int array `io` that wires a Program to its data.
 X_OFF, Y_OFF, LOSS_OFF, PRED_OFF, ACC_MODE = range(5)
@@ -29,7 +29,7 @@ REC_COUNT, REC_EVERY, REC_EPOCH, REC_STATES = range(4)
 META_COLS = 9
 
 
-@njit
+@njit_allocating
 def epoch_order(n, shuffle, seed, epoch):
     """The order of the samples in an epoch: a fresh permutation per epoch, from (seed, epoch)."""
     order = np.empty(n, np.int64)
@@ -58,7 +58,7 @@ def fill_epoch_order(order, shuffle, seed, epoch):
         order[i], order[j] = order[j], order[i]
 
 
-@njit
+@njit_inline
 def load_batch(v, io, X, Y, order, start, rows, ctl):
     """Copy rows order[start : start + rows] of X and Y into the x and y nodes (the last
     half of them on the team's helper, when it has one)."""
@@ -75,14 +75,14 @@ def load_batch(v, io, X, Y, order, start, rows, ctl):
         team.wait(ctl, seq)
 
 
-@njit
+@njit_inline
 def copy_batch_rows(v, io, X, Y, order, start, lo, hi):
     """Rows lo … hi−1 of the batch that starts at order[start]."""
     _copy_rows(v, io[X_OFF], X, order, start, lo, hi)
     _copy_rows(v, io[Y_OFF], Y, order, start, lo, hi)
 
 
-@njit
+@njit_inline
 def _copy_rows(v, off, src, order, start, lo, hi):
     # Element loops with unsigned indices: numba's row-slice assignment took twice as long.
     d = np.uint64(src.shape[1])
@@ -101,18 +101,28 @@ def has_dropout(m):
     return False
 
 
-@njit
+@njit_inline
 def count_correct(v, io, rows, cols, threshold):
     """Correct predictions in the batch now in the buffers."""
     mode = io[ACC_MODE]
-    pred = v[io[PRED_OFF] : io[PRED_OFF] + rows * cols].reshape(rows, cols)
-    target = v[io[Y_OFF] : io[Y_OFF] + rows * cols].reshape(rows, cols)
+    # indices into v, not reshaped views: a view per call cost more than a small batch
+    po = np.uint64(io[PRED_OFF])
+    yo = np.uint64(io[Y_OFF])
+    cols = np.uint64(cols)
     correct = 0
-    for r in range(rows):
+    for r in range(np.uint64(rows)):
         if mode == ACC_BINARY:
-            correct += (pred[r, 0] > threshold) == (target[r, 0] > 0.5)
+            correct += (v[po + r * cols] > threshold) == (v[yo + r * cols] > 0.5)
         elif mode == ACC_ARGMAX:
-            correct += np.argmax(pred[r]) == np.argmax(target[r])
+            # np.argmax: the first of equal largest values
+            best_p = np.uint64(0)
+            best_y = np.uint64(0)
+            for j in range(np.uint64(1), cols):
+                if v[po + r * cols + j] > v[po + r * cols + best_p]:
+                    best_p = j
+                if v[yo + r * cols + j] > v[yo + r * cols + best_y]:
+                    best_y = j
+            correct += best_p == best_y
     return correct
 
 
@@ -230,7 +240,7 @@ def run_steps(
     return epoch, batch_index, steps, 0
 
 
-@njit
+@njit_inline
 def _keeps(meta, ctl, step, base_lr, epoch_end):
     """Does the history keep this step? Every k-th step, an epoch's last step (when asked),
     and a step whose base rate differs from the one before (a rate changed live: a re-run
@@ -298,11 +308,16 @@ def predict_into(m, c, v, X, io, out_node_off, out_cols, capacity, upto, out, ct
     d = X.shape[1]
     start = 0
     k.arm_dropout(m, c, 0)  # prediction: no dropout
+    x_off = io[X_OFF]
     while start < n_rows:
         rows = min(capacity, n_rows - start)
-        xs = v[io[X_OFF] : io[X_OFF] + rows * d].reshape(rows, d)
-        xs[:, :] = X[start : start + rows]
+        # element loops: a slice assignment may need a temporary, which a kernel that
+        # borrows its arrays cannot allocate
+        for r in range(rows):
+            for j in range(d):
+                v[x_off + r * d + j] = X[start + r, j]
         interp.forward(m, c, v, 0, upto, rows, ctl)
-        node = v[out_node_off : out_node_off + rows * out_cols].reshape(rows, out_cols)
-        out[start : start + rows] = node
+        for r in range(rows):
+            for j in range(out_cols):
+                out[start + r, j] = v[out_node_off + r * out_cols + j]
         start += rows

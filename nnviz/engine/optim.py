@@ -13,7 +13,7 @@ import numpy as np
 from nnviz.engine import kernels as k
 from nnviz.engine import ops, team
 from nnviz.engine.graph import GraphError, Program
-from nnviz.engine.jit import njit
+from nnviz.engine.jit import njit, njit_inline
 from nnviz.engine.spec import OPTIMIZER_DEFAULTS, OPTIMIZERS
 
 SGD, MOMENTUM, NESTEROV, RMSPROP, ADAM, ADAGRAD, PERCEPTRON = range(7)
@@ -38,7 +38,7 @@ STATE_NAMES = {
 }
 
 
-@njit
+@njit_inline
 def scheduled_lr(schedule, epoch):
     """The rate a schedule gives in `epoch` (0-based), or −1 for a constant rate (left as is).
 
@@ -52,7 +52,7 @@ def scheduled_lr(schedule, epoch):
     return -1.0
 
 
-@njit
+@njit_inline
 def zero_grads(m, g, batch, params=True):
     """Zero the gradient of every node whose gradient is computed (parameters' too unless
     `params` is False: an update with clear=True has zeroed those already)."""
@@ -107,7 +107,7 @@ def apply_update(kind, hyper, t, p, g, s1, s2, clear, ctl, spans):
     team.wait(ctl, seq)
 
 
-@njit
+@njit_inline
 def update_range(kind, hyper, p, g, s1, s2, clear, lo, hi):
     """The update of parameters lo … hi−1 (Adam's bias corrections already in hyper)."""
     lr = hyper[LR]

@@ -129,7 +129,7 @@ async def test_the_health_view_shows_each_layers_numbers_from_track():
 
 @aio
 async def test_escape_stops_a_running_sweep_and_r_runs_it_again():
-    long = load_scenario("circles").with_overrides(epochs=50_000)  # minutes, if not stopped
+    long = load_scenario("circles").with_overrides(epochs=5_000_000)  # minutes, if not stopped
     app = make_app("circles", scenario=long, animate=False, experiment="sweep")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_open(pilot)
