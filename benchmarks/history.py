@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import time
@@ -60,6 +61,9 @@ def _train_seconds(name: str, record: bool) -> tuple[float, int]:
     from nnviz.history import Timeline
     from nnviz.train import EpochsDone, Started
 
+    # An earlier run's Timeline and trainer hold each other: only the cycle collector frees
+    # its rows, and unmapping them inside a later timed run had doubled xor's "overhead".
+    gc.collect()
     session = _session(name, **SCENARIOS[name])
     trainer = session.trainer
     trainer.test_every_epoch = False
