@@ -159,7 +159,7 @@ async def test_train_an_epoch_fills_the_confusion_matrix():
 
 @aio
 async def test_play_then_pause():
-    session = small_session(epochs=500)
+    session = small_session(epochs=1_000_000)
     app = MnistApp(session)
     async with app.run_test(size=SIZE) as pilot:
         view = _view(app)
@@ -170,7 +170,7 @@ async def test_play_then_pause():
         await pilot.press("space")
         await wait_for(lambda: view.runs, pilot)
         assert view.runs[-1][0] == "paused"
-        assert session.trainer.steps > 0 and session.trainer.epoch < 500
+        assert session.trainer.steps > 0 and session.trainer.epoch < 1_000_000
         assert not view.training
 
 
@@ -203,7 +203,8 @@ async def test_mnist_relu_works_the_same():
 
 @aio
 async def test_the_screen_stops_training_when_cancelled():
-    session = small_session(epochs=500)
+    # far more epochs than the run can finish before cancel(): 500 of 1,000 samples could
+    session = small_session(epochs=1_000_000)
     app = MnistApp(session)
     async with app.run_test(size=SIZE) as pilot:
         view = _view(app)

@@ -17,7 +17,7 @@ def _status(view: MnistView) -> str:
 
 @aio
 async def test_the_pace_keys_set_the_pace_and_play_at_it():
-    session = small_session(epochs=500)
+    session = small_session(epochs=1_000_000)
     app = MnistApp(session)
     async with app.run_test(size=SIZE) as pilot:
         view = app.screen.query_one(MnistView)
@@ -41,7 +41,7 @@ async def test_the_pace_keys_set_the_pace_and_play_at_it():
 async def test_training_stopped_before_its_thread_began_is_not_training():
     """Textual never runs a thread worker cancelled before its thread began: the view must not
     stay 'training' (every stepping key refused) waiting for it."""
-    session = small_session(epochs=500)
+    session = small_session(epochs=1_000_000)
     app = MnistApp(session)
     async with app.run_test(size=SIZE) as pilot:
         view = app.screen.query_one(MnistView)
