@@ -25,6 +25,7 @@ import numpy as np
 
 from nnviz import explain, regions
 from nnviz.engine import ops
+from nnviz.engine.records import add_to_slots, write_epoch_rows
 from nnviz.explain import ChainReport, CheckReport, ModesReport, UpdateRecord
 from nnviz.history import DEFAULT_BUDGET, Timeline, twin
 from nnviz.model import Model
@@ -94,6 +95,13 @@ class Snapshot:
 
 
 # ====================================================================== history
+def _warm_records() -> None:
+    """The per-epoch records' kernels (EpochLog, History), on scratch rows."""
+    one = np.zeros(1)
+    write_epoch_rows(np.zeros((1, 7)), 0, 1, one, one, 0, 1)
+    add_to_slots(np.zeros((8, 1)), 0, 2, 1, 1, one, one)
+
+
 class History:
     """Per-epoch loss and accuracy for the curves, in a fixed number of slots.
 
@@ -130,13 +138,7 @@ class History:
         last_epoch = first_epoch + k - 1
         while (last_epoch - 1) // self.per_slot >= self.SLOTS:
             self._merge()
-        slots = (np.arange(first_epoch, last_epoch + 1) - 1) // self.per_slot
-        lo, hi = int(slots[0]), int(slots[-1]) + 1
-        rel = slots - lo
-        for row, values in ((0, losses), (2, accuracies)):
-            ok = np.isfinite(values)
-            self.sums[row, lo:hi] += np.bincount(rel[ok], values[ok], minlength=hi - lo)
-            self.sums[row + 1, lo:hi] += np.bincount(rel[ok], minlength=hi - lo)
+        hi = int(add_to_slots(self.sums, 0, 2, self.per_slot, first_epoch, losses, accuracies))
         for row, value in ((4, test_loss), (6, test_accuracy)):
             if value is not None and np.isfinite(value):
                 self.sums[row, hi - 1] += value
@@ -845,6 +847,7 @@ class Controller:
         if self.trainer is not None:
             self.trainer.warm_up()
             self.trainer.next_batch_rows()
+            _warm_records()
         q = self.probe.program
         saved = q.values.copy()
         try:

@@ -45,6 +45,7 @@ from nnviz.engine.loop import (
     REC_EVERY,
 )
 from nnviz.engine.optim import STATE_NAMES, Optimizer
+from nnviz.engine.records import write_epoch_rows
 from nnviz.errors import RecordError
 from nnviz.model import Model
 
@@ -106,16 +107,13 @@ class EpochLog:
         if take <= 0:
             return
         need = self.count + take
-        rows = self.rows[self.count : need]
-        rows[:, 0] = np.arange(first + skip, first + skip + take)
-        rows[:, 1] = losses[skip : skip + take]
-        rows[:, 2] = np.asarray(event.accuracies, np.float64)[skip : skip + take]
-        rows[:, 3:] = np.nan
+        accuracies = np.asarray(event.accuracies, np.float64)
+        write_epoch_rows(self.rows, self.count, first, losses, accuracies, skip, take)
         if skip + take == n:  # the last epoch is kept: it carries the evaluations
             ends = (event.test_loss, event.test_accuracy, event.val_loss, event.val_accuracy)
             for col, value in enumerate(ends, start=3):
                 if value is not None:
-                    rows[-1, col] = float(value)
+                    self.rows[need - 1, col] = float(value)
         self.count = need
 
     def view(self) -> np.ndarray:
