@@ -10,9 +10,9 @@ gets the usual ones (0666 less the umask).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -31,6 +31,11 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~_umask()
 
 
+# O_EXCL: a name someone else holds is never opened, let alone removed afterwards.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+_NAME_ATTEMPTS = 100
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[BinaryIO]:
     """Open a temporary file beside path for writing; on a clean exit it replaces path.
@@ -40,8 +45,20 @@ def atomic_write(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[B
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    tmp: Path | None = None
     try:
+        # The name is chosen before the file is made, so an exception at any moment (a signal
+        # turned into one arrives between any two statements) finds it in `tmp` and removes it;
+        # tempfile.mkstemp creates the file before its caller learns the name.
+        for _attempt in range(_NAME_ATTEMPTS):
+            tmp = folder / f".{path.name}.{os.urandom(6).hex()}{suffix}"
+            try:
+                fd = os.open(tmp, _NEW_FILE, 0o600)
+                break
+            except FileExistsError:
+                tmp = None
+        else:
+            raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
@@ -49,6 +66,7 @@ def atomic_write(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[B
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 
 import pytest
 
@@ -28,6 +29,50 @@ def test_atomic_write_replaces_whole_or_not_at_all(tmp_path):
     assert stat.S_IMODE(target.stat().st_mode) == 0o604  # the old file's mode is kept
     with pytest.raises(OSError), atomic_write(tmp_path / "missing" / "x") as fh:
         fh.write(b"x")  # no such folder: nothing is left anywhere
+
+
+class _Signal(BaseException):
+    """Stands for SIGTERM turned into an exception: it may arrive between any two statements."""
+
+
+def _interrupt_at(n: int):
+    """A trace function raising _Signal at the n-th line run in any frame it is handed."""
+    seen = [0]
+
+    def trace(frame, event, arg):
+        if event == "line":
+            seen[0] += 1
+            if seen[0] == n:
+                raise _Signal
+        return trace
+
+    return trace, seen
+
+
+def _write(target):
+    with atomic_write(target) as fh:
+        fh.write(b"new")
+
+
+def test_atomic_write_leaves_no_temporary_file_whichever_statement_a_signal_interrupts(tmp_path):
+    target = tmp_path / "w.npz"
+    target.write_bytes(b"old")
+    interrupted_at = []
+    for n in range(1, 500):
+        trace, seen = _interrupt_at(n)
+        sys.settrace(trace)
+        try:
+            _write(target)
+        except _Signal:
+            interrupted_at.append(n)
+        finally:
+            sys.settrace(None)
+        assert os.listdir(tmp_path) == ["w.npz"], f"interrupted at line event {n}"
+        assert target.read_bytes() in (b"old", b"new")
+        if seen[0] < n:  # the write finished before the n-th line: every point was tried
+            break
+        target.write_bytes(b"old")
+    assert len(interrupted_at) > 10 and target.read_bytes() == b"new"
 
 
 def test_printable_makes_every_control_character_visible():

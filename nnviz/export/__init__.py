@@ -15,10 +15,10 @@ This package writes source text: it never imports torch or keras. Light on impor
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from nnviz.export.errors import ExportError
+from nnviz.files import atomic_write
 
 TARGETS = ("pytorch", "keras")
 
@@ -65,17 +65,7 @@ def write_script(path: str | os.PathLike, text: str, *, force: bool = False) -> 
     if path.exists() and not force:
         raise ExportError(f"{path}: already exists (pass --force to replace it)")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        with atomic_write(path) as fh:
+            fh.write(text.encode("utf-8"))
     except OSError as exc:
         raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
-        raise

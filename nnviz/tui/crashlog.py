@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 
 from nnviz.errors import InputError
+from nnviz.files import atomic_write
 
 
 def log_dir() -> Path:
@@ -29,11 +30,9 @@ def write_traceback(exc: BaseException, what: str) -> Path:
     for folder in (log_dir(), Path(tempfile.gettempdir()) / "nnviz-logs"):
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
             path = folder / name
-            os.replace(tmp, path)
+            with atomic_write(path) as f:
+                f.write(text.encode("utf-8"))
             return path
         except OSError:
             continue
