@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from rich.text import Text
 from tui_helpers import aio, wait_idle, wait_open
 
 from nnviz.explorer import Controller
@@ -240,3 +241,37 @@ async def test_state_changes_redraw_by_themselves():
         screen.side = "curves"
         await pilot.pause()
         assert screen.query_one("#panels").current == "panel-curves"
+
+
+@aio
+async def test_a_panel_refits_its_text_when_only_its_width_changes_and_knows_each_line_s_row():
+    """The explorer scrolls the inspector to the row where its update line starts: that row
+    must be the one shown at the panel's present width (a scrollbar appearing narrows it by a
+    column with the text unchanged)."""
+    from textual.app import App
+
+    words = " ".join(f"w{k:02d}" for k in range(30))
+    lines = ["title", words, "short", words, "target line", words]
+
+    class One(App):
+        def compose(self):
+            yield TextPanel(id="p")
+
+    app = One()
+    async with app.run_test(size=(60, 20)) as pilot:
+        p = app.query_one("#p", TextPanel)
+        p.styles.width = 48
+        await pilot.pause()
+        p.show(lambda width: Text("\n".join(lines)))
+        for width in (48, 47, 31, 48):
+            p.styles.width = width
+            await pilot.pause()
+            await pilot.pause()
+            assert p.size.width == width
+            shown = [p.render_line(y).text.rstrip() for y in range(p.size.height)]
+            assert all(len(row) <= width for row in shown), (width, shown)
+            for k, line in enumerate(lines):
+                assert shown[p.row_of(k)].split()[0] == line.split()[0], (width, k, shown)
+            assert shown[p.row_of(4)] == "target line"
+            # the rows are rich's wrapping at this width: words never split, nothing lost
+            assert " ".join(" ".join(shown).split()) == " ".join(" ".join(lines).split())

@@ -394,14 +394,10 @@ class ExplorerScreen(
         if line is None:
             return
         panel = self.query_one("#inspector", TextPanel)
-        width = panel.size.width
-        if width <= 0:
+        if panel.size.width <= 0:
             return
-        console = self.app.console
-        rows = sum(
-            len(Text(text).wrap(console, width)) or 1 for text in panel.plain.split("\n")[:line]
-        )
-        self.query_one("#inspector-box", Pane).scroll_to(y=rows, animate=False, immediate=True)
+        row = panel.row_of(line)  # counted in the text as fitted, not wrapped again here
+        self.query_one("#inspector-box", Pane).scroll_to(y=row, animate=False, immediate=True)
 
     def _draw_training(self) -> None:
         ctl, snap = self.ctl, self.snap

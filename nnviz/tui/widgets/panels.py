@@ -40,6 +40,8 @@ class TextPanel(Static):
         self.after_layout: Callable[[], None] | None = None
         self._stale = False
         self._shown: Text | None = None
+        self._width = 0  # the width the shown text was fitted to
+        self._starts: list[int] = [0]  # the row each line of the text starts on, then the end
 
     @property
     def plain(self) -> str:
@@ -68,25 +70,41 @@ class TextPanel(Static):
         self._stale = False
         width = self.size.width or self.app.size.width // 2 or 40
         text = self._source(width)
-        if text == self._shown and self.size.height > 0:
+        if text == self._shown and width == self._width and self.size.height > 0:
             return  # unchanged (a key that moved something else): nothing to render again
         self._shown = text
         self._plain = text.plain
         shown = self._fitted(text, width)
-        # the same number of rows: repaint only, no layout pass (the costly part of a frame)
-        rows = shown.plain.count("\n")
-        same = rows == self._rows and self.size.height > 0
+        # the same number of rows at the same width: repaint only, no layout pass (the costly
+        # part of a frame)
+        rows = self._starts[-1]
+        same = rows == self._rows and width == self._width and self.size.height > 0
         self._rows = rows
+        self._width = width
         self.update(shown, layout=not same)
         if not same and self.after_layout is not None:
             self.call_after_refresh(self.after_layout)
 
+    def row_of(self, line: int) -> int:
+        """The row, as shown after wrapping, on which this line of the text starts."""
+        if self._stale:
+            self._draw()
+        return self._starts[min(max(line, 0), len(self._starts) - 1)]
+
     def _fitted(self, text: Text, width: int) -> Text:
-        """The text with its long lines wrapped here, by rich: Textual's own wrapping differs
-        between versions, and the explorer counts rows with rich to scroll to a line."""
-        if all(cell_len(line) <= width for line in text.plain.split("\n")):
+        """The text with its long lines wrapped here, by rich (Textual's own wrapping differs
+        between versions); where each line starts is kept for scrolling to it."""
+        plain = text.plain.split("\n")
+        if all(cell_len(line) <= width for line in plain):
+            self._starts = list(range(len(plain) + 1))
             return text
-        return Text("\n").join(text.wrap(self.app.console, width))
+        rows: list[Text] = []
+        starts = []
+        for line in text.split("\n", allow_blank=True):
+            starts.append(len(rows))
+            rows.extend(line.wrap(self.app.console, width) or [Text()])
+        self._starts = [*starts, len(rows)]
+        return Text("\n").join(rows)
 
     def on_show(self) -> None:
         if self._stale:
