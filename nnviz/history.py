@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import mmap
+import weakref
 
 import numpy as np
 
@@ -48,6 +49,7 @@ from nnviz.engine.optim import STATE_NAMES, Optimizer
 from nnviz.engine.records import write_epoch_rows
 from nnviz.errors import RecordError
 from nnviz.model import Model
+from nnviz.prefault import Prefault
 
 DEFAULT_BUDGET = 256 << 20  # bytes of rows a Timeline may hold
 BIG_ROW_BYTES = 64 << 10  # a row this big (MNIST: 318 KiB) means keyframes from the start
@@ -148,11 +150,17 @@ class Timeline:
                 f"of this network ({self.row_bytes:,} bytes a step)"
             )
         self.batches_per_epoch = trainer.batches_per_epoch
-        every, epoch = self._spacing(trainer.epochs * self.batches_per_epoch)
+        self.planned = trainer.epochs * self.batches_per_epoch  # steps the run is to take
+        every, epoch = self._spacing(self.planned)
         self.values = _zeroed((self.capacity, self.width), self.dtype)
         self.meta = _zeroed((self.capacity, META_COLS), np.float64)
         self.ctl = np.array([0, every, epoch, len(self.state_names)], np.int64)
         self.epochs = EpochLog()
+        # their pages come ready from another thread, ahead of the rows (nnviz.prefault)
+        big = [(self.values, self), (self.meta, self), (self.epochs.rows, self.epochs)]
+        self.prefault = Prefault(
+            [(rows, _count_of(owner)) for rows, owner in big if rows.nbytes >= HUGE_MIN_BYTES]
+        )
         self.diverged_step: int | None = None  # the step whose loss was NaN or infinite
         self.stopped = False  # every row is needed and the budget is spent: no more rows
         # (first step, frozen parameters) of each stretch of the run with the same frozen set:
@@ -234,6 +242,7 @@ class Timeline:
         if self.stopped:
             return None
         self.note_settings()
+        self._replan()
         if not self._make_room():
             return None
         return self.values, self.meta, self.ctl
@@ -271,27 +280,46 @@ class Timeline:
     def _thin(self) -> bool:
         """Drop rows to make room: every other one of the spacing (which doubles), then the
         epochs' ends; a row with a changed rate stays. False when nothing can go."""
-        c = self.count
-        steps = self.meta[:c, META_STEP].astype(np.int64)
-        must = self.meta[:c, META_KEEP] > 0
-        must[-1] = True  # the present
         for _ in range(64):
-            self.ctl[REC_EVERY] *= 2
-            epoch = int(self.ctl[REC_EPOCH])
-            if epoch and self.every >= epoch:
-                self.ctl[REC_EPOCH] = epoch = 0
-            keep = must | (steps % self.every == 0)
-            if epoch:
-                keep |= steps % epoch == 0
-            kept = np.flatnonzero(keep)
-            if len(kept) < c:
-                self.values[: len(kept)] = self.values[kept]
-                self.meta[: len(kept)] = self.meta[kept]
-                self.ctl[REC_COUNT] = len(kept)
+            if self._respace(self.every * 2):
                 return True
         self.stopped = True
         self.ctl[REC_EVERY] = 0
         return False
+
+    def _respace(self, every: int) -> bool:
+        """Keep every `every`-th step from now on and drop the kept rows off that spacing
+        (not the present, nor a row that must stay); whether any row went."""
+        c = self.count
+        steps = self.meta[:c, META_STEP].astype(np.int64)
+        must = self.meta[:c, META_KEEP] > 0
+        must[-1] = True  # the present
+        self.ctl[REC_EVERY] = every
+        epoch = int(self.ctl[REC_EPOCH])
+        if epoch and every >= epoch:
+            self.ctl[REC_EPOCH] = epoch = 0
+        keep = must | (steps % every == 0)
+        if epoch:
+            keep |= steps % epoch == 0
+        kept = np.flatnonzero(keep)
+        if len(kept) == c:
+            return False
+        self.values[: len(kept)] = self.values[kept]
+        self.meta[: len(kept)] = self.meta[kept]
+        self.ctl[REC_COUNT] = len(kept)
+        return True
+
+    def _replan(self) -> None:
+        """A run made longer than planned (its epochs raised while it trains): the spacing of
+        the longer run from now on, while few rows are kept, rather than the budget filled at
+        every step and thinned when full (a copy of every row)."""
+        planned = int(self.trainer.epochs) * self.batches_per_epoch
+        if planned <= self.planned:
+            return
+        self.planned = planned
+        every, _ = self._spacing(planned)
+        while 0 < self.every < every:
+            self._respace(self.every * 2)
 
     def edited(self, trainer=None) -> None:
         """A parameter was set by hand at the present step: the present's row takes the new
@@ -485,3 +513,9 @@ def _zeroed(shape: tuple[int, int], dtype) -> np.ndarray:
     with contextlib.suppress(OSError):
         buffer.madvise(mmap.MADV_HUGEPAGE)
     return np.frombuffer(buffer, dtype).reshape(shape)
+
+
+def _count_of(owner):
+    """A reader of `owner.count` that does not keep `owner` alive (it raises once it is gone)."""
+    ref = weakref.ref(owner)
+    return lambda: ref().count

@@ -9,6 +9,7 @@ play waits until the machine code is loaded. Quitting ends the child.
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 from textual import work
@@ -26,6 +27,10 @@ from nnviz.tui.widgets.kernels import KernelStatus
 # False: compile missing kernels in this process, as the headless commands do (the in-process
 # interface tests, which must not depend on how warm the cache is)
 BACKGROUND_COMPILE = True
+# How long a thread may keep the interpreter while another waits for it. A training worker
+# takes it back after every call of its kernels; at Python's 5 ms it waited on the frames the
+# interface was drawing (xor at full speed: a tenth of its training time), at 0.2 ms barely.
+SWITCH_INTERVAL_S = 0.0002
 
 
 class NnvizApp(App):
@@ -65,9 +70,14 @@ class NnvizApp(App):
         self.kernels = None  # nnviz.warmup.BackgroundKernels while they compile
 
     def on_mount(self) -> None:
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         scenario, session = self._given
         self.push_screen(LoadingScreen(self.target, animate=self.animate))
         self._load(self.target, scenario, session, self.seed)
+
+    def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
 
     def open_scenario(self, name: str) -> None:
         """Switch to another scenario (from the command palette)."""

@@ -255,3 +255,37 @@ def test_steps_after_a_weight_set_by_hand_are_re_run_from_the_edited_weights():
     assert np.array_equal(ctl.view_step(3).params, taken)
     assert np.array_equal(ctl.view_step(4).params, live4)
     assert live4[0] != taken[0]
+
+
+def test_a_run_made_longer_while_it_trains_is_spaced_out_for_its_new_length(monkeypatch):
+    """The MNIST view's "train more" raises the epochs of a run under way: the rows are spaced
+    for the longer run from then on (as if planned so), not kept at every step until the
+    budget is full and then thinned by copying every row."""
+    thinned = []
+    thin = Timeline._thin
+    monkeypatch.setattr(Timeline, "_thin", lambda self: thinned.append(1) or thin(self))
+    _, trainer = _fresh("momentum")
+    row = Timeline(trainer).row_bytes
+    timeline = Timeline(trainer, budget=40 * row)  # planned: 18 steps, every one kept
+    assert timeline.every == 1 and timeline._spacing(120)[0] == 4
+    trainer.recorder = timeline
+    trainer.chunk_seconds = 1e-9
+    for _ in range(4):
+        trainer.step()
+    trainer.epochs = 40  # 120 steps now: every 4th fits the budget
+    for _ in trainer.run():
+        pass
+    assert timeline.every == 4 and not thinned
+    assert timeline.last_kept == trainer.steps == 120 and timeline.count <= 40
+    assert all(step % 4 == 0 for step in timeline.steps_kept())
+    _, ref = _fresh("momentum")
+    ref.epochs = 40
+    states = [_state(ref)]
+    for _ in range(120):
+        ref.step()
+        states.append(_state(ref))
+    _, other = _fresh("momentum")
+    other.epochs = 40
+    for step in range(121):
+        timeline.restore(other, step)
+        assert np.array_equal(_state(other), states[step]), step
