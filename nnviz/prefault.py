@@ -12,6 +12,7 @@ the writer faults the pages in itself as before.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import sys
@@ -27,6 +28,7 @@ MADV_POPULATE_WRITE = 23  # Linux ≥ 5.14 (<linux/mman.h>); Python's mmap modul
 AHEAD_BYTES = 16 << 20
 POLL_S = 0.01
 CHUNK_BYTES = 4 << 20  # one call's share, so that a stop is heard soon
+NICE = 19
 
 _madvise = None
 _usable: bool | None = None  # None: not tried yet
@@ -87,6 +89,10 @@ class Prefault:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        # the lowest priority: it takes a core nobody else wants (the interface's frames and
+        # the training come first); when it falls behind, the writer faults pages in itself
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
         page = os.sysconf("SC_PAGE_SIZE")
         while not self._stop.is_set():
             busy, left = False, False
