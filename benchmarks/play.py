@@ -185,8 +185,8 @@ def child(args) -> None:
             out["train_samples"] = samples
             out["train_seconds"] = secs
             out["train_samples_per_s"] = samples / secs if secs else 0.0
-            # the process's CPU time less the interface thread's: the trainer's (and the
-            # input thread's, which is idle but for the keys)
+            # the process's CPU time less the interface thread's: the trainer's, the history's
+            # page thread's (nnviz.prefault) and the input thread's (idle but for the keys)
             train_cpu = (process1 - process0) - (cpu1 - cpu0)
             out["train_samples_per_cpu_s"] = samples / train_cpu if train_cpu > 0 else 0.0
         return out

@@ -157,10 +157,8 @@ class Timeline:
         self.ctl = np.array([0, every, epoch, len(self.state_names)], np.int64)
         self.epochs = EpochLog()
         # their pages come ready from another thread, ahead of the rows (nnviz.prefault)
-        big = [(self.values, self), (self.meta, self), (self.epochs.rows, self.epochs)]
-        self.prefault = Prefault(
-            [(rows, _count_of(owner)) for rows, owner in big if rows.nbytes >= HUGE_MIN_BYTES]
-        )
+        self.prefault = Prefault([(self.values, _count_of(self)), (self.meta, _count_of(self)),
+                                  (self.epochs.rows, _count_of(self.epochs))])  # fmt: skip
         self.diverged_step: int | None = None  # the step whose loss was NaN or infinite
         self.stopped = False  # every row is needed and the budget is spent: no more rows
         # (first step, frozen parameters) of each stretch of the run with the same frozen set:
@@ -236,15 +234,17 @@ class Timeline:
             every *= 2
         return every, epoch
 
-    def rows_for_loop(self):
-        """(rows, meta, ctl) for run_steps, with room for at least one more row; None when
-        the history has stopped recording."""
+    def rows_for_loop(self, steps: int = 1):
+        """(rows, meta, ctl) for run_steps, which is to take up to `steps` steps, with room
+        for at least one more row; None when the history has stopped recording."""
         if self.stopped:
             return None
         self.note_settings()
         self._replan()
         if not self._make_room():
             return None
+        rows = steps // self.every + 2
+        self.prefault.expect([rows, rows, steps // self.batches_per_epoch + 2])
         return self.values, self.meta, self.ctl
 
     def note_settings(self, trainer=None) -> None:

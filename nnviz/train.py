@@ -245,7 +245,10 @@ class Trainer:
         opt = self.optimizer
         s1, s2 = opt._arrays()
         io = self.model.io
-        rec = self.recorder.rows_for_loop() if self.recorder is not None and max_steps else None
+        rec = None
+        if self.recorder is not None and max_steps:
+            left = (stop_epoch - self.epoch) * self.batches_per_epoch - self.batch_index
+            rec = self.recorder.rows_for_loop(min(max_steps, max(left, 0)))
         if rec is None:
             rec = _NO_RECORD[p.dtype.type]
         with helper.helper_for(

@@ -21,6 +21,7 @@ from nnviz.session import build
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 MB = 1 << 20
+HUGE = 2 * MB  # a huge page: written in part, it is made whole
 needs_populate = pytest.mark.skipif(
     not prefault.available(), reason="this system does not populate pages on request"
 )
@@ -45,19 +46,27 @@ def wait_for(condition, timeout: float = 10.0) -> None:
 
 
 @needs_populate
-def test_the_pages_ahead_of_the_rows_written_become_resident_and_no_further():
+def test_pages_are_made_a_little_ahead_of_a_moving_writer_and_none_for_an_idle_one():
     rows = _zeroed((64 * MB // 64, 8), np.float64)  # 64 MB of 64-byte rows
+    idle = _zeroed((64 * MB // 64, 8), np.float64)
     written = [0]
-    job = Prefault([(rows, lambda: written[0])], ahead=4 * MB)
-    wait_for(lambda: job.populated()[0] >= 4 * MB)
-    time.sleep(0.05)  # the thread has nothing more to do: the pages past the reach stay out
+    job = Prefault([(rows, lambda: written[0]), (idle, lambda: 0)], ahead=8 * MB)
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:  # about 40 MB/s, a row at a time, as a trainer goes
+        written[0] += 4096
+        rows[written[0] - 1] = 1.0
+        time.sleep(0.005)
+        if written[0] * 64 > 24 * MB:
+            break
+    used = written[0] * 64
+    wait_for(lambda: job.populated()[0] > used)  # ahead of the writer, while it moves
+    time.sleep(0.5)  # the writer has stopped: its pace falls to nothing, and so the reach
+    reach = job.populated()[0]
     shown = resident(rows)
-    reach = job.populated()[0] // PAGE
-    assert reach == 4 * MB // PAGE and shown[:reach].all() and not shown[reach:].any()
-    written[0] = (20 * MB) // 64  # the writer is at 20 MB: populated on to 24 MB
-    wait_for(lambda: job.populated()[0] >= 24 * MB)
-    shown = resident(rows)
-    assert shown[: 24 * MB // PAGE].all() and not shown[25 * MB // PAGE :].any()
+    assert used < reach <= used + 8 * MB + PAGE
+    # resident up to the reach; past it, at most the rest of a huge page (2 MB) it began
+    assert shown[: reach // PAGE].all() and not shown[(reach + HUGE) // PAGE + 1 :].any()
+    assert job.populated()[1] == 0 and not resident(idle).any()  # never written: no pages
     job.stop()
     job.join(5)
     assert not job.running
@@ -85,10 +94,10 @@ def test_a_writer_beside_the_thread_keeps_every_value_it_wrote():
 
 
 @needs_populate
-def test_the_thread_ends_when_the_rows_or_their_writer_are_gone():
+def test_a_job_ends_when_its_rows_or_their_writer_are_gone():
     rows = _zeroed((16 * MB // 8, 1), np.float64)
-    job = Prefault([(rows, lambda: 0)], ahead=MB)
-    wait_for(lambda: job.populated()[0] >= MB)
+    job = Prefault([(rows, lambda: 0)])
+    assert job.running
     del rows
     gc.collect()
     job.join(5)
@@ -102,11 +111,21 @@ def test_the_thread_ends_when_the_rows_or_their_writer_are_gone():
             raise ReferenceError("the history was dropped")
         return 0
 
-    job = Prefault([(rows, written)], ahead=MB)
-    wait_for(lambda: job.populated()[0] >= MB)
+    job = Prefault([(rows, written)])
+    time.sleep(0.05)
+    assert job.running
     gone[0] = True
     job.join(5)
     assert not job.running
+
+
+@needs_populate
+def test_one_thread_serves_every_history_of_the_process():
+    kept = [_zeroed((8 * MB // 8, 1), np.float64) for _ in range(3)]
+    jobs = [Prefault([(rows, lambda: 0)]) for rows in kept]
+    time.sleep(0.05)
+    named = [t for t in threading.enumerate() if t.name == "nnviz-prefault"]
+    assert all(job.running for job in jobs) and len(named) == 1
 
 
 def test_a_recorded_run_is_the_same_with_and_without_the_pages_made_ahead(monkeypatch):
@@ -125,3 +144,19 @@ def test_a_recorded_run_is_the_same_with_and_without_the_pages_made_ahead(monkey
     assert len(plain[0]) == 3001  # every step and the start
     for a, b in zip(plain, ahead, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@needs_populate
+def test_a_chunk_announced_gets_its_pages_before_the_writer_starts():
+    rows = _zeroed((32 * MB // 64, 8), np.float64)
+    job = Prefault([(rows, lambda: 0)], ahead=16 * MB)
+    time.sleep(0.05)
+    assert job.populated() == [0]  # nothing written, nothing said: nothing made
+    job.expect([(6 * MB) // 64])  # a chunk of training is about to fill 6 MB of rows
+    wait_for(lambda: job.populated()[0] >= 6 * MB, timeout=5)
+    assert resident(rows)[: 6 * MB // PAGE].all()
+    job.expect([(64 * MB) // 64])  # more than the reach: no more than AHEAD at once
+    wait_for(lambda: job.populated()[0] >= 16 * MB, timeout=5)
+    time.sleep(0.05)
+    assert job.populated()[0] == 16 * MB
+    job.stop()
