@@ -20,7 +20,10 @@ and screen writes to the terminal, a second. Throughput: training samples a seco
 app's worker at full speed (from its first step to its last, drawing all along) against
 `nnviz train SCENARIO --bench --json --epochs E --threads 1` (the app trains on one thread and
 keeps the other core for drawing) run just before and after it; the ratio uses the median of
-the headless runs. Prints a table, and the JSON with --json-out.
+the headless runs. `--bench` skips the test set's evaluation at every epoch's end, which the
+app does (it draws the test curve): beside it, the same work headless in this process (a
+Trainer as the app builds it, one OpenBLAS thread). Prints a table, and the JSON with
+--json-out.
 """
 
 from __future__ import annotations
@@ -258,6 +261,24 @@ def headless_per_cpu_s(scenario: str, epochs: int) -> float:
     return (trainer.steps - steps0) * trainer.batch_size / (time.thread_time() - cpu0)
 
 
+def headless_same_work(scenario: str, epochs: int) -> float:
+    """Training samples a second, headless in this process, doing what the app's worker does
+    (a Trainer as the app builds it: one thread, the test set evaluated at every epoch's end,
+    which `--bench` skips) on one OpenBLAS thread, as the app trains."""
+    from nnviz.engine.blas import blas_threads
+    from nnviz.scenario import load_scenario
+    from nnviz.session import build
+
+    trainer = build(load_scenario(scenario).with_overrides(epochs=epochs), threads=1).trainer
+    trainer.warm_up()
+    with blas_threads(1):
+        t0, steps0 = time.perf_counter(), trainer.steps
+        for _ in trainer.train_until(epochs):
+            pass
+        seconds = time.perf_counter() - t0
+    return (trainer.steps - steps0) * trainer.batch_size / seconds
+
+
 def in_tmux(scenario: str, size: tuple[int, int], epochs: int, paced_s: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
@@ -315,15 +336,18 @@ def main(argv: list[str] | None = None) -> int:
                 app = in_tmux(scenario, size, epochs, args.paced_s)
                 after = headless(scenario, epochs)
                 per_cpu = headless_per_cpu_s(scenario, epochs)
+                same = headless_same_work(scenario, epochs)
                 row = {"scenario": scenario, "size": f"{size[0]}x{size[1]}", "epochs": epochs,
                        "headless_samples_per_s": [before, after],
-                       "headless_samples_per_cpu_s": per_cpu, **app}  # fmt: skip
+                       "headless_samples_per_cpu_s": per_cpu,
+                       "headless_same_work_samples_per_s": same, **app}  # fmt: skip
                 fast = app.get("full_speed", {})
                 if "train_samples_per_s" in fast:
                     row["app_vs_headless"] = fast["train_samples_per_s"] / statistics.median(
                         [before, after]
                     )
                     row["app_vs_headless_per_cpu_s"] = fast["train_samples_per_cpu_s"] / per_cpu
+                    row["app_vs_same_work"] = fast["train_samples_per_s"] / same
                 report.append(row)
                 print_row(row)
     if args.json_out:
@@ -351,7 +375,9 @@ def print_row(row: dict) -> None:
         f"app {fast.get('train_samples_per_s', 0):.4g} samples/s vs headless "
         f"{statistics.median(row['headless_samples_per_s']):.4g}: "
         f"{100 * row.get('app_vs_headless', 0):.0f} % (per CPU second of training: "
-        f"{100 * row.get('app_vs_headless_per_cpu_s', 0):.0f} %) | interface CPU "
+        f"{100 * row.get('app_vs_headless_per_cpu_s', 0):.0f} %; against the same work "
+        f"headless, {row.get('headless_same_work_samples_per_s', 0):.4g}: "
+        f"{100 * row.get('app_vs_same_work', 0):.0f} %) | interface CPU "
         f"{paced['ui_cpu_ms_per_write']:.0f} ms a frame, load {paced['load_average']:.1f}",
         flush=True,
     )
