@@ -96,7 +96,7 @@ class Prefault:
         training begins): have their pages made now, without waiting to see its pace."""
         if not self.running:
             return
-        for region, more in zip(self._regions, rows, strict=False):
+        for region, more in zip(self._regions, rows, strict=True):
             with contextlib.suppress(Exception):
                 region.expected = (int(region.written()) + int(more)) * region.row_bytes
         _SHARED.wake()
@@ -139,7 +139,9 @@ class _Region:
 
     def advance(self, now: float, ahead: int, ahead_s: float, page: int) -> bool:
         """Populate the next chunk if the writer is near; whether anything was done."""
-        if self.array() is None:
+        # referenced for the whole call: the array's pages cannot be unmapped meanwhile
+        array = self.array()
+        if array is None:
             raise _Gone
         try:
             used = int(self.written()) * self.row_bytes
@@ -155,18 +157,13 @@ class _Region:
         target = min(self.nbytes, used + reach)
         if target <= self.done:
             return False
-        array = self.array()
-        if array is None:
-            raise _Gone
         base = array.ctypes.data
         start = (base + self.done) // page * page  # madvise takes whole pages
         end = min(base + target, start + CHUNK_BYTES)
-        # the array stays referenced across the call: its pages cannot be unmapped meanwhile
         if _madvise(start, end - start, MADV_POPULATE_WRITE) != 0:
             self.done = self.nbytes  # refused (memory short, a limit): the writer faults
             return False
         self.done = end - base
-        del array
         return True
 
 
