@@ -648,6 +648,9 @@ if JIT_DISABLED:
     def yield_cpu():
         pass
 
+    def prefetch_write(arr, i, j):
+        pass
+
 else:
     import ctypes as _ctypes
     import platform as _platform
@@ -749,6 +752,30 @@ else:
 
         return sig, codegen
 
+    @_intrinsic
+    def prefetch_write(typingctx, arr, i, j):
+        """A hint that arr[i, j] (a 2-D array) is about to be written: its cache line is
+        fetched ahead, so the write does not wait for it (LLVM's prefetch; no fault beyond
+        the array, nothing changes)."""
+        sig = _types.void(arr, i, j)
+
+        def codegen(context, builder, sig, args):
+            ary = context.make_array(sig.args[0])(context, builder, args[0])
+            ptr = _cgutils.get_item_pointer(context, builder, sig.args[0], ary, [args[1], args[2]])
+            if getattr(ptr.type, "is_opaque", False):
+                name = "llvm.prefetch.p0"
+            else:  # LLVM before opaque pointers takes an i8*
+                ptr = builder.bitcast(ptr, _ir.IntType(8).as_pointer())
+                name = "llvm.prefetch.p0i8"
+            i32 = _ir.IntType(32)
+            fnty = _ir.FunctionType(_ir.VoidType(), [ptr.type, i32, i32, i32])
+            fn = _cgutils.get_or_insert_function(builder.module, fnty, name)
+            write, locality, data = (_ir.Constant(i32, v) for v in (1, 3, 1))
+            builder.call(fn, [ptr, write, locality, data])
+            return context.get_dummy_value()
+
+        return sig, codegen
+
     def _blas_through_ctypes(function: str):
         """The BLAS function the kernels call, callable from Python with the same addresses."""
         proto = _ctypes.CFUNCTYPE(None, *([_ctypes.c_void_p] * 13))
@@ -775,6 +802,7 @@ else:
         id(load_acquire): _py_load_acquire,
         id(store_release): _py_store_release,
         id(cpu_relax): _py_pass,
+        id(prefetch_write): lambda arr, i, j: None,
         id(yield_cpu): lambda: 0,
     }
 
