@@ -207,6 +207,7 @@ class Controller:
         """history_budget: bytes for the steps' history (nnviz.history), None for none."""
         self.session = session
         self.weights = weights  # the saved weights it started from (--load), kept on reset
+        self.history_budget = history_budget  # kept by a reset and a rebuilt network
         self.data_dir = data_dir
         self.which = which
         self.model: Model = session.model
@@ -839,7 +840,8 @@ class Controller:
         which = self.which if which is None else which
         weights = self.weights if which == self.which else None  # another set, its own shapes
         session = build(scenario, data_dir=self.data_dir, which=which, threads=1, weights=weights)
-        return Controller(session, data_dir=self.data_dir, which=which, weights=weights)
+        return Controller(session, data_dir=self.data_dir, which=which, weights=weights,
+                          history_budget=self.history_budget)  # fmt: skip
 
     def warm_up(self) -> float:
         """Compile (or load) every kernel the explorer calls, on the probe; returns seconds."""

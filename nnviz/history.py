@@ -48,10 +48,11 @@ from nnviz.engine.loop import (
 from nnviz.engine.optim import STATE_NAMES, Optimizer
 from nnviz.engine.records import write_epoch_rows
 from nnviz.errors import RecordError
+from nnviz.limits import DEFAULT_HISTORY_BYTES
 from nnviz.model import Model
 from nnviz.prefault import Prefault
 
-DEFAULT_BUDGET = 256 << 20  # bytes of rows a Timeline may hold
+DEFAULT_BUDGET = DEFAULT_HISTORY_BYTES  # bytes of rows a Timeline may hold
 BIG_ROW_BYTES = 64 << 10  # a row this big (MNIST: 318 KiB) means keyframes from the start
 KEYFRAME_STEPS = 100  # a big network's keyframe spacing (and every epoch's end)
 # The rows of the whole budget are allocated at once: the operating system hands out zeroed

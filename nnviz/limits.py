@@ -24,6 +24,8 @@ MAX_BUFFER_BYTES = 1 << 30  # a compiled network's value buffer (one of three of
 MAX_NPZ_MEMBERS = 256  # arrays in a weights file
 MAX_RECORD_BYTES = 1 << 31  # a run record (nnviz train --record): its history and metrics
 MAX_RECORD_META_BYTES = 1 << 20  # the JSON description inside a run record
+DEFAULT_HISTORY_BYTES = 256 << 20  # the rows of steps a run's history may hold (nnviz.history)
+MAX_HISTORY_BYTES = 1 << 36  # … and the most `nnviz run --history` may give it (64 GiB)
 
 
 def size_text(n: int) -> str:

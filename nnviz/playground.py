@@ -362,7 +362,8 @@ class Playground:
         )  # fmt: skip
         if kept:
             session.model.set_params(weights)
-        ctl = Controller(session, data_dir=self.ctl.data_dir, which=which)
+        ctl = Controller(session, data_dir=self.ctl.data_dir, which=which,
+                         history_budget=self.ctl.history_budget)  # fmt: skip
         pg = Playground(ctl, doc)
         pg.kept_weights = kept
         ctl.playground = pg

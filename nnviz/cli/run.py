@@ -36,6 +36,16 @@ from nnviz.cli.common import Overrides, load_option, override_options
     "show each layer's gradient health. Escape goes back to the explorer.",
 )
 @click.option(
+    "--history",
+    "history_mib",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="MIB",
+    help="Memory for the history of steps the time-travel keys go back through, in MiB "
+    "(default 256; every step is kept while it fits, then keyframes and steps re-run from "
+    "them). 0 keeps no history: xor trains a little faster at full speed.",
+)
+@click.option(
     "--replay",
     type=click.Path(dir_okay=False),
     metavar="RUN",
@@ -44,7 +54,7 @@ from nnviz.cli.common import Overrides, load_option, override_options
     "through it (the run's own settings: no SCENARIO or overrides).",
 )
 def run(scenario: str, ascii_mode: bool, experiment: str | None, replay: str | None,
-        **options) -> None:  # fmt: skip
+        history_mib: float | None, **options) -> None:  # fmt: skip
     """Step through backpropagation and watch SCENARIO learn (a shipped name or a .toml file;
     default xor). The overrides are `nnviz train`'s.
 
@@ -60,6 +70,7 @@ def run(scenario: str, ascii_mode: bool, experiment: str | None, replay: str | N
 
     overrides = Overrides.of(options)
     seed, data_dir = overrides.seed, overrides.data_dir
+    history_budget = _history_budget(history_mib)
     session = None
     if replay is not None:
         given = [k for k, v in options.items() if v is not None and k != "data_dir"]
@@ -88,6 +99,7 @@ def run(scenario: str, ascii_mode: bool, experiment: str | None, replay: str | N
     app = make_app(
         scenario, seed=seed, ascii=ascii_mode, data_dir=data_dir, scenario=loaded,
         session=session, exit_on_error=True, weights=overrides.load, experiment=experiment,
+        history_budget=history_budget,
     )  # fmt: skip
     stopped_by: list[int] = []
 
@@ -122,6 +134,32 @@ def run(scenario: str, ascii_mode: bool, experiment: str | None, replay: str | N
         _fail(app.error_message)
     if app.return_code:
         raise SystemExit(app.return_code)
+
+
+def _history_budget(mib: float | None) -> int | None:
+    """The bytes --history gives each run's history (None: no history), checked against the
+    bound and this machine's memory before anything is taken."""
+    from nnviz.limits import DEFAULT_HISTORY_BYTES, MAX_HISTORY_BYTES, size_text
+
+    if mib is None:
+        return DEFAULT_HISTORY_BYTES
+    budget = int(mib * (1 << 20))
+    if budget == 0:
+        return None
+    given = f"--history {mib:.12g}"
+    if budget > MAX_HISTORY_BYTES:
+        _fail(f"{given}: more than the {size_text(MAX_HISTORY_BYTES)} a history may hold")
+    memory = _physical_memory()
+    if memory and budget > memory:
+        _fail(f"{given}: more than this machine's memory ({memory / (1 << 30):.1f} GiB)")
+    return budget
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 STOP_GRACE_S = 3.0  # after SIGTERM or SIGHUP, for the app to close before the process ends

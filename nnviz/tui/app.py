@@ -17,6 +17,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from nnviz.errors import InputError
+from nnviz.limits import DEFAULT_HISTORY_BYTES
 from nnviz.tui import keys
 from nnviz.tui.commands import ScenarioCommands
 from nnviz.tui.crashlog import failure_message
@@ -52,10 +53,12 @@ class NnvizApp(App):
         exit_on_error: bool = False,
         experiment: str | None = None,
         weights: str | Path | None = None,
+        history_budget: int | None = DEFAULT_HISTORY_BYTES,
     ):
         super().__init__()
         self.experiment = experiment  # open the experiments screen on this one at once
         self.weights_path = weights  # --load: the first scenario starts from these weights
+        self.history_budget = history_budget  # bytes for each run's history (None: none)
         self.exit_on_error = exit_on_error
         self.error_message: str | None = None
         self.target = str(target)
@@ -116,7 +119,8 @@ class NnvizApp(App):
 
                 weights = load_weights(self.weights_path, session.model.params())
                 session.model.set_params(weights)
-            ctl = Controller(session, data_dir=self.data_dir, weights=weights)
+            ctl = Controller(session, data_dir=self.data_dir, weights=weights,
+                             history_budget=self.history_budget)  # fmt: skip
             self._open_kernels(ctl, session)
         except (InputError, OSError) as exc:  # shown on screen (or, from the CLI, after it)
             message = " ".join(str(exc).split()) or type(exc).__name__
@@ -229,6 +233,9 @@ class NnvizApp(App):
         ctl = getattr(self.screen, "ctl", None) or self.controller
         timeline = getattr(ctl, "timeline", None)
         notes = [timeline.describe()] if timeline is not None else []
+        if timeline is None and getattr(ctl, "trainer", None) is not None:
+            notes = ["history: none kept (nnviz run --history 0): the history keys have no "
+                     "steps to go back to"]  # fmt: skip
         self.push_screen(HelpScreen(help_rows(self), help_title(self.screen), notes))
 
     async def action_quit(self) -> None:
@@ -283,6 +290,7 @@ def make_app(
     exit_on_error: bool = False,
     experiment: str | None = None,
     weights: str | Path | None = None,
+    history_budget: int | None = DEFAULT_HISTORY_BYTES,
 ) -> NnvizApp:
     """The explorer for a scenario (a shipped name or a .toml path).
 
@@ -290,7 +298,8 @@ def make_app(
     the app opens); `animate=False` keeps the loading screen still (for snapshots);
     `exit_on_error` makes a scenario that cannot be built end the app with return code 2 and
     `app.error_message` instead of showing the error; `experiment` ("race", "sweep",
-    "health") opens the experiments screen on it over the scenario's screen.
+    "health") opens the experiments screen on it over the scenario's screen;
+    `history_budget` is the bytes each run's history may hold (None: no history).
     """
     return NnvizApp(
         scenario_name_or_path,
@@ -303,4 +312,5 @@ def make_app(
         exit_on_error=exit_on_error,
         experiment=experiment,
         weights=weights,
+        history_budget=history_budget,
     )

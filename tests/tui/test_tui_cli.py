@@ -71,10 +71,29 @@ def test_defaults_to_xor_and_passes_the_options(calls, tmp_path, monkeypatch):
     assert kwargs["scenario"].training.seed == 7
 
 
+def test_history_gives_the_apps_history_its_budget_or_none_and_refuses_what_cannot_be(calls):
+    from nnviz.limits import DEFAULT_HISTORY_BYTES
+
+    for argv, budget in ((["run"], DEFAULT_HISTORY_BYTES), (["run", "--history", "1.5"], 3 << 19),
+                         (["run", "--history", "0"], None)):  # fmt: skip
+        calls.clear()
+        result = CliRunner().invoke(cli, argv)
+        assert result.exit_code == 0, result.output
+        ((_, kwargs),) = calls
+        assert kwargs["history_budget"] == budget, argv
+    calls.clear()
+    for value, expected in (("-1", "is not in the range"), ("1e9", "64 GiB a history may hold"),
+                            ("abc", "is not a valid float")):  # fmt: skip
+        result = CliRunner().invoke(cli, ["run", "--history", value])
+        assert result.exit_code == 2 and expected in result.output, result.output
+        assert "Traceback" not in result.output
+    assert calls == []
+
+
 def test_help_lists_the_options():
     result = CliRunner().invoke(cli, ["run", "--help"])
     assert result.exit_code == 0
-    for option in ("--seed", "--ascii", "--data-dir"):
+    for option in ("--seed", "--ascii", "--data-dir", "--history"):
         assert option in result.output
 
 

@@ -7,12 +7,17 @@ from tui_helpers import aio, until, wait_idle, wait_open
 
 from nnviz.explorer import START
 from nnviz.scenario import load_scenario
+from nnviz.session import build
 from nnviz.tui import make_app
 from nnviz.tui.screens.help import HelpScreen
 from nnviz.tui.screens.nonfinite import NonFiniteScreen
 from nnviz.tui.widgets.panels import TextPanel
 
 SIZE = (120, 36)
+
+
+def make_session(name: str):
+    return build(load_scenario(name), threads=1)
 
 
 def panel(screen, name: str) -> str:
@@ -122,3 +127,40 @@ async def test_help_shows_the_history_budget():
         text = str(app.screen.query_one("#help-text").render())
         assert "history: every step kept" in text and "256 MiB budget" in text
         assert "Step back" in text and "First NaN" in text
+
+
+@aio
+async def test_a_run_without_history_says_so_and_keeps_none_through_a_reset():
+    app = make_app("xor", animate=False, history_budget=None)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_open(pilot)
+        assert screen.ctl.timeline is None and screen.ctl.trainer.recorder is None
+        await pilot.press("s", "s", "left")
+        assert screen.ctl.viewing is None and screen.snap.step == 2  # nothing to go back to
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = str(app.screen.query_one("#help-text").render())
+        assert "history: none kept" in text and "--history 0" in text
+        await pilot.press("escape", "r")  # a reset: a new Controller, still without one
+        await until(pilot, lambda: app.screen.ctl.trainer.steps == 0)
+        assert app.screen.ctl.timeline is None and app.screen.ctl.history_budget is None
+
+
+@aio
+async def test_a_small_history_budget_reaches_the_history_and_a_past_step_is_as_shown_live():
+    from nnviz.history import Timeline
+
+    budget = 40 * Timeline(make_session("xor").trainer).row_bytes
+    app = make_app("xor", animate=False, history_budget=budget)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_open(pilot)
+        timeline = screen.ctl.timeline
+        assert timeline.budget == budget and timeline.every > 1  # its run is spaced out
+        live = {}
+        for step in range(1, 7):
+            await pilot.press("s")
+            live[step] = (screen.snap.params.copy(), panel(screen, "inspector"))
+        await pilot.press("left", "left")
+        assert screen.ctl.viewing == 4
+        assert (screen.snap.params == live[4][0]).all()
+        assert panel(screen, "inspector") == live[4][1]
