@@ -2,7 +2,7 @@
 app at full speed beside headless `nnviz train --bench`, in one run.
 
     .venv/bin/python benchmarks/play.py [SCENARIO ...] [--sizes 120x36,80x24] [--repeats N]
-                        [--paced-s S] [--json-out FILE]
+                        [--paced-s S] [--history-mib MIB] [--json-out FILE]
 
 For each scenario (default xor, circles, mnist) and terminal size, tmux (a private socket) runs
 the app (this file's `child` command: `nnviz run SCENARIO` with a few probes added) and the
@@ -100,7 +100,8 @@ def child(args) -> None:
                 self.acted.append(self.key_times.pop(0))
 
     scenario = load_scenario(args.scenario)
-    app = Probed(args.scenario, scenario=scenario, animate=False)
+    budget = None if args.history_mib == 0 else int(args.history_mib * (1 << 20))
+    app = Probed(args.scenario, scenario=scenario, animate=False, history_budget=budget)
     app.probe_keys = set()
 
     def target():
@@ -279,13 +280,14 @@ def headless_same_work(scenario: str, epochs: int) -> float:
     return (trainer.steps - steps0) * trainer.batch_size / seconds
 
 
-def in_tmux(scenario: str, size: tuple[int, int], epochs: int, paced_s: float) -> dict:
+def in_tmux(scenario: str, size: tuple[int, int], epochs: int, paced_s: float,
+            history_mib: float) -> dict:  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         name = f"play-{os.getpid()}"
         command = (
             f"{PYTHON} {Path(__file__).resolve()} child {scenario} --out {out} "
-            f"--socket {SOCKET} --epochs {epochs} --paced-s {paced_s}"
+            f"--socket {SOCKET} --epochs {epochs} --paced-s {paced_s} --history-mib {history_mib}"
         )
         subprocess.run(
             ["tmux", "-L", SOCKET, "new-session", "-d", "-s", name, "-x", str(size[0]),
@@ -314,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--epochs", type=int, required=True)
         p.add_argument("--paced-s", type=float, default=6.0)
         p.add_argument("--profile", default=None, help="write the interface thread's profile")
+        p.add_argument("--history-mib", type=float, default=256.0)
         child(p.parse_args(argv[1:]))
         return 0
     parser = argparse.ArgumentParser(prog="benchmarks/play.py", description=__doc__.split("\n")[0])
@@ -322,6 +325,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--paced-s", type=float, default=6.0)
     parser.add_argument("--json-out", default=None)
+    parser.add_argument(
+        "--history-mib",
+        type=float,
+        default=256.0,
+        help="the app's history budget, as nnviz run --history (0: none)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("tmux") is None:
         print("benchmarks/play.py: tmux is not installed", file=sys.stderr)
@@ -333,11 +342,12 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             for _ in range(args.repeats):
                 before = headless(scenario, epochs)
-                app = in_tmux(scenario, size, epochs, args.paced_s)
+                app = in_tmux(scenario, size, epochs, args.paced_s, args.history_mib)
                 after = headless(scenario, epochs)
                 per_cpu = headless_per_cpu_s(scenario, epochs)
                 same = headless_same_work(scenario, epochs)
                 row = {"scenario": scenario, "size": f"{size[0]}x{size[1]}", "epochs": epochs,
+                       "history_mib": args.history_mib,
                        "headless_samples_per_s": [before, after],
                        "headless_samples_per_cpu_s": per_cpu,
                        "headless_same_work_samples_per_s": same, **app}  # fmt: skip
@@ -365,7 +375,8 @@ def print_row(row: dict) -> None:
         return
     paced, fast = row["paced"], row["full_speed"]
     print(
-        f"{row['scenario']:8} {row['size']:7} pace {row['pace']:g}: "
+        f"{row['scenario']:8} {row['size']:7} history {row['history_mib']:g} MiB, "
+        f"pace {row['pace']:g}: "
         f"{paced['steps_per_s']:.0f} steps/s, {paced['frames_per_s']:.1f} fps "
         f"({paced['screen_writes_per_s']:.1f} writes/s), key→redraw median "
         f"{ms(paced, 'key_to_redraw_ms_median')} ms p90 {ms(paced, 'key_to_redraw_ms_p90')} ms "
