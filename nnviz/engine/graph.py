@@ -410,7 +410,17 @@ def compile(graph: Graph, dtype=np.float32, capacity: int = 1, *, through_step=F
         offset += rows * cols
         if node.is_param:
             n_param = offset
+    # After every node, the scratch that a float32 matmul's GEMM cut along its sum needs
+    # (team.gemm_pair): room for the largest of its output and its inputs.
+    scratch = offset
+    if dtype == np.float32:
+        for node in graph.nodes:
+            if node.op == ops.MATMUL:
+                sizes = [graph.nodes[j].shape(capacity) for j in node.inputs[:2]]
+                sizes.append(node.shape(capacity))
+                offset = max(offset, scratch + max(r * c for r, c in sizes))
     for i, node in enumerate(graph.nodes):
+        meta[i, k.SCRATCH] = scratch
         meta[i, k.OP] = node.op
         meta[i, k.IN_A] = node.inputs[0] if len(node.inputs) > 0 else -1
         meta[i, k.IN_B] = node.inputs[1] if len(node.inputs) > 1 else -1

@@ -25,7 +25,9 @@ from nnviz.engine.jit import BLAS_MIN_WORK, gemm_strided, njit, njit_allocating,
 # pooling) size, the stride and the padding above and left of the image.
 OP, IN_A, IN_B, ROWS, COLS, OFF, NEEDS_GRAD = 0, 1, 2, 3, 4, 5, 6
 IN_C, CH, HT, WD, KSIZE, STRIDE, PAD_T, PAD_L = 7, 8, 9, 10, 11, 12, 13, 14
-META_COLUMNS = 15
+# A matmul's scratch: where in the values a GEMM cut along its sum puts a part (team.py).
+SCRATCH = 15
+META_COLUMNS = 16
 
 
 @njit_inline
@@ -52,7 +54,7 @@ def fwd_matmul(m, c, v, i, batch, ctl):
     if rows * inner * cols >= BLAS_MIN_WORK:
         V = team.IN_V
         team.gemm_pair(ctl, v, v, False, False, int(rows), int(cols), int(inner),
-                       V, int(oa), V, int(ob), 0.0, V, int(o))  # fmt: skip
+                       V, int(oa), V, int(ob), 0.0, V, int(o), m[i, SCRATCH])  # fmt: skip
         return
     # accumulate in a register: the output shares the buffer with the inputs
     for r in range(rows):
@@ -74,7 +76,7 @@ def vjp_matmul(m, c, v, g, i, batch, ctl):
         if big:
             G, V = team.IN_G, team.IN_V
             team.gemm_pair(ctl, v, g, False, True, int(rows), int(inner), int(cols),
-                           G, int(o), V, int(ob), 1.0, G, int(oa))  # fmt: skip
+                           G, int(o), V, int(ob), 1.0, G, int(oa), m[i, SCRATCH])  # fmt: skip
         else:
             for r in range(rows):
                 for k in range(inner):
@@ -86,7 +88,7 @@ def vjp_matmul(m, c, v, g, i, batch, ctl):
         if big:
             G, V = team.IN_G, team.IN_V
             team.gemm_pair(ctl, v, g, True, False, int(inner), int(cols), int(rows),
-                           V, int(oa), G, int(o), 1.0, G, int(ob))  # fmt: skip
+                           V, int(oa), G, int(o), 1.0, G, int(ob), m[i, SCRATCH])  # fmt: skip
         else:
             for k in range(inner):
                 for j in range(cols):

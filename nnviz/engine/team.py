@@ -12,13 +12,19 @@ every split runs whole on the caller, so the same code serves both. Only these j
 split; every other op runs on the caller between them.
 
 A cut is part of the arithmetic, not of the thread count: a big float32 GEMM is always
-computed as the same two parts, cut along the rows or columns of its result (never along the
-sum), whether the helper takes the second part or the caller runs both. So one thread and two
-give the same bits on every CPU, and the trainer may switch between them freely. (Whether
-OpenBLAS's sgemm gives a part the bits of the whole depends on its kernels: on AVX2 it did in
-120 random shapes, on AVX-512 it did not.) float64 GEMMs always run whole: float64 is for
-checking gradients, float32 for speed. The update and the batch copy are elementwise, so
-their halves are the whole's bits anywhere.
+computed as the same two parts, whether the helper takes the second part or the caller runs
+both. So one thread and two give the same bits on every CPU, and the trainer may switch
+between them freely. (Whether OpenBLAS's sgemm gives a part the bits of the whole depends on
+its kernels: on AVX2 it did in 120 random shapes, on AVX-512 it did not.) float64 GEMMs
+always run whole: float64 is for checking gradients, float32 for speed. The update and the
+batch copy are elementwise, so their halves are the whole's bits anywhere.
+
+Where the cut goes: along the rows or columns of the result, or along the sum when the sum is
+the longest of the three, as in a first layer's x·W₁ (batch × 784 · 784 × units). Cut along
+the sum, each core reads only its own rows of W₁: the rows whose gradient it computes (∂W₁ =
+xᵀ·∂z₁, cut along its rows) and then updates. Cut along the result, each core read all of
+W₁, so half of it crossed between the cores' caches at every step (benchmarks/README.md has
+the figures).
 """
 
 import numpy as np
@@ -97,21 +103,35 @@ def half(n, align):
 
 
 @njit
-def gemm_pair(ctl, v, g, ta, tb, m, n, k, a_buf, a_off, b_buf, b_off, beta, c_buf, c_off):
+def gemm_pair(ctl, v, g, ta, tb, m, n, k, a_buf, a_off, b_buf, b_off, beta, c_buf, c_off, s_off):
     """Row-major C[m×n] = op(A)[m×k]·op(B)[k×n] + beta·C with A, B, C in v or g (IN_V, IN_G).
 
-    A big float32 GEMM is computed as two parts cut along the larger of C's dimensions: with
-    a helper it takes the second part, in a solo team the caller runs both, one after the
-    other (the same calls, so the same bits).
+    A big float32 GEMM is computed as two parts, cut along the longest of the three
+    dimensions. Along C's rows or columns each part writes its piece of C. Along the sum, the
+    second part computes C ← A₂·B₂ + beta·C, the first P = A₁·B₁ into v[s_off : s_off + m·n]
+    (the Program's scratch), and then C ← C + P, always in that order. With a helper it
+    takes the second part; in a solo team the caller runs both, one after the other (the
+    same calls, so the same bits).
     """
     a = g if a_buf == IN_G else v
     b = g if b_buf == IN_G else v
     c = g if c_buf == IN_G else v
     lda = m if ta else k
     ldb = k if tb else n
+    if c.itemsize != 4:
+        gemm_strided(ta, tb, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
+        return
+    if k > max(m, n):
+        hk = half(k, 16)
+        if min(hk, k - hk) * m * n >= MIN_PART_WORK:
+            _gemm_cut_along_sum(
+                ctl, v, a, b, c, ta, tb, m, n, k, hk, a_buf, a_off, lda, b_buf, b_off, ldb,
+                beta, c_buf, c_off, s_off,
+            )  # fmt: skip
+            return
     h = half(m, 16) if m >= n else half(n, 16)
     smaller_part = min(h, max(m, n) - h) * min(m, n) * k
-    if smaller_part < MIN_PART_WORK or c.itemsize != 4:
+    if smaller_part < MIN_PART_WORK:
         gemm_strided(ta, tb, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
         return
     if m >= n:  # rows of C: rows of op(A)
@@ -128,6 +148,28 @@ def gemm_pair(ctl, v, g, ta, tb, m, n, k, a_buf, a_off, b_buf, b_off, beta, c_bu
     seq = post(ctl, GEMM)
     gemm_strided(ta, tb, m1, n1, k, a, a_off, lda, b, b_off, ldb, beta, c, c_off, n)
     wait(ctl, seq)
+
+
+@njit
+def _gemm_cut_along_sum(ctl, v, a, b, c, ta, tb, m, n, k, hk, a_buf, a_off, lda, b_buf, b_off,
+                        ldb, beta, c_buf, c_off, s_off):  # fmt: skip
+    # the second part: columns hk… of op(A), rows hk… of op(B)
+    a2 = a_off + (hk * lda if ta else hk)
+    b2 = b_off + (hk if tb else hk * ldb)
+    k2 = k - hk
+    seq = 0
+    if ctl[ON] == 0:
+        gemm_strided(ta, tb, m, n, k2, a, a2, lda, b, b2, ldb, beta, c, c_off, n)
+    else:
+        _gemm_job(ctl, ta, tb, m, n, k2, a_buf, a2, lda, b_buf, b2, ldb, beta, c_buf, c_off, n)
+        seq = post(ctl, GEMM)
+    gemm_strided(ta, tb, m, n, hk, a, a_off, lda, b, b_off, ldb, 0.0, v, s_off, n)
+    if ctl[ON] != 0:
+        wait(ctl, seq)
+    co = np.uint64(c_off)
+    so = np.uint64(s_off)
+    for e in range(np.uint64(m * n)):
+        c[co + e] += v[so + e]
 
 
 @njit

@@ -1,8 +1,8 @@
 """A training step shared with a helper thread gives the same bits as one thread alone.
 
-The team (nnviz/engine/team.py) cuts big GEMMs along a dimension of the result, the optimizer
-update and the batch copy in halves, and the helper thread (helper.py) runs the second half.
-Every test here compares a shared run with a solo run bit for bit.
+The team (nnviz/engine/team.py) cuts big GEMMs along a dimension of the result or along the
+sum, the optimizer update and the batch copy in halves, and the helper thread (helper.py)
+runs the second half. Every test here compares a shared run with a solo run bit for bit.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def test_a_solo_team_starts_no_thread_and_posts_nothing():
 
 
 # (trans_a, trans_b, m, n, k): the matmul GEMMs of 784-100 at batch 100 and 784-512 at 128,
-# cut along rows (m ≥ n) or columns (m < n), and odd sizes that do not split evenly.
+# cut along the sum (k longest), rows (m ≥ n) or columns (m < n), and odd sizes that do not
+# split evenly.
 GEMMS = [
     (False, False, 100, 100, 784),
     (True, False, 784, 100, 100),
@@ -60,6 +61,9 @@ GEMMS = [
     (False, False, 97, 301, 153),
     (True, True, 301, 97, 153),
     (False, True, 97, 301, 153),
+    (True, False, 100, 90, 801),
+    (False, True, 90, 100, 1001),
+    (True, True, 97, 120, 999),
 ]
 # Too small to cut (a part under team.MIN_PART_WORK): run whole by the caller.
 SMALL_GEMMS = [(False, True, 128, 512, 10), (False, False, 97, 301, 53)]
@@ -73,20 +77,21 @@ def test_a_gemm_gives_the_same_bits_on_one_thread_and_two(shape, beta, dtype):
     """float32 GEMMs are cut in two parts on one thread and on two; float64 ones run whole."""
     ta, tb, m, n, k = shape
     rng = np.random.default_rng(m * n + k)
-    # A in v, B and C in g, at offsets, as the matmul rules lay them out
-    v = rng.standard_normal(7 + m * k).astype(dtype)
+    # A in v, B and C in g, at offsets, as the matmul rules lay them out; the scratch in v
+    v = rng.standard_normal(7 + m * k + m * n).astype(dtype)
+    rng_v = v.copy()
     g = rng.standard_normal(5 + k * n + m * n).astype(dtype)
-    c_off = 5 + k * n
+    c_off, s_off = 5 + k * n, 7 + m * k
     lda, ldb = (m if ta else k), (k if tb else n)
     whole, alone = g.copy(), g.copy()
     with blas.one_thread():
         gemm_strided(ta, tb, m, n, k, v, 7, lda, whole, 5, ldb, beta, whole, c_off, n)
         team.gemm_pair(team.SOLO, v, alone, ta, tb, m, n, k, team.IN_V, 7, team.IN_G, 5, beta,
-                       team.IN_G, c_off)  # fmt: skip
+                       team.IN_G, c_off, s_off)  # fmt: skip
     with helper.helper_for(True, v, g, *_dummies(v)) as ctl:
         assert ctl[team.ON] == 1 and len(_threads_named(helper.THREAD_NAME)) == 1
         team.gemm_pair(ctl, v, g, ta, tb, m, n, k, team.IN_V, 7, team.IN_G, 5, beta,
-                       team.IN_G, c_off)  # fmt: skip
+                       team.IN_G, c_off, s_off)  # fmt: skip
         cut = 1 if dtype == np.float32 else 0
         assert ctl[team.SEQ] == cut and ctl[team.DONE] == cut  # the helper did its half
     assert np.array_equal(g, alone)
@@ -95,7 +100,8 @@ def test_a_gemm_gives_the_same_bits_on_one_thread_and_two(shape, beta, dtype):
     else:  # the parts are the product's: at most a rounding or two from the whole's bits
         scale = np.abs(whole[c_off:]).max()
         assert np.abs(g[c_off:] - whole[c_off:]).max() <= 1e-5 * scale
-    assert np.array_equal(g[:c_off], whole[:c_off])  # A and B untouched
+    assert np.array_equal(g[:c_off], whole[:c_off])  # B untouched
+    assert np.array_equal(v[:s_off], rng_v[:s_off])  # A untouched
     assert not _threads_named(helper.THREAD_NAME)
 
 
@@ -107,7 +113,7 @@ def test_a_small_gemm_is_not_cut(shape):
     g = np.zeros(k * n + m * n, np.float32)
     with helper.helper_for(True, v, g, *_dummies(v)) as ctl:
         team.gemm_pair(ctl, v, g, ta, tb, m, n, k, team.IN_V, 0, team.IN_V, 0, 0.0,
-                       team.IN_G, k * n)  # fmt: skip
+                       team.IN_G, k * n, -1)  # fmt: skip
         assert ctl[team.SEQ] == 0  # nothing posted
     assert np.all(g[k * n :] == k)
 
@@ -274,3 +280,37 @@ def test_a_quota_of_one_core_means_no_helper(monkeypatch):
     assert not helper.pairing_possible()
     monkeypatch.setattr(blas, "_cgroup_cpu_quota", lambda: None)
     assert blas.usable_cores() >= 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_first_layer_is_cut_along_its_sum_into_the_programs_scratch(dtype):
+    """x·W₁ (100 × 784 · 784 × 100) is cut along its 784: the first part's product lands in
+    the scratch after the Program's nodes, and z₁ = second part + first part. float64 GEMMs
+    run whole and their Programs keep no scratch."""
+    from nnviz.engine import kernels as k
+    from nnviz.engine import ops
+
+    model = Model.from_spec(784, [(100, "sigmoid"), (10, "softmax")], "cross_entropy",
+                            task="multiclass", capacity=100, seed=4, dtype=dtype)  # fmt: skip
+    p = model.program
+    ends = p.meta[:, k.OFF] + [int(np.prod(p.value(i).shape)) for i in range(len(p.meta))]
+    scratch = int(ends.max())
+    assert (p.meta[:, k.SCRATCH] == scratch).all()
+    first = next(i for i in range(len(p.meta)) if p.meta[i, k.OP] == ops.MATMUL)
+    x, w1 = p.meta[first, k.IN_A], p.meta[first, k.IN_B]
+    if dtype == np.float64:
+        assert p.values.size == scratch
+    else:  # room for the largest of x (100 × 784), W₁ and z₁
+        assert p.values.size == scratch + 100 * 784
+    rng = np.random.default_rng(5)
+    X = rng.random((100, 784), dtype=np.float32).astype(dtype)
+    p.feed(x, X)
+    p.forward()
+    W1 = p.value(w1)
+    z1 = p.value(first)
+    h = team.half(784, 16)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(z1, X.astype(np.float64) @ W1, rtol=tol, atol=tol)
+    if dtype == np.float32:
+        part = p.values[scratch : scratch + 100 * 100].reshape(100, 100)
+        np.testing.assert_allclose(part, X[:, :h].astype(np.float64) @ W1[:h], rtol=tol, atol=tol)
