@@ -276,7 +276,7 @@ class Controller:
 
     def _curves_from_timeline(self) -> None:
         self.history_log = History()
-        log = self.timeline.epochs.view()
+        log = self.timeline.epochs.dense()
         if len(log):
             self.history_log.add(int(log[0, 0]), log[:, 1], log[:, 2])
 

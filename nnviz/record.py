@@ -180,6 +180,7 @@ def read_record(path: str | Path) -> RunRecord:
     except (OSError, EOFError, zlib.error) as exc:
         raise RecordError(f"{path}: the record is truncated or corrupt ({exc})") from None
     _check_rows(path, meta, rows, row_meta)
+    _check_epochs(path, epochs)
     return RunRecord(path, meta, rows, row_meta, epochs)
 
 
@@ -243,6 +244,12 @@ def _check_rows(path: Path, meta: dict, rows: np.ndarray, row_meta: np.ndarray) 
         raise RecordError(f"{path}: the record's steps are out of order (corrupt)")
     if not np.all(np.isfinite(row_meta[:, 1])):
         raise RecordError(f"{path}: the record's learning rates are not numbers (corrupt)")
+
+
+def _check_epochs(path: Path, epochs: np.ndarray) -> None:
+    numbers = epochs[:, 0]
+    if not np.all(np.isfinite(numbers)) or np.any(np.diff(numbers) <= 0):
+        raise RecordError(f"{path}: the record's epochs are out of order (corrupt)")
 
 
 # ====================================================================== replaying

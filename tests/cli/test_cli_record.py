@@ -80,6 +80,21 @@ def _rewrite_meta(src, dst, change):
             zout.writestr(info.filename, data)
 
 
+def _rewrite_epochs(src, dst, change):
+    import io
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "epochs.npy":
+                table = np.load(io.BytesIO(data))
+                change(table)
+                buf = io.BytesIO()
+                np.save(buf, table)
+                data = buf.getvalue()
+            zout.writestr(info.filename, data)
+
+
 def _bad_records(tmp_path, good):
     raw = good.read_bytes()
     out = {}
@@ -101,6 +116,9 @@ def _bad_records(tmp_path, good):
     steps = tmp_path / "steps-src.npz"
     _rewrite_meta(good, steps, lambda m: m.update(steps=10**6))
     out["steps"] = steps.read_bytes()
+    epochs = tmp_path / "epochs-src.npz"
+    _rewrite_epochs(good, epochs, lambda table: table.__setitem__((3, 0), 1.0))
+    out["epochs"] = epochs.read_bytes()
     return out
 
 
@@ -112,6 +130,7 @@ EXPECTED = {
     "newer": "newer nnviz",
     "other format": "not an nnviz run record",
     "steps": "out of order",
+    "epochs": "epochs are out of order",
 }
 
 

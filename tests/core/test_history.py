@@ -221,6 +221,32 @@ def test_the_epoch_log_takes_a_chunks_epochs_as_one_block_as_row_by_row():
     np.testing.assert_array_equal(log.view(), want)
 
 
+def test_the_epoch_log_keeps_24_bytes_an_epoch_and_its_evaluations_apart():
+    from nnviz.history import EPOCH_COLS, EpochLog
+    from nnviz.train import EpochsDone
+
+    log = EpochLog()
+    assert log.rows.strides[0] == 24  # epoch, loss, accuracy: float64 each
+    losses = np.linspace(1.0, 0.5, 1000)
+    log.add_event(EpochsDone(1, losses, losses / 2, 0.3, 0.7, 1000, 0.1, 0.0, None, None))
+    log.add(1001, 0.4, 0.9, None, None, 0.25, 0.95)
+    log.add_event(EpochsDone(1002, losses[:10], losses[:10], None, None, 1011, 0.1, 0.0, 0.2,
+                             None))  # fmt: skip
+    assert log.count == 1011 and log.n_evals == 3
+    table = log.view()
+    assert table.shape == (1011, len(EPOCH_COLS))
+    np.testing.assert_array_equal(table[999, 3:], [0.3, 0.7, np.nan, np.nan])
+    np.testing.assert_array_equal(table[1000, 3:], [np.nan, np.nan, 0.25, 0.95])
+    np.testing.assert_array_equal(table[1010, 3:], [np.nan, np.nan, 0.2, np.nan])
+    assert np.isnan(table[:999, 3:]).all() and np.isnan(table[1001:1010, 3:]).all()
+    copy = EpochLog()
+    copy.load(table)  # a record's table read back
+    np.testing.assert_array_equal(copy.view(), table)
+    log.truncate(1001)  # the evaluation after epoch 1011 goes with it
+    assert log.count == 1001 and log.n_evals == 2
+    np.testing.assert_array_equal(log.view(), table[:1001])
+
+
 def test_the_epoch_log_stops_at_its_limit_and_says_so(monkeypatch):
     from nnviz import history
     from nnviz.train import EpochsDone
