@@ -7,12 +7,14 @@ front end can draw progress, and a thread worker can stop. Chunks adapt to last 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from nnviz import beside
 from nnviz.engine import helper, loop
 from nnviz.engine.graph import GraphError
 from nnviz.engine.kernels import arm_dropout, dropout_key
@@ -233,6 +235,14 @@ class Trainer:
         self._fed_rows: int | None = None  # rows of a step by hand fed, not yet run through
         # nnviz.history.Timeline when the steps are kept (it hands run_steps its rows)
         self.recorder = None
+        # the test and validation sets evaluated in a thread beside the next epoch's training
+        # when this trainer trains alone and they are big (nnviz.beside); False: always in line
+        self.evaluate_beside = True
+        self._beside: beside.Beside | None = None
+        # (the epoch's event without its evaluations, their future) and the events after it,
+        # held until the evaluations are known: events leave in the order they happened
+        self._pending: tuple[EpochsDone, object] | None = None
+        self._held: list = []
 
     @property
     def paired(self) -> bool:
@@ -302,11 +312,13 @@ class Trainer:
     def step(self) -> EpochsDone | Diverged | None:
         """One training step; returns the epoch's event when the step ends an epoch."""
         events = list(self._advance(1, self.epoch + 1, self.threads.current))
+        events += self._flush()
         return events[-1] if events else None
 
     def run_epoch(self) -> list:
         """Train to the end of the current epoch."""
-        return list(self._advance(10**12, self.epoch + 1, self.threads.current))
+        events = list(self._advance(10**12, self.epoch + 1, self.threads.current))
+        return events + self._flush()
 
     # ------------------------------------------------------------ the generator
     def run(self) -> Iterator:
@@ -344,7 +356,7 @@ class Trainer:
             if not done:
                 break
             left -= done
-        return events
+        return events + self._flush()
 
     def _train_until(self, last_epoch: int) -> Iterator:
         """Chunks of about chunk_seconds each, until epoch `last_epoch` (1-based) is done."""
@@ -364,8 +376,39 @@ class Trainer:
                 self.threads.record(*self._last_chunk, probing)
             if done and took > 0 and not probing:
                 budget = int(min(max(done * self.chunk_seconds / took, 1), budget * 8 + 8))
+        yield from self._flush()
 
     def _advance(self, max_steps: int, stop_epoch: int, paired: bool) -> Iterator:
+        """One chunk's events, after those still held (an evaluation beside may hold them)."""
+        for event in self._chunk_events(max_steps, stop_epoch, paired):
+            if self._pending is not None:
+                self._held.append(event)
+            else:
+                yield event
+        if self._pending is not None and self._pending[1].done():
+            yield from self._flush()
+
+    def _flush(self) -> list:
+        """The held events, once the evaluations they wait for are known (waits for them)."""
+        if self._pending is None:
+            return []
+        event, future = self._pending
+        (test_loss, test_acc), (val_loss, val_acc) = future.result()
+        done = dataclasses.replace(event, test_loss=test_loss, test_accuracy=test_acc,
+                                   val_loss=val_loss, val_accuracy=val_acc)  # fmt: skip
+        out = [done, *self._held]
+        self._pending, self._held = None, []
+        return out
+
+    def _evaluate_beside(self, paired: bool) -> bool:
+        """Whether this epoch's evaluations go to a thread beside the training."""
+        if not self.evaluate_beside or paired or not self.test_every_epoch:
+            return False
+        return (self.has_test or self.has_val) and beside.worth_it(
+            self.model, self._evaluation_sets()
+        )
+
+    def _chunk_events(self, max_steps: int, stop_epoch: int, paired: bool) -> Iterator:
         if self.diverged is not None or self.epoch >= self.epochs:
             return
         stop_epoch = min(stop_epoch, self.epochs)
@@ -388,25 +431,35 @@ class Trainer:
                 accs = np.full(complete, np.nan)
             else:
                 accs = correct[:complete] / np.maximum(seen[:complete], 1)
-            test_loss = test_acc = val_loss = val_acc = None
-            if self.has_test and self.test_every_epoch:
-                test_loss, test_acc = self.model.evaluate(
-                    self.x_test, self.y_test, paired=self.paired
-                )
-            if self.has_val and self.test_every_epoch:
-                val_loss, val_acc = self.model.evaluate(self.x_val, self.y_val, paired=self.paired)
-            yield EpochsDone(
-                first + 1,
-                losses,
-                accs,
-                test_loss,
-                test_acc,
-                self.steps,
-                self.optimizer.lr_now(),
+            event = EpochsDone(
+                first + 1, losses, accs, None, None, self.steps, self.optimizer.lr_now(),
                 self.train_s,
-                val_loss,
-                val_acc,
-            )
+            )  # fmt: skip
+            if self._evaluate_beside(paired):
+                if self._pending is not None:
+                    yield from self._flush()  # one evaluation at a time
+                if self._beside is None or self._beside.model is not self.model:
+                    self._beside = beside.Beside(self.model)
+                future = self._beside.submit(self._evaluation_sets())
+                self._pending = (event, future)
+                return
+            if self.test_every_epoch and (self.has_test or self.has_val):
+                (test_loss, test_acc), (val_loss, val_acc) = self._evaluate_in_line()
+                event = dataclasses.replace(event, test_loss=test_loss, test_accuracy=test_acc,
+                                            val_loss=val_loss, val_accuracy=val_acc)  # fmt: skip
+            yield event
+
+    def _evaluation_sets(self) -> list:
+        """(X, Y) of the test set and of the validation set; (None, None) for one missing."""
+        test = (self.x_test, self.y_test) if self.has_test else (None, None)
+        val = (self.x_val, self.y_val) if self.has_val else (None, None)
+        return [test, val]
+
+    def _evaluate_in_line(self) -> list:
+        return [
+            (None, None) if x is None else self.model.evaluate(x, y, paired=self.paired)
+            for x, y in self._evaluation_sets()
+        ]
 
     def _diagnose(self) -> Diverged:
         return self.diagnose()

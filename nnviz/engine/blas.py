@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import threading
 from contextlib import contextmanager
 
 _SETTERS = (
@@ -95,20 +96,35 @@ def spare_one_core() -> int:
     return max(1, usable_cores() - 1)
 
 
+# Caps in force, by thread and block: OpenBLAS's count is the process's, so two threads that
+# cap it at once (the trainer's chunk, an evaluation beside it, nnviz.beside) must not restore
+# it under each other: the lowest cap in force holds, the first count comes back after the last.
+_caps_lock = threading.Lock()
+_caps: list[int] = []
+_before: list[tuple[object, int]] = []  # (setter, count) as found before the first cap
+
+
 @contextmanager
 def blas_threads(n: int):
     """Run the block with at most n OpenBLAS threads in every loaded OpenBLAS."""
-    changed = []
+    with _caps_lock:
+        if not _caps:
+            _before[:] = [(setter, getter()) for setter, getter in _libraries()]
+        _caps.append(int(n))
+        _apply()
     try:
-        for setter, getter in _libraries():
-            old = getter()
-            if old > n:
-                setter(n)
-                changed.append((setter, old))
         yield
     finally:
-        for setter, old in changed:
-            setter(old)
+        with _caps_lock:
+            _caps.remove(int(n))
+            _apply()
+
+
+def _apply() -> None:
+    """Set every OpenBLAS to the lowest cap in force (its first count when none is)."""
+    for setter, first in _before:
+        want = min([first, *_caps])
+        setter(want)
 
 
 def one_thread():
