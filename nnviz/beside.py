@@ -12,7 +12,8 @@ The Trainer holds the epoch's event, and every event after it, until they are kn
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -36,10 +37,15 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
+def core_to_spare() -> bool:
+    """Whether a thread beside the training gets a core of its own (and runs machine code)."""
+    return helper.pairing_possible()
+
+
 def worth_it(model: Model, sets: list[tuple[np.ndarray, np.ndarray]]) -> bool:
     """Whether evaluating `sets` beside the training gains: a core to spare, and enough work."""
     rows = sum(len(x) for x, _ in sets if x is not None)
-    return rows * model.program.n_param >= MIN_WORK and helper.pairing_possible()
+    return rows * model.program.n_param >= MIN_WORK and core_to_spare()
 
 
 class Beside:
@@ -48,6 +54,7 @@ class Beside:
     def __init__(self, model: Model):
         self.model = model
         self._twin: Model | None = None
+        self._last: Future | None = None  # the twin's last job
 
     def _twin_now(self) -> Model:
         """The twin, with the live network's parameters, constants and node table."""
@@ -66,16 +73,24 @@ class Beside:
         q.meta[:] = p.meta
         return self._twin
 
+    def run(self, job: Callable[[Model], object]) -> Future:
+        """Start `job(twin)` on the twin holding the present parameters, in the shared thread.
+        Call from the thread that trains, between chunks: the parameters are copied before
+        this returns (after this twin's previous job is over: it used the buffers)."""
+        if self._last is not None:
+            wait([self._last])
+        twin = self._twin_now()
+        self._last = _pool().submit(job, twin)
+        return self._last
+
     def submit(self, sets: list[tuple[np.ndarray, np.ndarray]]) -> Future:
         """Start evaluating the present parameters on each (X, Y) of `sets`; the future's
         result is a list of (mean loss, accuracy), one per set ((None, None) for a set of
-        None). Call from the thread that trains, between chunks (the parameters are copied
-        before this returns)."""
-        twin = self._twin_now()
+        None)."""
 
-        def run() -> list:
+        def evaluate(twin: Model) -> list:
             return [
                 (None, None) if x is None else twin.evaluate(x, y, paired=False) for x, y in sets
             ]
 
-        return _pool().submit(run)
+        return self.run(evaluate)

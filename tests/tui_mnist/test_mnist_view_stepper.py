@@ -115,3 +115,36 @@ def test_the_view_finds_its_nodes_by_role_in_a_deeper_network():
     found = live.roles(model)
     assert (found.hidden, found.first_weights, found.output_weights) == ("u1", "W1", "W3")
     assert (found.logits, found.output, found.target, found.loss) == ("z3", "p", "y", "L")
+
+
+def test_an_epoch_evaluated_beside_equals_one_in_line_and_runs_one_at_a_time(monkeypatch):
+    import threading
+
+    from nnviz import beside
+
+    monkeypatch.setattr(beside, "core_to_spare", lambda: True)
+    session = small_session()
+    session.trainer.train_steps(3)
+    plane = pca.fit_plane(session.dataset.x_train)
+    extent = pca.extent_of(plane.project(session.dataset.x_test))
+    evaluator = live.EpochEvaluator(session)
+    names = []
+    block = threading.Event()
+    real = live.epoch_data
+
+    def held(*a, **kw):  # the evaluation waits until the test lets it go
+        names.append(threading.current_thread().name)
+        block.wait(10)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(live, "epoch_data", held)
+    assert evaluator.start(plane, extent, (12, 6)) is None and evaluator.busy
+    assert evaluator.start(plane, extent, (12, 6)) is None  # nothing more begun meanwhile
+    assert evaluator.ready() is None
+    block.set()
+    data = evaluator.ready(wait=True)
+    assert not evaluator.busy and names == ["nnviz-evaluate_0"]
+    in_line = live.evaluate_epoch(session, plane, extent, (12, 6))
+    assert (data.epoch, data.steps) == (in_line.epoch, in_line.steps) == (0, 3)
+    for field in ("probs", "preds", "confusion", "classes"):
+        assert np.array_equal(getattr(data, field), getattr(in_line, field)), field

@@ -2,9 +2,10 @@
 (nnviz.tui.pace.play: a log scale of steps/s up to full speed), posting copies.
 
 Live snapshots go out several times a second, an evaluation of the test set (and the PCA plane
-when it is shown) at most once per epoch; TrainingStopped says why it ended. An input error
-stops training with its one-line message; an unexpected exception with a short message, its
-traceback logged to a file (nnviz.tui.crashlog).
+when it is shown) at most once per epoch, beside the training where a core is to spare
+(live.EpochEvaluator; after the last epoch in line); TrainingStopped says why it ended. An
+input error stops training with its one-line message; an unexpected exception with a short
+message, its traceback logged to a file (nnviz.tui.crashlog).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def train(view, worker, target_epoch: int | None) -> None:
     seen0 = samples_seen(trainer)
     t_end, seen_end = t0, seen0
     rows: list[dict] = []  # epochs not yet posted
+    evaluator = lv.EpochEvaluator(session)  # the test set's predictions, beside the training
 
     def stopped() -> bool:
         return worker.is_cancelled or view.stop_requested
@@ -64,15 +66,19 @@ def train(view, worker, target_epoch: int | None) -> None:
                 if events:
                     t_end, seen_end = now, samples_seen(trainer)
                 reached = target_epoch is not None and trainer.epoch >= target_epoch
-                data = None
-                if ended and (
-                    reached or pacing.over(trainer) or now - last_eval >= view.epoch_eval_s
-                ):
-                    last_eval = now
+                final = reached or pacing.over(trainer)
+                data = evaluator.ready()  # one begun a frame or more ago, beside
+                if ended and (final or now - last_eval >= view.epoch_eval_s):
                     grid = view.region_grid if view.regions_shown else None
-                    data = lv.evaluate_epoch(
-                        session, view.plane, view.extent, grid, keep_values=False
-                    )
+                    if final:  # after the last epoch: in line, an older one dropped
+                        evaluator.ready(wait=True)
+                        last_eval = now
+                        data = lv.evaluate_epoch(
+                            session, view.plane, view.extent, grid, keep_values=False
+                        )
+                    elif not evaluator.busy:
+                        last_eval = now
+                        data = evaluator.start(view.plane, view.extent, grid) or data
                 # Epochs of a small set end many times a second: one message per redraw.
                 # Paced, every frame is drawn (a little early counts: frames jitter); at full
                 # speed at most one every redraw_s, so that drawing leaves the core to training.
@@ -92,6 +98,12 @@ def train(view, worker, target_epoch: int | None) -> None:
                     break
                 if stopped():
                     break
+            late = evaluator.ready(wait=True)  # begun beside before the run stopped
+            if late is not None:
+                rate = (seen_end - seen0) / (t_end - t0) if t_end > t0 else 0.0
+                snap = lv.take_live(session, view.sample_request, keep_values=False)
+                view.post_message(EpochUpdate(rows, late, snap, rate))
+                rows = []
             if trainer.epoch >= trainer.epochs and trainer.diverged is None:
                 ev = trainer.finish()
                 reason = "finished"
