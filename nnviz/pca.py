@@ -18,6 +18,7 @@ import numpy as np
 
 MAX_FIT_ROWS = 5_000  # enough rows to pin down two components of 784 pixels
 CHUNK_ROWS = 4096  # rows centred at a time, so no full-size copy of the data is made
+GRID_CHUNK_BYTES = 2 << 20  # a class grid's points lifted to input space at a time
 
 Extent = tuple[float, float, float, float]  # (a_min, a_max, b_min, b_max)
 
@@ -161,14 +162,21 @@ def class_grid(
     (N, K) scores.
     """
     fn = predict.predict if hasattr(predict, "predict") else predict
-    points = plane.lift(grid_coords(extent, cols, rows)).astype(np.float32)
-    scores = np.asarray(fn(points))
-    if scores.ndim != 2 or scores.shape[0] != points.shape[0]:
-        raise ValueError(f"predict returned shape {scores.shape} for {points.shape[0]} points")
-    if scores.shape[1] == 1:
-        classes = (scores[:, 0] > 0.5).astype(np.int64)
-    else:
-        classes = np.argmax(scores, axis=1).astype(np.int64)
+    coords = grid_coords(extent, cols, rows)
+    classes = np.empty(len(coords), np.int64)
+    # a few hundred points at a time: lifted to MNIST's 784 inputs in float64, the whole grid
+    # of a large pane was three fresh arrays of tens of MB, four times a second
+    step = max(GRID_CHUNK_BYTES // (8 * plane.n_inputs), 1)
+    for lo in range(0, len(coords), step):
+        points = plane.lift(coords[lo : lo + step]).astype(np.float32)
+        scores = np.asarray(fn(points))
+        if scores.ndim != 2 or scores.shape[0] != points.shape[0]:
+            raise ValueError(f"predict returned shape {scores.shape} for {points.shape[0]} points")
+        hi = lo + len(points)
+        if scores.shape[1] == 1:
+            classes[lo:hi] = scores[:, 0] > 0.5
+        else:
+            classes[lo:hi] = np.argmax(scores, axis=1)
     return classes.reshape(rows, cols)
 
 

@@ -109,6 +109,24 @@ def test_class_grid_has_the_grid_shape_and_follows_the_classifier():
     assert (grid[:, :3] == 0).all() and (grid[:, 3:] == 1).all()
 
 
+def test_a_class_grid_lifted_a_few_points_at_a_time_is_the_whole_grids(monkeypatch):
+    X, _, _, _ = _plane_data(noise=0.0)
+    plane = pca.fit_plane(X)
+    w = np.random.default_rng(3).normal(size=(X.shape[1], 4))
+    calls = []
+
+    def predict(P):
+        calls.append(len(P))
+        return P @ w
+
+    whole = np.argmax(predict(plane.lift(pca.grid_coords((-3, 3, -1, 1), 13, 7))), 1)
+    calls.clear()
+    monkeypatch.setattr(pca, "GRID_CHUNK_BYTES", 8 * plane.n_inputs * 10)  # 10 points a call
+    grid = pca.class_grid(predict, plane, (-3.0, 3.0, -1.0, 1.0), cols=13, rows=7)
+    assert calls == [10] * 9 + [1]
+    assert np.array_equal(grid, whole.reshape(7, 13))
+
+
 def test_decision_plane_with_a_model():
     from nnviz.model import Model
 
